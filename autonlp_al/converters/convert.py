@@ -1,0 +1,113 @@
+"""Examples -> tagged sentences: tokenise (unless the example has tokens), align, check labels, encode."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterable, Iterator
+
+import attrs
+
+from .. import registry
+from ..errors import LabelError
+from ..report import Report
+from ..types import Example, TaggedSentence, Token
+from .align import Alignment, align_spans
+from .base import Scheme
+from .tokenize import SpacyTokenizer, Tokenizer
+
+__all__ = ["Converter", "Unknown", "spans_from_tags"]
+
+
+class Unknown(str, enum.Enum):
+    """How tokens of a partial example (``complete=False``) outside its spans are tagged.
+
+    ``missing`` writes ``-`` (spaCy's convention; trainers mask those tokens). ``outside`` writes
+    ``O``, claiming knowledge the annotator did not give; it is what prodigy-hf does implicitly.
+    """
+
+    MISSING = "missing"
+    OUTSIDE = "outside"
+
+
+def _scheme(value: Scheme | str) -> Scheme:
+    return registry.get("schemes", value)() if isinstance(value, str) else value
+
+
+@attrs.define(kw_only=True)
+class Converter:
+    """Turns :class:`Example` records into :class:`TaggedSentence` records in one scheme.
+
+    Args:
+        scheme: a :class:`Scheme` or its registered name (``"iob"``, ``"bilou"``).
+        tokenizer: used only for examples without tokens; spaCy ``blank:en`` by default.
+        alignment: the policy for spans off token boundaries (see :class:`Alignment`).
+        labels: if given, the only entity labels allowed; others raise :class:`LabelError`.
+        unknown: how unknown tokens of partial examples are tagged (see :class:`Unknown`).
+        report: where skipped / adjusted spans are counted.
+    """
+
+    scheme: Scheme = attrs.field(default="iob", converter=_scheme)
+    tokenizer: Tokenizer = attrs.field(factory=SpacyTokenizer)
+    alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
+    labels: frozenset[str] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(frozenset)
+    )
+    unknown: Unknown = attrs.field(default=Unknown.MISSING, converter=Unknown)
+    report: Report = attrs.field(factory=Report)
+
+    def tokens(self, example: Example) -> tuple[Token, ...]:
+        """The example's own tokens, or the tokenizer's; whitespace-only tokens are dropped."""
+        tokens = example.tokens if example.tokens is not None else self.tokenizer(example.text)
+        return tuple(t for t in tokens if t.text.strip())
+
+    def convert(self, example: Example) -> TaggedSentence:
+        """Tag one example; raises :class:`~autonlp_al.errors.ConversionError` subclasses."""
+        self._check_labels(example)
+        tokens = self.tokens(example)
+        token_spans = align_spans(
+            tokens,
+            example.spans,
+            alignment=self.alignment,
+            text=example.text,
+            origin=example.origin,
+            report=self.report,
+        )
+        complete = example.complete or self.unknown is Unknown.OUTSIDE
+        tags = self.scheme.encode(token_spans, len(tokens), complete=complete)
+        self.report.count("converted")
+        return TaggedSentence(
+            words=[t.text for t in tokens],
+            tags=tags,
+            spaces=[t.ws for t in tokens],
+            scheme=self.scheme.name,
+            id=example.id,
+            example=example,
+        )
+
+    def convert_all(self, examples: Iterable[Example]) -> Iterator[TaggedSentence]:
+        for example in examples:
+            yield self.convert(example)
+
+    def _check_labels(self, example: Example) -> None:
+        if self.labels is None:
+            return
+        for span in example.spans + example.rejected_spans:
+            if span.label not in self.labels:
+                where = f"{example.origin}: " if example.origin else ""
+                raise LabelError(
+                    f"{where}span [{span.start}, {span.end}) "
+                    f"{example.text[span.start:span.end]!r} has label {span.label!r}, which is not "
+                    f"in the label set {sorted(self.labels)}; add it to --labels or relabel the span"
+                )
+
+
+def spans_from_tags(
+    tokens: Collection[Token], tags: Iterable[str], scheme: Scheme | str = "iob", *,
+    strict: bool = False,
+) -> list[tuple[int, int, str]]:
+    """Character spans ``(start, end, label)`` for the entities in ``tags`` over ``tokens``."""
+    token_list = list(tokens)
+    return [
+        (token_list[s.start].start, token_list[s.end - 1].end, s.label)
+        for s in _scheme(scheme).decode(list(tags), strict=strict)
+    ]

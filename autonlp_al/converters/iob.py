@@ -1,0 +1,56 @@
+"""IOB2: ``B-X`` begins an entity, ``I-X`` continues it, ``O`` is outside."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import TagSequenceError
+from ..registry import schemes
+from .base import MISSING, OUTSIDE, TokenSpan, check_encodable, split_tag
+
+__all__ = ["IOB"]
+
+
+class IOB:
+    """The IOB2 scheme (what CoNLL-2003 here, seqeval and Hugging Face token classification use).
+
+    Decoding follows conlleval: with ``strict=False`` a stray ``I-X`` (after ``O`` or another label)
+    begins a new entity, as in IOB1 data.
+    """
+
+    name = "iob"
+
+    def encode(
+        self, spans: Sequence[TokenSpan], n_tokens: int, *, complete: bool = True
+    ) -> list[str]:
+        check_encodable(spans, n_tokens)
+        tags = [OUTSIDE if complete else MISSING] * n_tokens
+        for span in spans:
+            tags[span.start] = f"B-{span.label}"
+            for i in range(span.start + 1, span.end):
+                tags[i] = f"I-{span.label}"
+        return tags
+
+    def decode(self, tags: Sequence[str], *, strict: bool = False) -> list[TokenSpan]:
+        spans: list[TokenSpan] = []
+        start, label = -1, ""
+        for i, tag in enumerate(tags):
+            prefix, tag_label = split_tag(tag, "BI", i)
+            if prefix == "I" and start >= 0 and tag_label == label:
+                continue
+            if start >= 0:
+                spans.append(TokenSpan(start, i, label))
+                start, label = -1, ""
+            if prefix == "I" and strict:
+                raise TagSequenceError(
+                    f"tag {i} {tag!r} continues no entity (the tag before it is "
+                    f"{tags[i - 1] if i else 'the sentence start'!r}); use B-{tag_label} to begin one"
+                )
+            if prefix in ("B", "I"):
+                start, label = i, tag_label
+        if start >= 0:
+            spans.append(TokenSpan(start, len(tags), label))
+        return spans
+
+
+schemes.register("iob.v1", func=IOB)

@@ -1,0 +1,68 @@
+"""Tokenisation with spaCy's rule-based ``blank:<lang>`` tokenizer (what ``prodigy ner.manual`` uses)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..types import Token
+
+__all__ = ["SpacyTokenizer", "Tokenizer", "covering_tokens"]
+
+
+class Tokenizer(Protocol):
+    """Turns a text into tokens with character offsets."""
+
+    def __call__(self, text: str) -> tuple[Token, ...]: ...
+
+
+class SpacyTokenizer:
+    """``spacy.blank(lang)``'s tokenizer, loaded on first use (importing spaCy takes ~1.5 s)."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang
+        self._nlp: Any = None
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            import spacy
+
+            self._nlp = spacy.blank(self.lang)
+        return self._nlp
+
+    def __call__(self, text: str) -> tuple[Token, ...]:
+        doc = self.nlp.make_doc(text)
+        return tuple(
+            Token(t.text, t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc
+        )
+
+    def __repr__(self) -> str:
+        return f"SpacyTokenizer({self.lang!r})"
+
+
+def covering_tokens(text: str, tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """``tokens`` plus whitespace tokens for every gap, spaCy style, so that joining the tokens and
+    their trailing spaces gives back ``text`` exactly (what ``spacy.tokens.Doc`` and Prodigy need)."""
+    out: list[Token] = []
+    position = 0
+
+    def gap(upto: int) -> None:
+        # one plain space after a token is its ``ws``; any other whitespace becomes a token
+        nonlocal position
+        if position >= upto:
+            return
+        if out and text[position] == " " and not out[-1].ws:
+            out[-1] = Token(out[-1].text, out[-1].start, out[-1].end, True)
+            position += 1
+        if position < upto:
+            out.append(Token(text[position:upto], position, upto, False))
+            position = upto
+
+    for token in tokens:
+        if not token.text:
+            continue
+        gap(token.start)
+        out.append(Token(token.text, token.start, token.end, False))
+        position = token.end
+    gap(len(text))
+    return tuple(out)

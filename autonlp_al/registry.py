@@ -1,0 +1,61 @@
+"""Backends found by name: ``sources``, ``schemes`` and ``writers`` (more registries join later).
+
+Names carry a version (``"jsonl.v1"``); a bare name (``"jsonl"``) resolves to its newest version.
+Third-party packages register through the entry-point groups ``autonlp_al_sources`` etc.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import catalogue
+
+from .errors import RegistryError
+
+__all__ = ["get", "names", "schemes", "sources", "writers"]
+
+sources = catalogue.create("autonlp_al", "sources", entry_points=True)
+schemes = catalogue.create("autonlp_al", "schemes", entry_points=True)
+writers = catalogue.create("autonlp_al", "writers", entry_points=True)
+
+_REGISTRIES = {"sources": sources, "schemes": schemes, "writers": writers}
+# The built-in backends register themselves when their subpackage is imported.
+_BUILTIN_MODULES = {
+    "sources": "autonlp_al.sources",
+    "schemes": "autonlp_al.converters",
+    "writers": "autonlp_al.writers",
+}
+_VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
+
+
+def _registry(kind: str) -> catalogue.Registry:
+    try:
+        registry = _REGISTRIES[kind]
+    except KeyError:
+        raise RegistryError(f"no registry {kind!r}; known: {sorted(_REGISTRIES)}") from None
+    importlib.import_module(_BUILTIN_MODULES[kind])
+    return registry
+
+
+def names(kind: str) -> list[str]:
+    """Every registered name of ``kind``, sorted."""
+    return sorted(_registry(kind).get_all())
+
+
+def get(kind: str, name: str) -> Any:
+    """The object registered as ``name`` (``"jsonl"`` or ``"jsonl.v1"``) in registry ``kind``."""
+    registry = _registry(kind)
+    available = registry.get_all()
+    if name in available:
+        return available[name]
+    versions = [
+        (int(m["version"]), full)
+        for full in available
+        if (m := _VERSIONED.match(full)) and m["base"] == name
+    ]
+    if versions:
+        return available[max(versions)[1]]
+    short = sorted({(_VERSIONED.match(n) or {"base": n})["base"] for n in available})
+    raise RegistryError(f"no {kind[:-1]} named {name!r}; available: {', '.join(short)}")

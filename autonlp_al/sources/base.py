@@ -1,0 +1,182 @@
+"""The annotation-source interface and the parsing helpers its backends share."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import srsly
+
+from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
+from ..report import Report
+from ..types import Example, Origin, Span, Token
+
+__all__ = ["OnError", "Source", "iter_jsonl", "parse_spans", "parse_tokens"]
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Streams examples from somewhere; counts what it read and skipped in ``report``.
+
+    Implementations never load the whole input into memory, and never drop a record without
+    counting it in ``report.skipped``.
+    """
+
+    report: Report
+
+    def read(self) -> Iterator[Example]:
+        """Yield the examples, in input order."""
+        ...
+
+
+class OnError(str, enum.Enum):
+    """``raise``: stop at the first bad record. ``skip``: count it in the report and go on."""
+
+    RAISE = "raise"
+    SKIP = "skip"
+
+
+def existing(path: str | Path, what: str = "input file") -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputFileNotFoundError(
+            f"{path}: no such {what}; check the path (relative paths start at {Path.cwd()})"
+        )
+    return path
+
+
+def guarded(
+    on_error: OnError, report: Report, origin: Origin, build: Callable[[], T]
+) -> T | None:
+    """Run ``build``; turn any bad-value error into a :class:`SourceError` naming ``origin``.
+
+    With ``on_error=skip`` the error is counted in ``report`` and ``None`` returned instead.
+    """
+    try:
+        return build()
+    except (AutoNLPALError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        message = str(exc)
+        if not message.startswith(str(origin)):
+            message = f"{origin}: {message}"
+        error = exc if isinstance(exc, SourceError) and message == str(exc) else SourceError(message)
+        if error is not exc:
+            error.__cause__ = exc
+    if OnError(on_error) is OnError.SKIP:
+        report.skip("invalid record", origin, str(error).removeprefix(f"{origin}: "))
+        return None
+    raise error
+
+
+def iter_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[tuple[Origin, Any]]:
+    """``(origin, parsed line)`` for every non-blank line; bad bytes or JSON raise with file:line."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            origin = Origin(str(path), number)
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    f"{origin}: bytes {raw[exc.start:exc.end]!r} are not valid {encoding}; "
+                    f"pass the file's encoding (--encoding latin-1, ...) or re-save it as UTF-8"
+                ) from exc
+            if not line.strip():
+                continue
+            try:
+                yield origin, srsly.json_loads(line)
+            except ValueError as exc:
+                yield origin, _BadJson(f"{origin}: invalid JSON ({exc}): {line[:80]!r}")
+
+
+class _BadJson:
+    """A line that did not parse; readers raise or count it according to their ``on_error``."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def require_object(origin: Origin, value: Any) -> Mapping[str, Any]:
+    if isinstance(value, _BadJson):
+        raise SourceError(value.message + "; fix the line or pass on_error='skip'")
+    if not isinstance(value, Mapping):
+        raise SourceError(
+            f"{origin}: expected a JSON object per line, got {type(value).__name__} {value!r:.60}"
+        )
+    return value
+
+
+def require_text(origin: Origin, record: Mapping[str, Any], field: str) -> str:
+    if field not in record:
+        raise SourceError(
+            f"{origin}: no {field!r} field (fields: {sorted(record)}); "
+            f"name the text field with text_field= / --text-field"
+        )
+    text = record[field]
+    if not isinstance(text, str):
+        raise SourceError(f"{origin}: {field!r} must be a string, got {text!r:.60}")
+    return text
+
+
+def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...]:
+    """Prodigy / spaCy token dicts ``{text, start, end, ws}``."""
+    if not isinstance(value, list):
+        raise SourceError(f"{origin}: 'tokens' must be a list, got {value!r:.60}")
+    tokens = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping) or not {"text", "start", "end"} <= item.keys():
+            raise SourceError(
+                f"{origin}: token {i} {item!r:.60} needs 'text', 'start' and 'end'"
+            )
+        tokens.append(
+            Token(str(item["text"]), _int(origin, item, "start"), _int(origin, item, "end"),
+                  bool(item.get("ws", True)))
+        )
+    return tuple(tokens)
+
+
+def parse_spans(
+    origin: Origin, value: Any, tokens: tuple[Token, ...] | None, *, label: str | None = None
+) -> list[Span]:
+    """Span dicts with ``start``/``end`` (character offsets) or ``token_start``/``token_end``
+    (token indices, ``token_end`` inclusive as in Prodigy). ``label`` fills a missing label."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SourceError(f"{origin}: 'spans' must be a list, got {value!r:.60}")
+    spans = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise SourceError(f"{origin}: span {i} must be an object, got {item!r:.60}")
+        span_label = item.get("label", label)
+        if not isinstance(span_label, str) or not span_label:
+            raise SourceError(f"{origin}: span {i} {dict(item)!r:.80} has no label")
+        if "start" in item and "end" in item:
+            start, end = _int(origin, item, "start"), _int(origin, item, "end")
+        elif "token_start" in item and "token_end" in item and tokens is not None:
+            first, last = _int(origin, item, "token_start"), _int(origin, item, "token_end")
+            if not 0 <= first <= last < len(tokens):
+                raise SourceError(
+                    f"{origin}: span {i} token_start {first!r} / token_end {last!r} (inclusive) "
+                    f"outside the {len(tokens)} tokens"
+                )
+            start, end = tokens[first].start, tokens[last].end
+        else:
+            raise SourceError(
+                f"{origin}: span {i} {dict(item)!r:.80} needs 'start' and 'end' character offsets "
+                f"(or 'token_start'/'token_end' with 'tokens')"
+            )
+        if not 0 <= start < end:
+            raise SourceError(f"{origin}: span {i} has start {start!r} and end {end!r}; "
+                              f"need 0 <= start < end")
+        spans.append(Span(start, end, span_label))
+    return spans
+
+
+def _int(origin: Origin, item: Mapping[str, Any], key: str) -> int:
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SourceError(f"{origin}: {key!r} must be an integer, got {value!r:.40}")
+    return value

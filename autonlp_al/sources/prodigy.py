@@ -1,0 +1,297 @@
+"""Prodigy annotations: a Prodigy SQLite database (read-only) or a ``prodigy db-out`` JSONL file.
+
+Prodigy is never imported. Every task is one annotation decision; decisions on the same input
+(``_input_hash``) are merged into one :class:`Example`:
+
+- manual NER (``ner_manual`` / ``spans_manual``, ``ner.manual`` and ``ner.correct``): the accepted
+  spans are the complete annotation (``complete=True``); a later accept replaces an earlier one
+  (counted as adjusted); a rejected manual task means "unusable" and is skipped (counted).
+- binary NER (``ner``, ``ner.teach``): an accepted span joins ``spans``, a rejected one joins
+  ``rejected_spans``; everything else stays unknown (``complete=False``).
+- binary textcat (``classification``): ``label`` joins ``labels`` or ``rejected_labels``.
+- choice (``choice``, ``textcat.manual``): the ``accept`` list is the labels.
+- ``ignore`` answers are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import srsly
+
+from ..errors import DatasetNotFoundError, SourceError
+from ..registry import sources
+from ..report import Report
+from ..types import Answer, Example, Origin, Span, text_hash
+from .base import OnError, existing, guarded, iter_jsonl, parse_spans, parse_tokens, require_object
+
+__all__ = ["ProdigySource", "task_kind"]
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_MANUAL_VIEWS = {"ner_manual", "spans_manual"}
+
+
+def task_kind(task: Mapping[str, Any]) -> str:
+    """``manual``, ``binary`` (NER), ``classification`` or ``choice``, from ``_view_id`` or shape."""
+    view = task.get("_view_id")
+    if view in _MANUAL_VIEWS:
+        return "manual"
+    if view in ("ner", "classification", "choice"):
+        return "binary" if view == "ner" else str(view)
+    if isinstance(task.get("accept"), list):
+        return "choice"
+    if "spans" in task:
+        return "manual" if "tokens" in task else "binary"
+    if "label" in task:
+        return "classification"
+    return "manual"  # a bare text: an accepted manual task with no entities
+
+
+@sources.register("prodigy.v1")
+@attrs.define(kw_only=True)
+class ProdigySource:
+    """Merged examples from Prodigy.
+
+    Args:
+        path: a Prodigy SQLite database (``prodigy.db``) or a ``db-out`` JSONL file.
+        dataset: the dataset to read; required for a database.
+        sessions: only tasks whose ``_session_id`` is one of these (others counted as skipped).
+        answers: which answers to use; ``ignore`` is always skipped.
+        on_error: ``raise`` at the first bad task, or ``skip`` and count it.
+    """
+
+    path: Path = attrs.field(converter=Path)
+    dataset: str | None = None
+    sessions: frozenset[str] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(frozenset)
+    )
+    answers: frozenset[str] = attrs.field(default=("accept", "reject"), converter=frozenset)
+    on_error: OnError = attrs.field(default=OnError.RAISE, converter=OnError)
+    report: Report = attrs.field(factory=Report)
+
+    def read(self) -> Iterator[Example]:
+        path = existing(self.path)
+        with path.open("rb") as f:
+            is_db = f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+        if is_db:
+            dataset_id = self._dataset_id(path)
+            counts, tasks = self._db_counts(path, dataset_id), self._db_tasks(path, dataset_id)
+        else:
+            counts, tasks = self._jsonl_counts(path), self._jsonl_tasks(path)
+        yield from self._merged(tasks, counts)
+
+    # -- reading tasks ------------------------------------------------------------------------
+
+    # Two passes: first count the decisions per input, so that an input with one decision (the
+    # usual case) streams straight through and only inputs with several wait for their last one.
+
+    def _jsonl_counts(self, path: Path) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for origin, value in iter_jsonl(path):
+            task = guarded(OnError.SKIP, Report(), origin, lambda: require_object(origin, value))
+            if task is not None:
+                counts[_input_hash(task)] += 1
+        return counts
+
+    def _jsonl_tasks(self, path: Path) -> Iterator[tuple[Origin, Mapping[str, Any]] | None]:
+        for origin, value in iter_jsonl(path):
+            yield guarded(self.on_error, self.report, origin,
+                          lambda: (origin, require_object(origin, value)))
+
+    _DATASET_ROWS = "FROM example e JOIN link l ON l.example_id = e.id WHERE l.dataset_id = ?"
+
+    def _db_counts(self, path: Path, dataset_id: int) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        with _readonly(path) as connection:
+            for content, in connection.execute(f"SELECT e.content {self._DATASET_ROWS}",
+                                               (dataset_id,)):
+                try:
+                    counts[_input_hash(_loads(Origin(str(path)), content))] += 1
+                except (SourceError, AttributeError):
+                    pass  # reported by the second pass
+        return counts
+
+    def _db_tasks(
+        self, path: Path, dataset_id: int
+    ) -> Iterator[tuple[Origin, Mapping[str, Any]] | None]:
+        with _readonly(path) as connection:
+            rows = connection.execute(
+                f"SELECT e.id, e.content {self._DATASET_ROWS} ORDER BY e.id", (dataset_id,)
+            )
+            for row_id, content in rows:
+                origin = Origin(f"{path}#{self.dataset}", row_id)
+                yield guarded(self.on_error, self.report, origin,
+                              lambda: (origin, require_object(origin, _loads(origin, content))))
+
+    def _dataset_id(self, path: Path) -> int:
+        if self.dataset is None:
+            raise SourceError(f"{path}: a Prodigy database holds many datasets; pass dataset= "
+                              f"(--dataset) with one of: {', '.join(_datasets(path))}")
+        try:
+            with _readonly(path) as connection:
+                row = connection.execute("SELECT id FROM dataset WHERE name = ?",
+                                         (self.dataset,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise SourceError(f"{path}: not a Prodigy database ({exc}); expected the tables "
+                              f"dataset, example and link") from exc
+        if row is None:
+            raise DatasetNotFoundError(
+                f"{path}: no dataset {self.dataset!r}; available: {', '.join(_datasets(path))}. "
+                f"Check the name given to --dataset (Prodigy's `prodigy stats -l` lists them)"
+            )
+        return int(row[0])
+
+    # -- merging decisions --------------------------------------------------------------------
+
+    def _merged(
+        self, tasks: Iterable[tuple[Origin, Mapping[str, Any]] | None], counts: Counter[int]
+    ) -> Iterator[Example]:
+        pending: dict[int, list[tuple[Origin, Mapping[str, Any]]]] = {}
+        for item in tasks:
+            if item is None:  # a bad task, already counted under on_error=skip
+                continue
+            origin, task = item
+            self.report.count("tasks")
+            key = _input_hash(task)
+            counts[key] -= 1
+            if self._wanted(origin, task):
+                pending.setdefault(key, []).append((origin, task))
+            if counts[key] > 0 or key not in pending:
+                continue
+            group = pending.pop(key)
+            example = guarded(self.on_error, self.report, group[0][0], lambda: self._merge(group))
+            if example is not None:
+                self.report.count("examples")
+                yield example
+        for group in pending.values():  # only if the counts were off (a file changed while read)
+            example = guarded(self.on_error, self.report, group[0][0], lambda: self._merge(group))
+            if example is not None:
+                self.report.count("examples")
+                yield example
+
+    def _wanted(self, origin: Origin, task: Mapping[str, Any]) -> bool:
+        answer = task.get("answer", "accept")
+        reason = None
+        if answer not in ("accept", "reject", "ignore"):
+            raise SourceError(f"{origin}: answer {answer!r} is not accept, reject or ignore")
+        if answer == "ignore":
+            reason = "answer ignore"
+        elif answer not in self.answers:
+            reason = f"answer {answer} not requested"
+        elif self.sessions is not None and task.get("_session_id") not in self.sessions:
+            reason = "other session"
+        if reason is None:
+            return True
+        self.report.skip(reason, origin, f"{str(task.get('text', ''))[:60]!r}")
+        return False
+
+    def _merge(self, group: list[tuple[Origin, Mapping[str, Any]]]) -> Example | None:
+        first_origin, first = group[0]
+        text = first.get("text")
+        if not isinstance(text, str):
+            raise SourceError(f"{first_origin}: task has no 'text' string (keys: {sorted(first)})")
+        manual: tuple[Origin, list[Span], Any] | None = None
+        spans: dict[Span, Origin] = {}
+        rejected: dict[Span, Origin] = {}
+        labels: list[str] = []
+        rejected_labels: list[str] = []
+        tokens = None
+        binary_seen = False
+        for origin, task in group:
+            if task.get("text") != text:
+                raise SourceError(f"{origin}: same _input_hash as {first_origin} but another text")
+            kind = task_kind(task)
+            tokens = task_tokens or tokens
+            accepted = task.get("answer", "accept") == "accept"
+            task_tokens = parse_tokens(origin, task["tokens"]) if "tokens" in task else None
+            if kind == "manual":
+                if not accepted:
+                    self.report.skip("rejected manual annotation", origin, f"{text[:60]!r}")
+                    continue
+                if manual is not None:
+                    self.report.adjust("a later manual answer replaced an earlier one", origin,
+                                       f"earlier at {manual[0]}")
+                manual = (origin, parse_spans(origin, task.get("spans"), task_tokens), task_tokens)
+            elif kind == "binary":
+                binary_seen = True
+                label = task.get("label")
+                for span in parse_spans(origin, task.get("spans"), task_tokens,
+                                        label=label if isinstance(label, str) else None):
+                    (spans if accepted else rejected)[span] = origin
+                    (rejected if accepted else spans).pop(span, None)
+            elif kind == "classification":
+                label = task.get("label")
+                if not isinstance(label, str) or not label:
+                    raise SourceError(f"{origin}: classification task without a 'label' string")
+                (labels if accepted else rejected_labels).append(label)
+            else:  # choice
+                if not accepted:
+                    self.report.skip("rejected choice task", origin, f"{text[:60]!r}")
+                    continue
+                chosen = task.get("accept") or []
+                if not all(isinstance(c, str | int) for c in chosen):
+                    raise SourceError(f"{origin}: 'accept' must list option ids, got {chosen!r:.60}")
+                labels = [str(c) for c in chosen]
+        if manual is not None:
+            if binary_seen:
+                self.report.adjust("binary answers superseded by a manual annotation",
+                                   manual[0], f"{text[:60]!r}")
+            span_list, complete, tokens = manual[1], True, manual[2]
+        else:
+            span_list, complete = list(spans), not binary_seen
+            if not binary_seen and not labels and not rejected_labels:
+                return None  # every decision was skipped, and each one counted
+        return Example(
+            text=text,
+            id=_input_hash(first),
+            labels=tuple(dict.fromkeys(labels)),
+            rejected_labels=tuple(dict.fromkeys(rejected_labels)),
+            spans=span_list,
+            rejected_spans=list(rejected) if manual is None else [],
+            tokens=tokens,
+            complete=complete,
+            answer=Answer.ACCEPT,
+            meta=dict(first["meta"]) if isinstance(first.get("meta"), Mapping) else {},
+            origin=first_origin,
+        )
+
+def _input_hash(task: Mapping[str, Any]) -> int:
+    value = task.get("_input_hash")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return text_hash(str(task.get("text", "")))
+
+
+def _loads(origin: Origin, content: Any) -> Any:
+    try:
+        raw = content.decode("utf-8") if isinstance(content, bytes) else str(content)
+        return srsly.json_loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SourceError(f"{origin}: the task content is not valid JSON ({exc})") from exc
+
+
+def _datasets(path: Path) -> list[str]:
+    try:
+        with _readonly(path) as connection:
+            rows = connection.execute(
+                "SELECT name FROM dataset WHERE session = 0 OR session IS NULL ORDER BY name"
+            ).fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    return [str(name) for (name,) in rows]
+
+
+@contextlib.contextmanager
+def _readonly(path: Path) -> Iterator[sqlite3.Connection]:
+    # mode=ro: this reader can never write to, or hold a write lock on, a running Prodigy's DB.
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield connection
+    finally:
+        connection.close()

@@ -1,0 +1,181 @@
+"""The data model: frozen, validated records shared by sources, converters, writers and trainers."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .errors import SourceError
+
+__all__ = ["Answer", "Example", "Origin", "Span", "TaggedSentence", "Token", "text_hash"]
+
+# Kept below 2**53 so the id survives a round trip through JavaScript (Prodigy's web app).
+_HASH_BITS = 53
+
+
+def text_hash(text: str) -> int:
+    """A stable id for ``text``: 53 bits of BLAKE2b, equal across runs, machines and Python versions.
+
+    Plays the role of Prodigy's ``_input_hash``. Sources keep a hash the input already carries.
+    """
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> (64 - _HASH_BITS)
+
+
+class Answer(str, enum.Enum):
+    """A Prodigy-style answer: what the annotator said about a task."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    IGNORE = "ignore"
+
+
+@attrs.frozen
+class Origin:
+    """Where an example came from, for error messages: ``path:line`` or ``db:dataset:row``."""
+
+    source: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+
+def _non_negative(_: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+@attrs.frozen
+class Token:
+    """A token with character offsets into its example's text; ``ws``: a space follows it."""
+
+    text: str
+    start: int = attrs.field(validator=_non_negative)
+    end: int = attrs.field()
+    ws: bool = True
+
+    @end.validator
+    def _check_end(self, _: attrs.Attribute[int], value: int) -> None:
+        if value < self.start:
+            raise ValueError(f"token end {value!r} is before its start {self.start!r}")
+
+
+@attrs.frozen(order=True)
+class Span:
+    """A labelled character span ``[start, end)`` of an example's text."""
+
+    start: int = attrs.field(validator=_non_negative)
+    end: int = attrs.field()
+    label: str = attrs.field(validator=attrs.validators.min_len(1))
+
+    @end.validator
+    def _check_end(self, _: attrs.Attribute[int], value: int) -> None:
+        if value <= self.start:
+            raise ValueError(f"span end {value!r} must be after its start {self.start!r}")
+
+
+def _tuple(value: Sequence[Any] | None) -> tuple[Any, ...]:
+    return () if value is None else tuple(value)
+
+
+def _optional_tuple(value: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _sorted_spans(value: Sequence[Span] | None) -> tuple[Span, ...]:
+    return tuple(sorted(value or ()))
+
+
+@attrs.frozen(kw_only=True)
+class Example:
+    """One annotated (or unannotated) text.
+
+    Attributes:
+        text: the text, never empty.
+        id: a stable id; by default :func:`text_hash` of ``text`` (Prodigy's ``_input_hash`` when read
+            from Prodigy).
+        labels: text-classification labels that apply (one for multi-class).
+        rejected_labels: labels the annotator said do *not* apply (binary ``textcat.teach`` answers).
+        spans: entity spans, sorted.
+        rejected_spans: spans the annotator said are *not* that entity (binary ``ner.teach``).
+        tokens: authoritative tokens when the source has them (Prodigy, CoNLL); else ``None`` and the
+            converter tokenises.
+        complete: ``True`` when every token outside ``spans`` is known to be outside any entity (manual
+            annotation, gold corpora). ``False`` for partial data: those tokens are unknown, encoded with
+            the missing tag, and masked in training.
+        answer: the annotator's answer.
+        meta: free-form metadata carried through (source ids, Prodigy ``meta``).
+        origin: where the example was read, for messages; not part of equality.
+    """
+
+    text: str = attrs.field(validator=attrs.validators.instance_of(str))
+    id: int = attrs.field(
+        default=attrs.Factory(lambda self: text_hash(self.text), takes_self=True)
+    )
+    labels: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    rejected_labels: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    spans: tuple[Span, ...] = attrs.field(default=(), converter=_sorted_spans)
+    rejected_spans: tuple[Span, ...] = attrs.field(default=(), converter=_sorted_spans)
+    tokens: tuple[Token, ...] | None = attrs.field(default=None, converter=_optional_tuple)
+    complete: bool = True
+    answer: Answer = attrs.field(default=Answer.ACCEPT, converter=Answer)
+    meta: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    origin: Origin | None = attrs.field(default=None, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        where = f"{self.origin}: " if self.origin else ""
+        if not self.text.strip():
+            raise SourceError(f"{where}empty text; every example needs some text to annotate")
+        n = len(self.text)
+        for span in self.spans + self.rejected_spans:
+            if span.end > n:
+                raise SourceError(
+                    f"{where}span [{span.start}, {span.end}) {span.label!r} ends beyond the text "
+                    f"(length {n}); fix the offsets or the text they were made for"
+                )
+        if self.tokens is not None:
+            self._check_tokens(where)
+
+    def _check_tokens(self, where: str) -> None:
+        assert self.tokens is not None
+        previous_end = 0
+        for i, token in enumerate(self.tokens):
+            if token.start < previous_end or token.end > len(self.text):
+                raise SourceError(
+                    f"{where}token {i} {token.text!r} at [{token.start}, {token.end}) overlaps the "
+                    f"previous token or runs past the text; tokens must be in order and inside the text"
+                )
+            if self.text[token.start : token.end] != token.text:
+                raise SourceError(
+                    f"{where}token {i} {token.text!r} does not match the text at "
+                    f"[{token.start}, {token.end}) ({self.text[token.start : token.end]!r}); "
+                    f"the tokens were made for another text"
+                )
+            previous_end = token.end
+
+    @property
+    def has_annotation(self) -> bool:
+        """Whether the example carries any label, span or rejection."""
+        return bool(self.labels or self.rejected_labels or self.spans or self.rejected_spans)
+
+
+@attrs.frozen(kw_only=True)
+class TaggedSentence:
+    """Tokens with one tag each, in a named scheme (``iob`` or ``bilou``); ``-`` marks unknown tags."""
+
+    words: tuple[str, ...] = attrs.field(converter=tuple)
+    tags: tuple[str, ...] = attrs.field(converter=tuple)
+    spaces: tuple[bool, ...] = attrs.field(converter=tuple)
+    scheme: str
+    id: int
+    example: Example = attrs.field(eq=False, repr=False)
+
+    @tags.validator
+    def _same_length(self, _: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+        if len(value) != len(self.words):
+            raise ValueError(f"{len(self.words)} words but {len(value)} tags")
