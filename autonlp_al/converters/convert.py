@@ -62,7 +62,7 @@ class Converter:
 
     def convert(self, example: Example) -> TaggedSentence:
         """Tag one example; raises :class:`~autonlp_al.errors.ConversionError` subclasses."""
-        self._check_labels(example)
+        self.check_labels(example)
         tokens = self.tokens(example)
         token_spans = align_spans(
             tokens,
@@ -88,16 +88,23 @@ class Converter:
         for example in examples:
             yield self.convert(example)
 
-    def _check_labels(self, example: Example) -> None:
+    def check_labels(self, example: Example) -> None:
+        """Raise :class:`LabelError` if a span or class label is outside ``labels`` (when given)."""
         if self.labels is None:
             return
+        where = f"{example.origin}: " if example.origin else ""
         for span in example.spans + example.rejected_spans:
             if span.label not in self.labels:
-                where = f"{example.origin}: " if example.origin else ""
                 raise LabelError(
                     f"{where}span [{span.start}, {span.end}) "
                     f"{example.text[span.start:span.end]!r} has label {span.label!r}, which is not "
                     f"in the label set {sorted(self.labels)}; add it to --labels or relabel the span"
+                )
+        for label in example.labels + example.rejected_labels:
+            if label not in self.labels:
+                raise LabelError(
+                    f"{where}class label {label!r} is not in the label set {sorted(self.labels)}; "
+                    f"add it to --labels or relabel the example"
                 )
 
 

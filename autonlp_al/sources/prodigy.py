@@ -207,9 +207,9 @@ class ProdigySource:
             if task.get("text") != text:
                 raise SourceError(f"{origin}: same _input_hash as {first_origin} but another text")
             kind = task_kind(task)
-            tokens = task_tokens or tokens
             accepted = task.get("answer", "accept") == "accept"
             task_tokens = parse_tokens(origin, task["tokens"]) if "tokens" in task else None
+            tokens = task_tokens or tokens
             if kind == "manual":
                 if not accepted:
                     self.report.skip("rejected manual annotation", origin, f"{text[:60]!r}")

@@ -86,6 +86,7 @@ class AutoTrainWriter:
         return {"tokens": list(sentence.words), "tags": list(sentence.tags)}
 
     def _textcat(self, example: Example) -> dict[str, Any] | None:
+        self.converter.check_labels(example)
         if not example.labels:
             self.report.skip("no class label", example.origin, f"{example.text[:60]!r}")
             return None

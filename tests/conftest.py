@@ -1,0 +1,77 @@
+"""Shared fixtures: a clean environment, and a Prodigy SQLite database builder."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The Prodigy schema (peewee models Dataset, Example, Link), as Prodigy creates it in SQLite.
+PRODIGY_SCHEMA = """
+CREATE TABLE dataset (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL UNIQUE,
+                      created INTEGER NOT NULL, meta BLOB NOT NULL, session INTEGER NOT NULL);
+CREATE TABLE example (id INTEGER NOT NULL PRIMARY KEY, input_hash INTEGER NOT NULL,
+                      task_hash INTEGER NOT NULL, content BLOB NOT NULL);
+CREATE TABLE link (id INTEGER NOT NULL PRIMARY KEY, example_id INTEGER NOT NULL,
+                   dataset_id INTEGER NOT NULL,
+                   FOREIGN KEY (example_id) REFERENCES example (id),
+                   FOREIGN KEY (dataset_id) REFERENCES dataset (id));
+"""
+
+ProdigyDB = Callable[[Mapping[str, Iterable[Mapping[str, Any]]]], Path]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "PRODIGY_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def prodigy_db(tmp_path: Path) -> ProdigyDB:
+    """Build a Prodigy database: ``{dataset name: [task, ...]}``; each task is also linked to a
+    session dataset named after its ``_session_id``, as Prodigy does."""
+
+    def build(datasets: Mapping[str, Iterable[Mapping[str, Any]]]) -> Path:
+        path = tmp_path / "prodigy.db"
+        db = sqlite3.connect(path)
+        db.executescript(PRODIGY_SCHEMA)
+        ids: dict[str, int] = {}
+
+        def dataset_id(name: str, session: bool) -> int:
+            if name not in ids:
+                cursor = db.execute(
+                    "INSERT INTO dataset (name, created, meta, session) VALUES (?, ?, ?, ?)",
+                    (name, 1700000000, b"{}", int(session)),
+                )
+                ids[name] = int(cursor.lastrowid or 0)
+            return ids[name]
+
+        for name, tasks in datasets.items():
+            dataset_id(name, False)
+            for task in tasks:
+                cursor = db.execute(
+                    "INSERT INTO example (input_hash, task_hash, content) VALUES (?, ?, ?)",
+                    (task.get("_input_hash", 0), task.get("_task_hash", 0),
+                     json.dumps(task).encode("utf-8")),
+                )
+                example_id = cursor.lastrowid
+                db.execute("INSERT INTO link (example_id, dataset_id) VALUES (?, ?)",
+                           (example_id, ids[name]))
+                if "_session_id" in task:
+                    db.execute("INSERT INTO link (example_id, dataset_id) VALUES (?, ?)",
+                               (example_id, dataset_id(task["_session_id"], True)))
+        db.commit()
+        db.close()
+        return path
+
+    return build
+
+
+def write_jsonl(path: Path, records: Iterable[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path

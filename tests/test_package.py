@@ -1,0 +1,60 @@
+import subprocess
+import sys
+
+import pytest
+
+import autonlp_al
+from autonlp_al import errors
+
+
+HEAVY = "{'torch', 'transformers', 'spacy', 'huggingface_hub', 'numpy', 'srsly'}"
+
+
+@pytest.mark.parametrize(
+    ("modules", "allowed"),
+    [
+        ("autonlp_al", set()),
+        # srsly (and through it numpy) is fine once a reader or writer is used; spaCy is not:
+        # it is imported only when something is tokenised or a DocBin written.
+        ("autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli",
+         {"numpy", "srsly"}),
+    ],
+)
+def test_import_is_light(modules: str, allowed: set[str]) -> None:
+    code = f"import sys, {modules}; print(sorted({HEAVY} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(eval(out.stdout)) <= allowed
+
+
+def test_public_names_sorted_and_present() -> None:
+    assert autonlp_al.__all__ == sorted(autonlp_al.__all__)
+    for name in autonlp_al.__all__:
+        assert hasattr(autonlp_al, name)
+
+
+@pytest.mark.parametrize("name", errors.__all__)
+def test_every_error_is_an_autonlp_al_error(name: str) -> None:
+    cls = getattr(errors, name)
+    assert issubclass(cls, errors.AutoNLPALError)
+
+
+@pytest.mark.parametrize(
+    ("cls", "builtin"),
+    [
+        (errors.SourceError, ValueError),
+        (errors.ConversionError, ValueError),
+        (errors.InputFileNotFoundError, FileNotFoundError),
+        (errors.DatasetNotFoundError, LookupError),
+        (errors.RegistryError, LookupError),
+        (errors.MissingDependencyError, ImportError),
+    ],
+)
+def test_errors_are_also_the_builtin_callers_catch(cls: type, builtin: type) -> None:
+    assert issubclass(cls, builtin)
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    out = subprocess.run([sys.executable, "-m", "autonlp_al", "--version"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0
+    assert autonlp_al.__version__ in out.stdout
