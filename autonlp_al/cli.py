@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="what to do with spans off token boundaries")
     convert.add_argument("--unknown", choices=[u.value for u in Unknown], default="missing",
                          help="tag for unannotated tokens of partial (ner.teach) examples")
-    convert.add_argument("--scheme", choices=registry.names("schemes"), default="iob",
+    convert.add_argument("--scheme", choices=("iob", "bilou"), default="iob",
                          help="tag scheme of CoNLL output")
     convert.add_argument("--input-scheme", default="iob", help="tag scheme of CoNLL / JSONL input")
     convert.add_argument("--task", choices=("auto", "ner", "textcat"), default="auto",

@@ -98,6 +98,17 @@ class _BadJson:
         self.message = message
 
 
+def first_undecodable_line(path: Path, encoding: str) -> tuple[int, bytes]:
+    """The first line of ``path`` that does not decode, and its offending bytes."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                return number, raw[exc.start:exc.end]
+    return 0, b""
+
+
 def require_object(origin: Origin, value: Any) -> Mapping[str, Any]:
     if isinstance(value, _BadJson):
         raise SourceError(value.message + "; fix the line or pass on_error='skip'")
@@ -120,8 +131,10 @@ def require_text(origin: Origin, record: Mapping[str, Any], field: str) -> str:
     return text
 
 
-def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...]:
-    """Prodigy / spaCy token dicts ``{text, start, end, ws}``."""
+def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
+    """Prodigy / spaCy token dicts ``{text, start, end, ws}``; ``None`` stays ``None``."""
+    if value is None:
+        return None
     if not isinstance(value, list):
         raise SourceError(f"{origin}: 'tokens' must be a list, got {value!r:.60}")
     tokens = []

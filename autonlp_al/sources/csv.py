@@ -18,7 +18,7 @@ from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
 from ..types import Example, Origin
-from .base import OnError, existing, guarded
+from .base import OnError, existing, first_undecodable_line, guarded
 
 __all__ = ["CsvSource"]
 
@@ -68,9 +68,10 @@ class CsvSource:
                         self.report.count("examples")
                         yield example
             except UnicodeDecodeError as exc:
+                line, bad = first_undecodable_line(path, self.encoding)
                 raise SourceError(
-                    f"{path}:{reader.line_num + 1}: bytes {exc.object[exc.start:exc.end]!r} are not "
-                    f"valid {self.encoding}; pass the file's encoding (--encoding latin-1, cp1252 ...)"
+                    f"{path}:{line}: bytes {bad!r} are not valid {self.encoding}; pass the file's "
+                    f"encoding (--encoding latin-1, cp1252 ...) or re-save it as UTF-8"
                 ) from exc
             except csv.Error as exc:
                 raise SourceError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from exc

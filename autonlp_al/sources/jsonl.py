@@ -106,7 +106,7 @@ class JsonlSource:
                 f"{origin}: no {self.text_field!r} field (fields: {sorted(record)}); name the "
                 f"text field with text_field= / --text-field"
             )
-        parsed = parse_tokens(origin, tokens) if tokens is not None else None
+        parsed = parse_tokens(origin, tokens)
         return Example(
             text=record[self.text_field],
             tokens=parsed,

@@ -47,7 +47,7 @@ def task_kind(task: Mapping[str, Any]) -> str:
     if isinstance(task.get("accept"), list):
         return "choice"
     if "spans" in task:
-        return "manual" if "tokens" in task else "binary"
+        return "manual" if task.get("tokens") is not None else "binary"
     if "label" in task:
         return "classification"
     return "manual"  # a bare text: an accepted manual task with no entities
@@ -208,7 +208,7 @@ class ProdigySource:
                 raise SourceError(f"{origin}: same _input_hash as {first_origin} but another text")
             kind = task_kind(task)
             accepted = task.get("answer", "accept") == "accept"
-            task_tokens = parse_tokens(origin, task["tokens"]) if "tokens" in task else None
+            task_tokens = parse_tokens(origin, task.get("tokens"))
             tokens = task_tokens or tokens
             if kind == "manual":
                 if not accepted:
