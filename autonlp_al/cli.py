@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"autonlp_al {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     convert = commands.add_parser(
-        "convert", help="convert annotations between formats",
+        "convert",
+        help="convert annotations between formats",
         description="Read annotations from INPUT and write them to OUTPUT in another format.",
     )
     convert.add_argument("input", help="input file (or folder for --from folder)")
@@ -60,22 +61,48 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--from", dest="source", choices=SOURCES, required=True)
     convert.add_argument("--to", dest="target", choices=TARGETS, required=True)
     convert.add_argument("--labels", help="comma-separated label set; other labels are an error")
-    convert.add_argument("--lang", default="en", help="spaCy language for tokenisation (blank:LANG)")
-    convert.add_argument("--alignment", choices=[a.value for a in Alignment], default="strict",
-                         help="what to do with spans off token boundaries")
-    convert.add_argument("--unknown", choices=[u.value for u in Unknown], default="missing",
-                         help="tag for unannotated tokens of partial (ner.teach) examples")
-    convert.add_argument("--scheme", choices=("iob", "bilou"), default="iob",
-                         help="tag scheme of CoNLL output")
+    convert.add_argument(
+        "--lang", default="en", help="spaCy language for tokenisation (blank:LANG)"
+    )
+    convert.add_argument(
+        "--alignment",
+        choices=[a.value for a in Alignment],
+        default="strict",
+        help="what to do with spans off token boundaries",
+    )
+    convert.add_argument(
+        "--unknown",
+        choices=[u.value for u in Unknown],
+        default="missing",
+        help="tag for unannotated tokens of partial (ner.teach) examples",
+    )
+    convert.add_argument(
+        "--scheme", choices=("iob", "bilou"), default="iob", help="tag scheme of CoNLL output"
+    )
     convert.add_argument("--input-scheme", default="iob", help="tag scheme of CoNLL / JSONL input")
-    convert.add_argument("--task", choices=("auto", "ner", "textcat"), default="auto",
-                         help="AutoTrain output: token or text classification")
-    convert.add_argument("--on-error", choices=[o.value for o in OnError], default="raise",
-                         help="stop at the first bad record, or skip and count it")
-    convert.add_argument("--dedupe", action="store_true", help="folder source: skip exact duplicates")
+    convert.add_argument(
+        "--task",
+        choices=("auto", "ner", "textcat"),
+        default="auto",
+        help="AutoTrain output: token or text classification",
+    )
+    convert.add_argument(
+        "--on-error",
+        choices=[o.value for o in OnError],
+        default="raise",
+        help="stop at the first bad record, or skip and count it",
+    )
+    convert.add_argument(
+        "--dedupe", action="store_true", help="folder source: skip exact duplicates"
+    )
     for dest, help_text in _SOURCE_OPTIONS.items():
-        flag = "--" + ("session" if dest == "sessions" else "answer" if dest == "answers"
-                       else dest.replace("_", "-"))
+        flag = "--" + (
+            "session"
+            if dest == "sessions"
+            else "answer"
+            if dest == "answers"
+            else dest.replace("_", "-")
+        )
         kwargs: dict[str, Any] = {"dest": dest, "help": help_text, "default": None}
         if dest in _REPEATABLE:
             kwargs["action"] = "append"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -87,6 +87,14 @@ def _optional_tuple(value: Sequence[Any] | None) -> tuple[Any, ...] | None:
     return None if value is None else tuple(value)
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _bool_tuple(value: Iterable[bool]) -> tuple[bool, ...]:
+    return tuple(value)
+
+
 def _sorted_spans(value: Sequence[Span] | None) -> tuple[Span, ...]:
     return tuple(sorted(value or ()))
 
@@ -114,9 +122,7 @@ class Example:
     """
 
     text: str = attrs.field(validator=attrs.validators.instance_of(str))
-    id: int = attrs.field(
-        default=attrs.Factory(lambda self: text_hash(self.text), takes_self=True)
-    )
+    id: int = attrs.field(default=attrs.Factory(lambda self: text_hash(self.text), takes_self=True))
     labels: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     rejected_labels: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     spans: tuple[Span, ...] = attrs.field(default=(), converter=_sorted_spans)
@@ -168,9 +174,9 @@ class Example:
 class TaggedSentence:
     """Tokens with one tag each, in a named scheme (``iob`` or ``bilou``); ``-`` marks unknown tags."""
 
-    words: tuple[str, ...] = attrs.field(converter=tuple)
-    tags: tuple[str, ...] = attrs.field(converter=tuple)
-    spaces: tuple[bool, ...] = attrs.field(converter=tuple)
+    words: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    tags: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    spaces: tuple[bool, ...] = attrs.field(converter=_bool_tuple)
     scheme: str
     id: int
     example: Example = attrs.field(eq=False, repr=False)

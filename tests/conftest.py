@@ -56,15 +56,22 @@ def prodigy_db(tmp_path: Path) -> ProdigyDB:
             for task in tasks:
                 cursor = db.execute(
                     "INSERT INTO example (input_hash, task_hash, content) VALUES (?, ?, ?)",
-                    (task.get("_input_hash", 0), task.get("_task_hash", 0),
-                     json.dumps(task).encode("utf-8")),
+                    (
+                        task.get("_input_hash", 0),
+                        task.get("_task_hash", 0),
+                        json.dumps(task).encode("utf-8"),
+                    ),
                 )
                 example_id = cursor.lastrowid
-                db.execute("INSERT INTO link (example_id, dataset_id) VALUES (?, ?)",
-                           (example_id, ids[name]))
+                db.execute(
+                    "INSERT INTO link (example_id, dataset_id) VALUES (?, ?)",
+                    (example_id, ids[name]),
+                )
                 if "_session_id" in task:
-                    db.execute("INSERT INTO link (example_id, dataset_id) VALUES (?, ?)",
-                               (example_id, dataset_id(task["_session_id"], True)))
+                    db.execute(
+                        "INSERT INTO link (example_id, dataset_id) VALUES (?, ?)",
+                        (example_id, dataset_id(task["_session_id"], True)),
+                    )
         db.commit()
         db.close()
         return path

@@ -6,7 +6,6 @@ import pytest
 import autonlp_al
 from autonlp_al import errors
 
-
 HEAVY = "{'torch', 'transformers', 'spacy', 'huggingface_hub', 'numpy', 'srsly'}"
 
 
@@ -16,8 +15,10 @@ HEAVY = "{'torch', 'transformers', 'spacy', 'huggingface_hub', 'numpy', 'srsly'}
         ("autonlp_al", set()),
         # srsly (and through it numpy) is fine once a reader or writer is used; spaCy is not:
         # it is imported only when something is tokenised or a DocBin written.
-        ("autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli",
-         {"numpy", "srsly"}),
+        (
+            "autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli",
+            {"numpy", "srsly"},
+        ),
     ],
 )
 def test_import_is_light(modules: str, allowed: set[str]) -> None:
@@ -54,7 +55,8 @@ def test_errors_are_also_the_builtin_callers_catch(cls: type, builtin: type) -> 
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    out = subprocess.run([sys.executable, "-m", "autonlp_al", "--version"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "autonlp_al", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0
     assert autonlp_al.__version__ in out.stdout

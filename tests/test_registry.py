@@ -8,17 +8,33 @@ from autonlp_al.writers import AutoTrainWriter, ConllWriter, DocBinWriter, Prodi
 
 
 def test_builtin_names_carry_a_version() -> None:
-    assert registry.names("sources") == ["conll.v1", "csv.v1", "folder.v1", "jsonl.v1",
-                                         "prodigy.v1"]
+    assert registry.names("sources") == [
+        "conll.v1",
+        "csv.v1",
+        "folder.v1",
+        "jsonl.v1",
+        "prodigy.v1",
+    ]
     assert registry.names("schemes") == ["bilou.v1", "iob.v1"]
-    assert set(registry.names("writers")) == {"autotrain.v1", "conll.v1", "prodigy.v1",
-                                              "spacy.v1", "tags.v1"}
+    assert set(registry.names("writers")) == {
+        "autotrain.v1",
+        "conll.v1",
+        "prodigy.v1",
+        "spacy.v1",
+        "tags.v1",
+    }
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("prodigy", ProdigySource), ("jsonl.v1", JsonlSource), ("csv", CsvSource),
-    ("conll", ConllSource), ("folder", FolderSource),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("prodigy", ProdigySource),
+        ("jsonl.v1", JsonlSource),
+        ("csv", CsvSource),
+        ("conll", ConllSource),
+        ("folder", FolderSource),
+    ],
+)
 def test_bare_and_versioned_source_names_resolve(name: str, expected: type) -> None:
     assert registry.get("sources", name) is expected
 
@@ -26,8 +42,9 @@ def test_bare_and_versioned_source_names_resolve(name: str, expected: type) -> N
 def test_schemes_and_writers_resolve() -> None:
     assert registry.get("schemes", "iob") is IOB
     assert registry.get("schemes", "bilou.v1") is BILOU
-    assert {registry.get("writers", n) for n in ("autotrain", "conll", "prodigy", "spacy", "tags")} \
-        == {AutoTrainWriter, ConllWriter, ProdigyWriter, DocBinWriter, TagsWriter}
+    assert {
+        registry.get("writers", n) for n in ("autotrain", "conll", "prodigy", "spacy", "tags")
+    } == {AutoTrainWriter, ConllWriter, ProdigyWriter, DocBinWriter, TagsWriter}
 
 
 def test_unknown_name_lists_the_available_ones() -> None:
@@ -48,5 +65,6 @@ def test_newest_version_wins_for_a_bare_name() -> None:
     finally:
         registry.schemes.get_all().pop("iob.v2", None)
         from catalogue import REGISTRY
+
         REGISTRY.pop(("autonlp_al", "schemes", "iob.v2"), None)
     assert registry.get("schemes", "iob") is IOB

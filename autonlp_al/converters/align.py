@@ -48,7 +48,7 @@ def align_spans(
     ends = [t.end for t in tokens]
     aligned: list[TokenSpan] = []
     for span in spans:
-        shown = f"[{span.start}, {span.end}) {text[span.start:span.end]!r} {span.label}"
+        shown = f"[{span.start}, {span.end}) {text[span.start : span.end]!r} {span.label}"
         first = bisect.bisect_left(starts, span.start)
         last = bisect.bisect_left(ends, span.end)
         exact = (
@@ -96,7 +96,9 @@ def _drop_overlaps(
     for span in sorted(aligned, key=lambda s: (s.start, -s.end)):
         if kept and span.start < kept[-1].end:
             if span == kept[-1]:
-                report.skip("duplicate span", origin, f"tokens [{span.start}, {span.end}) {span.label}")
+                report.skip(
+                    "duplicate span", origin, f"tokens [{span.start}, {span.end}) {span.label}"
+                )
                 continue
             other = kept[-1]
             words = text[tokens[span.start].start : tokens[span.end - 1].end]

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from ..errors import TagSequenceError
 from ..registry import schemes
-from .iob import IOB
 from .base import MISSING, OUTSIDE, TokenSpan, check_encodable, split_tag
+from .iob import IOB
 
 __all__ = ["BILOU", "bilou_to_iob", "iob_to_bilou"]
 
@@ -90,7 +90,7 @@ def bilou_to_iob(tags: Sequence[str]) -> list[str]:
 def _recode(tags: Sequence[str], source: IOB | BILOU, target: IOB | BILOU) -> list[str]:
     encoded = target.encode(source.decode(tags), len(tags))
     # Spans never cover a missing tag, so putting the unknowns back over O is lossless.
-    return [MISSING if tag == MISSING else new for tag, new in zip(tags, encoded)]
+    return [MISSING if tag == MISSING else new for tag, new in zip(tags, encoded, strict=False)]
 
 
 schemes.register("bilou.v1", func=BILOU)

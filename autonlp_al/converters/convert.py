@@ -13,6 +13,7 @@ from ..report import Report
 from ..types import Example, TaggedSentence, Token
 from .align import Alignment, align_spans
 from .base import Scheme
+from .iob import IOB
 from .tokenize import SpacyTokenizer, Tokenizer
 
 __all__ = ["Converter", "Unknown", "spans_from_tags"]
@@ -46,7 +47,7 @@ class Converter:
         report: where skipped / adjusted spans are counted.
     """
 
-    scheme: Scheme = attrs.field(default="iob", converter=_scheme)
+    scheme: Scheme = attrs.field(factory=IOB, converter=_scheme)
     tokenizer: Tokenizer = attrs.field(factory=SpacyTokenizer)
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
     labels: frozenset[str] | None = attrs.field(
@@ -97,7 +98,7 @@ class Converter:
             if span.label not in self.labels:
                 raise LabelError(
                     f"{where}span [{span.start}, {span.end}) "
-                    f"{example.text[span.start:span.end]!r} has label {span.label!r}, which is not "
+                    f"{example.text[span.start : span.end]!r} has label {span.label!r}, which is not "
                     f"in the label set {sorted(self.labels)}; add it to --labels or relabel the span"
                 )
         for label in example.labels + example.rejected_labels:
@@ -109,7 +110,10 @@ class Converter:
 
 
 def spans_from_tags(
-    tokens: Collection[Token], tags: Iterable[str], scheme: Scheme | str = "iob", *,
+    tokens: Collection[Token],
+    tags: Iterable[str],
+    scheme: Scheme | str = "iob",
+    *,
     strict: bool = False,
 ) -> list[tuple[int, int, str]]:
     """Character spans ``(start, end, label)`` for the entities in ``tags`` over ``tokens``."""

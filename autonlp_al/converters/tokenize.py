@@ -32,9 +32,7 @@ class SpacyTokenizer:
 
     def __call__(self, text: str) -> tuple[Token, ...]:
         doc = self.nlp.make_doc(text)
-        return tuple(
-            Token(t.text, t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc
-        )
+        return tuple(Token(t.text, t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc)
 
     def __repr__(self) -> str:
         return f"SpacyTokenizer({self.lang!r})"

@@ -7,5 +7,12 @@ from .folder import FolderSource
 from .jsonl import JsonlSource
 from .prodigy import ProdigySource
 
-__all__ = ["ConllSource", "CsvSource", "FolderSource", "JsonlSource", "OnError", "ProdigySource",
-           "Source"]
+__all__ = [
+    "ConllSource",
+    "CsvSource",
+    "FolderSource",
+    "JsonlSource",
+    "OnError",
+    "ProdigySource",
+    "Source",
+]

@@ -50,19 +50,21 @@ def existing(path: str | Path, what: str = "input file") -> Path:
 
 
 def guarded(
-    on_error: OnError, report: Report, origin: Origin, build: Callable[[], T]
+    on_error: OnError, report: Report, origin: Origin, build: Callable[..., T], *args: Any
 ) -> T | None:
-    """Run ``build``; turn any bad-value error into a :class:`SourceError` naming ``origin``.
+    """Run ``build(*args)``; turn any bad-value error into a :class:`SourceError` naming ``origin``.
 
     With ``on_error=skip`` the error is counted in ``report`` and ``None`` returned instead.
     """
     try:
-        return build()
+        return build(*args)
     except (AutoNLPALError, ValueError, TypeError, KeyError, AttributeError) as exc:
         message = str(exc)
         if not message.startswith(str(origin)):
             message = f"{origin}: {message}"
-        error = exc if isinstance(exc, SourceError) and message == str(exc) else SourceError(message)
+        error = (
+            exc if isinstance(exc, SourceError) and message == str(exc) else SourceError(message)
+        )
         if error is not exc:
             error.__cause__ = exc
     if OnError(on_error) is OnError.SKIP:
@@ -80,7 +82,7 @@ def iter_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[tuple[Origin,
                 line = raw.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise SourceError(
-                    f"{origin}: bytes {raw[exc.start:exc.end]!r} are not valid {encoding}; "
+                    f"{origin}: bytes {raw[exc.start : exc.end]!r} are not valid {encoding}; "
                     f"pass the file's encoding (--encoding latin-1, ...) or re-save it as UTF-8"
                 ) from exc
             if not line.strip():
@@ -105,7 +107,7 @@ def first_undecodable_line(path: Path, encoding: str) -> tuple[int, bytes]:
             try:
                 raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                return number, raw[exc.start:exc.end]
+                return number, raw[exc.start : exc.end]
     return 0, b""
 
 
@@ -140,12 +142,14 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
     tokens = []
     for i, item in enumerate(value):
         if not isinstance(item, Mapping) or not {"text", "start", "end"} <= item.keys():
-            raise SourceError(
-                f"{origin}: token {i} {item!r:.60} needs 'text', 'start' and 'end'"
-            )
+            raise SourceError(f"{origin}: token {i} {item!r:.60} needs 'text', 'start' and 'end'")
         tokens.append(
-            Token(str(item["text"]), _int(origin, item, "start"), _int(origin, item, "end"),
-                  bool(item.get("ws", True)))
+            Token(
+                str(item["text"]),
+                _int(origin, item, "start"),
+                _int(origin, item, "end"),
+                bool(item.get("ws", True)),
+            )
         )
     return tuple(tokens)
 
@@ -182,8 +186,9 @@ def parse_spans(
                 f"(or 'token_start'/'token_end' with 'tokens')"
             )
         if not 0 <= start < end:
-            raise SourceError(f"{origin}: span {i} has start {start!r} and end {end!r}; "
-                              f"need 0 <= start < end")
+            raise SourceError(
+                f"{origin}: span {i} has start {start!r} and end {end!r}; need 0 <= start < end"
+            )
         spans.append(Span(start, end, span_label))
     return spans
 

@@ -10,6 +10,7 @@ import attrs
 
 from ..converters.base import Scheme
 from ..converters.convert import _scheme
+from ..converters.iob import IOB
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
@@ -39,7 +40,7 @@ class ConllSource:
     path: Path = attrs.field(converter=Path)
     token_column: int = 0
     tag_column: int = -1
-    scheme: Scheme = attrs.field(default="iob", converter=_scheme)
+    scheme: Scheme = attrs.field(factory=IOB, converter=_scheme)
     separator: str | None = None
     encoding: str = "utf-8"
     on_error: OnError = attrs.field(default=OnError.RAISE, converter=OnError)
@@ -83,7 +84,7 @@ class ConllSource:
             return raw.decode(self.encoding)
         except UnicodeDecodeError as exc:
             raise SourceError(
-                f"{self.path}:{number}: bytes {raw[exc.start:exc.end]!r} are not valid "
+                f"{self.path}:{number}: bytes {raw[exc.start : exc.end]!r} are not valid "
                 f"{self.encoding}; pass the file's encoding (--encoding latin-1, ...)"
             ) from exc
 
@@ -94,7 +95,9 @@ class ConllSource:
         self.report.count("read")
         meta = {"document": document, "sentence": sentence}
         example = guarded(
-            self.on_error, self.report, origin,
+            self.on_error,
+            self.report,
+            origin,
             lambda: example_from_words(origin, words, tags, self.scheme, meta=meta),
         )
         if example is not None:

@@ -62,8 +62,9 @@ class CsvSource:
                     origin = Origin(str(path), row_start)
                     row_start = reader.line_num + 1
                     self.report.count("read")
-                    example = guarded(self.on_error, self.report, origin,
-                                      lambda: self._example(origin, row))
+                    example = guarded(
+                        self.on_error, self.report, origin, self._example, origin, row
+                    )
                     if example is not None:
                         self.report.count("examples")
                         yield example
@@ -78,8 +79,10 @@ class CsvSource:
 
     def _dialect(self, f: Any) -> type[csv.Dialect] | csv.Dialect:
         if self.delimiter is not None:
+
             class Given(csv.excel):
                 delimiter = self.delimiter  # type: ignore[assignment]
+
             return Given
         sample = f.read(64 * 1024)
         f.seek(0)
@@ -90,8 +93,11 @@ class CsvSource:
 
     def _check_header(self, fieldnames: Any) -> None:
         header = list(fieldnames or [])
-        for role, column in (("text", self.text_column), ("label", self.label_column),
-                             ("id", self.id_column)):
+        for role, column in (
+            ("text", self.text_column),
+            ("label", self.label_column),
+            ("id", self.id_column),
+        ):
             if column is not None and column not in header:
                 raise SourceError(
                     f"{self.path}:1: no {role} column {column!r} in the header {header}; "

@@ -39,20 +39,25 @@ class FolderSource:
         root = existing(self.path, "folder")
         if not root.is_dir():
             raise SourceError(f"{root}: not a folder; the folder source reads ROOT/<label>/*.txt")
-        seen: set[int] = set()
+        seen: dict[int, Path] = {}
         for label_dir in sorted(p for p in root.iterdir() if p.is_dir()):
             for file in sorted(label_dir.glob(self.pattern)):
                 origin = Origin(str(file))
                 self.report.count("read")
-                example = guarded(self.on_error, self.report, origin,
-                                  lambda: self._example(origin, file, label_dir.name))
+                example = guarded(
+                    self.on_error, self.report, origin, self._example, origin, file, label_dir.name
+                )
                 if example is None:
                     continue
                 if self.dedupe:
                     if example.id in seen:
-                        self.report.skip("duplicate text", origin, f"same text as an earlier file")
+                        self.report.skip(
+                            "duplicate text",
+                            origin,
+                            f"same text as {seen[example.id].relative_to(root)}",
+                        )
                         continue
-                    seen.add(example.id)
+                    seen[example.id] = file
                 self.report.count("examples")
                 yield example
         if not self.report.counts["read"]:
@@ -71,8 +76,15 @@ class FolderSource:
                 self.report.adjust(f"decoded as {encoding}", origin, f"not {self.encodings[0]}")
             break
         else:
-            raise SourceError(f"{origin}: not decodable as any of {list(self.encodings)}; "
-                              f"pass encodings=(...) with the file's encoding")
+            raise SourceError(
+                f"{origin}: not decodable as any of {list(self.encodings)}; "
+                f"pass encodings=(...) with the file's encoding"
+            )
         text = text.strip()
-        return Example(text=text, id=text_hash(text), labels=(label,),
-                       meta={"path": str(file.relative_to(self.path))}, origin=origin)
+        return Example(
+            text=text,
+            id=text_hash(text),
+            labels=(label,),
+            meta={"path": str(file.relative_to(self.path))},
+            origin=origin,
+        )

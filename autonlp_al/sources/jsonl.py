@@ -13,8 +13,9 @@ from typing import Any
 
 import attrs
 
-from ..converters.convert import _scheme
 from ..converters.base import MISSING, Scheme
+from ..converters.convert import _scheme
+from ..converters.iob import IOB
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
@@ -29,8 +30,9 @@ def example_from_words(
 ) -> Example:
     """An example from pre-tokenised words joined by single spaces, spans decoded from ``tags``."""
     if not words or not all(isinstance(w, str) and w and not w.isspace() for w in words):
-        raise SourceError(f"{origin}: 'tokens' must be a non-empty list of non-blank strings, "
-                          f"got {words!r:.80}")
+        raise SourceError(
+            f"{origin}: 'tokens' must be a non-empty list of non-blank strings, got {words!r:.80}"
+        )
     tokens, offset = [], 0
     for word in words:
         tokens.append(Token(word, offset, offset + len(word), True))
@@ -45,10 +47,11 @@ def example_from_words(
             )
         complete = MISSING not in tags
         spans = [
-            Span(tokens[s.start].start, tokens[s.end - 1].end, s.label)
-            for s in scheme.decode(tags)
+            Span(tokens[s.start].start, tokens[s.end - 1].end, s.label) for s in scheme.decode(tags)
         ]
-    return Example(text=text, tokens=tokens, spans=spans, complete=complete, origin=origin, **fields)
+    return Example(
+        text=text, tokens=tokens, spans=spans, complete=complete, origin=origin, **fields
+    )
 
 
 @sources.register("jsonl.v1")
@@ -76,7 +79,7 @@ class JsonlSource:
     spans_field: str = "spans"
     tokens_field: str = "tokens"
     tags_field: str = "tags"
-    scheme: Scheme = attrs.field(default="iob", converter=_scheme)
+    scheme: Scheme = attrs.field(factory=IOB, converter=_scheme)
     id_field: str | None = None
     complete: bool = True
     encoding: str = "utf-8"
@@ -86,14 +89,17 @@ class JsonlSource:
     def read(self) -> Iterator[Example]:
         for origin, value in iter_jsonl(existing(self.path), encoding=self.encoding):
             self.report.count("read")
-            example = guarded(self.on_error, self.report, origin, lambda: self._example(origin, value))
+            example = guarded(self.on_error, self.report, origin, self._example, origin, value)
             if example is not None:
                 self.report.count("examples")
                 yield example
 
     def _example(self, origin: Origin, value: Any) -> Example:
         record = require_object(origin, value)
-        fields: dict[str, Any] = {"labels": self._labels(origin, record), "meta": self._meta(record)}
+        fields: dict[str, Any] = {
+            "labels": self._labels(origin, record),
+            "meta": self._meta(record),
+        }
         if "answer" in record:
             fields["answer"] = record["answer"]
         tokens = record.get(self.tokens_field)

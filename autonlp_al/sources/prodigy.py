@@ -94,27 +94,25 @@ class ProdigySource:
     def _jsonl_counts(self, path: Path) -> Counter[int]:
         counts: Counter[int] = Counter()
         for origin, value in iter_jsonl(path):
-            task = guarded(OnError.SKIP, Report(), origin, lambda: require_object(origin, value))
+            task = guarded(OnError.SKIP, Report(), origin, require_object, origin, value)
             if task is not None:
                 counts[_input_hash(task)] += 1
         return counts
 
     def _jsonl_tasks(self, path: Path) -> Iterator[tuple[Origin, Mapping[str, Any]] | None]:
         for origin, value in iter_jsonl(path):
-            yield guarded(self.on_error, self.report, origin,
-                          lambda: (origin, require_object(origin, value)))
+            yield guarded(self.on_error, self.report, origin, _task, origin, value)
 
     _DATASET_ROWS = "FROM example e JOIN link l ON l.example_id = e.id WHERE l.dataset_id = ?"
 
     def _db_counts(self, path: Path, dataset_id: int) -> Counter[int]:
         counts: Counter[int] = Counter()
         with _readonly(path) as connection:
-            for content, in connection.execute(f"SELECT e.content {self._DATASET_ROWS}",
-                                               (dataset_id,)):
-                try:
-                    counts[_input_hash(_loads(Origin(str(path)), content))] += 1
-                except (SourceError, AttributeError):
-                    pass  # reported by the second pass
+            for (content,) in connection.execute(
+                f"SELECT e.content {self._DATASET_ROWS}", (dataset_id,)
+            ):
+                with contextlib.suppress(SourceError):  # the second pass reports it
+                    counts[_input_hash(_db_task(Origin(str(path)), content)[1])] += 1
         return counts
 
     def _db_tasks(
@@ -126,20 +124,24 @@ class ProdigySource:
             )
             for row_id, content in rows:
                 origin = Origin(f"{path}#{self.dataset}", row_id)
-                yield guarded(self.on_error, self.report, origin,
-                              lambda: (origin, require_object(origin, _loads(origin, content))))
+                yield guarded(self.on_error, self.report, origin, _db_task, origin, content)
 
     def _dataset_id(self, path: Path) -> int:
         if self.dataset is None:
-            raise SourceError(f"{path}: a Prodigy database holds many datasets; pass dataset= "
-                              f"(--dataset) with one of: {', '.join(_datasets(path))}")
+            raise SourceError(
+                f"{path}: a Prodigy database holds many datasets; pass dataset= "
+                f"(--dataset) with one of: {', '.join(_datasets(path))}"
+            )
         try:
             with _readonly(path) as connection:
-                row = connection.execute("SELECT id FROM dataset WHERE name = ?",
-                                         (self.dataset,)).fetchone()
+                row = connection.execute(
+                    "SELECT id FROM dataset WHERE name = ?", (self.dataset,)
+                ).fetchone()
         except sqlite3.DatabaseError as exc:
-            raise SourceError(f"{path}: not a Prodigy database ({exc}); expected the tables "
-                              f"dataset, example and link") from exc
+            raise SourceError(
+                f"{path}: not a Prodigy database ({exc}); expected the tables "
+                f"dataset, example and link"
+            ) from exc
         if row is None:
             raise DatasetNotFoundError(
                 f"{path}: no dataset {self.dataset!r}; available: {', '.join(_datasets(path))}. "
@@ -165,12 +167,12 @@ class ProdigySource:
             if counts[key] > 0 or key not in pending:
                 continue
             group = pending.pop(key)
-            example = guarded(self.on_error, self.report, group[0][0], lambda: self._merge(group))
+            example = guarded(self.on_error, self.report, group[0][0], self._merge, group)
             if example is not None:
                 self.report.count("examples")
                 yield example
         for group in pending.values():  # only if the counts were off (a file changed while read)
-            example = guarded(self.on_error, self.report, group[0][0], lambda: self._merge(group))
+            example = guarded(self.on_error, self.report, group[0][0], self._merge, group)
             if example is not None:
                 self.report.count("examples")
                 yield example
@@ -215,14 +217,21 @@ class ProdigySource:
                     self.report.skip("rejected manual annotation", origin, f"{text[:60]!r}")
                     continue
                 if manual is not None:
-                    self.report.adjust("a later manual answer replaced an earlier one", origin,
-                                       f"earlier at {manual[0]}")
+                    self.report.adjust(
+                        "a later manual answer replaced an earlier one",
+                        origin,
+                        f"earlier at {manual[0]}",
+                    )
                 manual = (origin, parse_spans(origin, task.get("spans"), task_tokens), task_tokens)
             elif kind == "binary":
                 binary_seen = True
                 label = task.get("label")
-                for span in parse_spans(origin, task.get("spans"), task_tokens,
-                                        label=label if isinstance(label, str) else None):
+                for span in parse_spans(
+                    origin,
+                    task.get("spans"),
+                    task_tokens,
+                    label=label if isinstance(label, str) else None,
+                ):
                     (spans if accepted else rejected)[span] = origin
                     (rejected if accepted else spans).pop(span, None)
             elif kind == "classification":
@@ -236,12 +245,15 @@ class ProdigySource:
                     continue
                 chosen = task.get("accept") or []
                 if not all(isinstance(c, str | int) for c in chosen):
-                    raise SourceError(f"{origin}: 'accept' must list option ids, got {chosen!r:.60}")
+                    raise SourceError(
+                        f"{origin}: 'accept' must list option ids, got {chosen!r:.60}"
+                    )
                 labels = [str(c) for c in chosen]
         if manual is not None:
             if binary_seen:
-                self.report.adjust("binary answers superseded by a manual annotation",
-                                   manual[0], f"{text[:60]!r}")
+                self.report.adjust(
+                    "binary answers superseded by a manual annotation", manual[0], f"{text[:60]!r}"
+                )
             span_list, complete, tokens = manual[1], True, manual[2]
         else:
             span_list, complete = list(spans), not binary_seen
@@ -261,11 +273,20 @@ class ProdigySource:
             origin=first_origin,
         )
 
+
 def _input_hash(task: Mapping[str, Any]) -> int:
     value = task.get("_input_hash")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return text_hash(str(task.get("text", "")))
+
+
+def _task(origin: Origin, value: Any) -> tuple[Origin, Mapping[str, Any]]:
+    return origin, require_object(origin, value)
+
+
+def _db_task(origin: Origin, content: Any) -> tuple[Origin, Mapping[str, Any]]:
+    return _task(origin, _loads(origin, content))
 
 
 def _loads(origin: Origin, content: Any) -> Any:

@@ -7,12 +7,12 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from ..report import Report
 from ..types import Example
 
-__all__ = ["Writer", "atomic_write"]
+__all__ = ["Writer", "atomic_write", "atomic_write_bytes"]
 
 
 @runtime_checkable
@@ -27,12 +27,23 @@ class Writer(Protocol):
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[str] | IO[bytes]]:
-    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
+def atomic_write(path: str | Path) -> Iterator[IO[str]]:
+    """Open a temporary UTF-8 text file beside ``path``; on success fsync it and rename it over
+    ``path``. On any error the temporary file is removed and ``path`` keeps its old content (after
+    a kill, a ``.<name>.*.tmp`` file may remain; the target is still whole)."""
+    with _atomic(path, "w") as f:
+        yield f
 
-    On any error, or a kill, the temporary file is removed (or left as ``.<name>.*.tmp``) and
-    ``path`` keeps its old content.
-    """
+
+@contextlib.contextmanager
+def atomic_write_bytes(path: str | Path) -> Iterator[IO[bytes]]:
+    """:func:`atomic_write` for binary files."""
+    with _atomic(path, "wb") as f:
+        yield f
+
+
+@contextlib.contextmanager
+def _atomic(path: str | Path, mode: str) -> Iterator[Any]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

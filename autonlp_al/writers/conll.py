@@ -33,7 +33,7 @@ class ConllWriter:
             if self.docstart:
                 f.write(f"-DOCSTART-{self.separator}O\n\n")
             for sentence in self.converter.convert_all(examples):
-                for word, tag in zip(sentence.words, sentence.tags):
+                for word, tag in zip(sentence.words, sentence.tags, strict=False):
                     if any(c.isspace() for c in word):
                         raise ConversionError(
                             f"{sentence.example.origin or 'example'}: token {word!r} contains "

@@ -37,9 +37,16 @@ class TagsWriter:
     def write(self, examples: Iterable[Example], path: str | Path) -> Report:
         with atomic_write(path) as f:
             for sentence in self.converter.convert_all(examples):
-                f.write(srsly.json_dumps(
-                    {"id": sentence.id, "tokens": list(sentence.words), "tags": list(sentence.tags)}
-                ) + "\n")
+                f.write(
+                    srsly.json_dumps(
+                        {
+                            "id": sentence.id,
+                            "tokens": list(sentence.words),
+                            "tags": list(sentence.tags),
+                        }
+                    )
+                    + "\n"
+                )
                 self.report.count("written")
         return self.report
 
@@ -76,7 +83,9 @@ class AutoTrainWriter:
     def _ner(self, example: Example) -> dict[str, Any]:
         sentence = self.converter.convert(example)
         if sentence.scheme != "iob":
-            raise ConversionError("AutoTrain token classification reads IOB2 tags; use scheme='iob'")
+            raise ConversionError(
+                "AutoTrain token classification reads IOB2 tags; use scheme='iob'"
+            )
         if MISSING in sentence.tags:
             raise ConversionError(
                 f"{_where(example)}a partial annotation (e.g. ner.teach) leaves tokens unknown, but "
@@ -129,12 +138,21 @@ class ProdigyWriter:
         end_index = {t.end: i for i, t in enumerate(tokens)}
         spans = []
         for start, end, label in spans_from_tags(ours, sentence.tags, sentence.scheme):
-            spans.append({"start": start, "end": end, "token_start": index[start],
-                          "token_end": end_index[end], "label": label})
+            spans.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "token_start": index[start],
+                    "token_end": end_index[end],
+                    "label": label,
+                }
+            )
         task: dict[str, Any] = {
             "text": example.text,
-            "tokens": [{"text": t.text, "start": t.start, "end": t.end, "id": i, "ws": t.ws}
-                       for i, t in enumerate(tokens)],
+            "tokens": [
+                {"text": t.text, "start": t.start, "end": t.end, "id": i, "ws": t.ws}
+                for i, t in enumerate(tokens)
+            ],
             "spans": spans,
             "meta": dict(example.meta),
             "_input_hash": example.id,
@@ -143,9 +161,9 @@ class ProdigyWriter:
             task["options"] = [{"id": label, "text": label} for label in self.options]
         if example.labels:
             task["accept"] = list(example.labels)
-        task["_task_hash"] = text_hash(srsly.json_dumps(
-            [example.id, spans, task.get("accept", [])], sort_keys=True))
+        task["_task_hash"] = text_hash(
+            srsly.json_dumps([example.id, spans, task.get("accept", [])], sort_keys=True)
+        )
         if self.with_answer:
             task["answer"] = example.answer.value
         return task
-

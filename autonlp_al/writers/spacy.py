@@ -10,10 +10,11 @@ import attrs
 
 from ..converters.convert import Converter, spans_from_tags
 from ..converters.tokenize import covering_tokens
+from ..errors import ConversionError
 from ..registry import writers
 from ..report import Report
 from ..types import Example
-from .base import atomic_write
+from .base import atomic_write_bytes
 
 __all__ = ["DocBinWriter"]
 
@@ -42,7 +43,7 @@ class DocBinWriter:
         for example in examples:
             doc_bin.add(self.doc(nlp.vocab, example))
             self.report.count("written")
-        with atomic_write(path, "wb") as f:
+        with atomic_write_bytes(path) as f:
             f.write(doc_bin.to_bytes())
         return self.report
 
@@ -54,8 +55,12 @@ class DocBinWriter:
         ours = self.converter.tokens(example)
         tokens = covering_tokens(example.text, ours)
         doc = Doc(vocab, words=[t.text for t in tokens], spaces=[t.ws for t in tokens])
-        ents = [doc.char_span(s, e, label=label)
-                for s, e, label in spans_from_tags(ours, sentence.tags, sentence.scheme)]
+        ents = []
+        for start, end, label in spans_from_tags(ours, sentence.tags, sentence.scheme):
+            span = doc.char_span(start, end, label=label)
+            if span is None:  # cannot happen: ``doc`` is built from the same tokens
+                raise ConversionError(f"{example.origin}: [{start}, {end}) is not on a token edge")
+            ents.append(span)
         complete = "-" not in sentence.tags
         doc.set_ents(ents, default="outside" if complete else "missing")
         cats = dict.fromkeys(self.cats, 0.0)

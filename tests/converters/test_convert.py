@@ -15,8 +15,27 @@ from autonlp_al.errors import AlignmentError, LabelError, OverlapError
 from autonlp_al.types import Origin
 
 NLP = spacy.blank("en")
-WORDS = st.sampled_from(["Apple", "Inc.", "hired", "Tim", "Cook", "in", "New", "York", ",", "U.S.",
-                         "e-mail", "don't", "(", "BBC", ")", "2024", "$5"])
+WORDS = st.sampled_from(
+    [
+        "Apple",
+        "Inc.",
+        "hired",
+        "Tim",
+        "Cook",
+        "in",
+        "New",
+        "York",
+        ",",
+        "U.S.",
+        "e-mail",
+        "don't",
+        "(",
+        "BBC",
+        ")",
+        "2024",
+        "$5",
+    ]
+)
 
 
 @st.composite
@@ -28,7 +47,8 @@ def annotated(draw: st.DrawFn) -> tuple[str, list[Span]]:
     cuts = sorted(draw(st.sets(st.integers(0, n), max_size=8)))
     spans = [
         Span(tokens[a].idx, tokens[b - 1].idx + len(tokens[b - 1]), draw(st.sampled_from("ABC")))
-        for a, b in zip(cuts[::2], cuts[1::2]) if b > a
+        for a, b in zip(cuts[::2], cuts[1::2], strict=False)
+        if b > a
     ]
     return text, spans
 
@@ -69,11 +89,14 @@ def test_covering_tokens_rebuild_the_text_like_spacy(text) -> None:
 TEXT = "Apple Inc. hired Tim Cook."
 
 
-@pytest.mark.parametrize(("policy", "tags", "adjusted", "skipped"), [
-    (Alignment.EXPAND, ["B-ORG", "I-ORG", "O", "O", "O", "O"], 1, 0),
-    (Alignment.CONTRACT, ["B-ORG", "O", "O", "O", "O", "O"], 1, 0),
-    (Alignment.SKIP, ["O"] * 6, 0, 1),
-])
+@pytest.mark.parametrize(
+    ("policy", "tags", "adjusted", "skipped"),
+    [
+        (Alignment.EXPAND, ["B-ORG", "I-ORG", "O", "O", "O", "O"], 1, 0),
+        (Alignment.CONTRACT, ["B-ORG", "O", "O", "O", "O", "O"], 1, 0),
+        (Alignment.SKIP, ["O"] * 6, 0, 1),
+    ],
+)
 def test_misalignment_policies_count_what_they_change(policy, tags, adjusted, skipped) -> None:
     converter = Converter(alignment=policy)
     sentence = converter.convert(Example(text=TEXT, spans=[Span(0, 8, "ORG")]))  # 'Apple In'
@@ -135,8 +158,12 @@ def test_given_tokens_are_authoritative_and_whitespace_tokens_dropped() -> None:
         Converter().convert(one_token)
 
 
-@given(text=st.text(min_size=1, max_size=30), start=st.integers(0, 30), length=st.integers(1, 10),
-       policy=st.sampled_from(list(Alignment)))
+@given(
+    text=st.text(min_size=1, max_size=30),
+    start=st.integers(0, 30),
+    length=st.integers(1, 10),
+    policy=st.sampled_from(list(Alignment)),
+)
 def test_any_span_converts_or_raises_our_error(text, start, length, policy) -> None:
     assume(text.strip() and start + length <= len(text))
     example = Example(text=text, spans=[Span(start, start + length, "X")])

@@ -26,15 +26,23 @@ Build = Callable[[Path], Source]
 
 def _jsonl(tmp: Path) -> Source:
     path = tmp / "in.jsonl"
-    path.write_text(json.dumps({"text": "Tim Cook", "spans": [{"start": 0, "end": 8, "label": "P"}]})
-                    + "\n" + json.dumps({"text": "Other"}) + "\n")
+    path.write_text(
+        json.dumps({"text": "Tim Cook", "spans": [{"start": 0, "end": 8, "label": "P"}]})
+        + "\n"
+        + json.dumps({"text": "Other"})
+        + "\n"
+    )
     return JsonlSource(path=path)
 
 
 def _prodigy(tmp: Path) -> Source:
     path = tmp / "db-out.jsonl"
-    path.write_text(json.dumps({"text": "Tim Cook", "label": "x", "answer": "accept"}) + "\n"
-                    + json.dumps({"text": "Other", "label": "x", "answer": "reject"}) + "\n")
+    path.write_text(
+        json.dumps({"text": "Tim Cook", "label": "x", "answer": "accept"})
+        + "\n"
+        + json.dumps({"text": "Other", "label": "x", "answer": "reject"})
+        + "\n"
+    )
     return ProdigySource(path=path)
 
 
@@ -102,17 +110,42 @@ FILE_SOURCES = {
 
 
 @pytest.mark.parametrize("make", FILE_SOURCES.values(), ids=FILE_SOURCES.keys())
-@given(data=st.one_of(
-    st.binary(max_size=200),
-    st.lists(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                          lambda c: st.lists(c, max_size=3) | st.dictionaries(
-                              st.sampled_from(["text", "spans", "tokens", "label", "start", "end",
-                                               "answer", "tags", "accept", "_input_hash"]), c,
-                              max_size=4), max_leaves=10),
-             max_size=4).map(lambda rows: "\n".join(json.dumps(r) for r in rows).encode()),
-))
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=200),
+        st.lists(
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                lambda c: (
+                    st.lists(c, max_size=3)
+                    | st.dictionaries(
+                        st.sampled_from(
+                            [
+                                "text",
+                                "spans",
+                                "tokens",
+                                "label",
+                                "start",
+                                "end",
+                                "answer",
+                                "tags",
+                                "accept",
+                                "_input_hash",
+                            ]
+                        ),
+                        c,
+                        max_size=4,
+                    )
+                ),
+                max_leaves=10,
+            ),
+            max_size=4,
+        ).map(lambda rows: "\n".join(json.dumps(r) for r in rows).encode()),
+    )
+)
+@settings(
+    max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 def test_arbitrary_input_raises_only_our_errors(tmp_path: Path, make, data: bytes) -> None:
     path = tmp_path / "fuzz"
     path.write_bytes(data)

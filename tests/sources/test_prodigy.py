@@ -27,15 +27,29 @@ TOKENS = [
 
 
 def manual(text=TEXT, spans=(), answer="accept", h=1, session="bbc-alice", **extra):
-    return {"text": text, "tokens": TOKENS if text == TEXT else None, "spans": list(spans),
-            "_input_hash": h, "_task_hash": h * 10 + len(spans), "_view_id": "ner_manual",
-            "answer": answer, "_session_id": session, **extra}
+    return {
+        "text": text,
+        "tokens": TOKENS if text == TEXT else None,
+        "spans": list(spans),
+        "_input_hash": h,
+        "_task_hash": h * 10 + len(spans),
+        "_view_id": "ner_manual",
+        "answer": answer,
+        "_session_id": session,
+        **extra,
+    }
 
 
 def teach(start, end, label, answer, h=2):
-    return {"text": TEXT, "spans": [{"start": start, "end": end, "label": label}],
-            "_input_hash": h, "_task_hash": h * 100 + start, "_view_id": "ner", "answer": answer,
-            "meta": {"score": 0.5}}
+    return {
+        "text": TEXT,
+        "spans": [{"start": start, "end": end, "label": label}],
+        "_input_hash": h,
+        "_task_hash": h * 100 + start,
+        "_view_id": "ner",
+        "answer": answer,
+        "meta": {"score": 0.5},
+    }
 
 
 # ner.manual uses token indices with an inclusive token_end ("Tim Cook" = tokens 2..3)
@@ -44,20 +58,38 @@ ORG = {"start": 0, "end": 5, "token_start": 0, "token_end": 0, "label": "ORG"}
 
 
 def test_reads_manual_teach_and_textcat_from_a_database(prodigy_db) -> None:
-    db = prodigy_db({
-        "bbc": [
-            manual(spans=[PERSON, ORG]),
-            teach(24, 30, "LOCATION", "accept"),
-            teach(0, 5, "PERSON", "reject"),
-            {"text": "Sport news", "label": "sport", "answer": "accept", "_input_hash": 3,
-             "_view_id": "classification"},
-            {"text": "Sport news", "label": "tech", "answer": "reject", "_input_hash": 3,
-             "_view_id": "classification"},
-            {"text": "Choice text", "options": [{"id": "tech"}], "accept": ["tech"],
-             "answer": "accept", "_input_hash": 4, "_view_id": "choice"},
-        ],
-        "other": [manual(text="Not this one", h=9)],
-    })
+    db = prodigy_db(
+        {
+            "bbc": [
+                manual(spans=[PERSON, ORG]),
+                teach(24, 30, "LOCATION", "accept"),
+                teach(0, 5, "PERSON", "reject"),
+                {
+                    "text": "Sport news",
+                    "label": "sport",
+                    "answer": "accept",
+                    "_input_hash": 3,
+                    "_view_id": "classification",
+                },
+                {
+                    "text": "Sport news",
+                    "label": "tech",
+                    "answer": "reject",
+                    "_input_hash": 3,
+                    "_view_id": "classification",
+                },
+                {
+                    "text": "Choice text",
+                    "options": [{"id": "tech"}],
+                    "accept": ["tech"],
+                    "answer": "accept",
+                    "_input_hash": 4,
+                    "_view_id": "choice",
+                },
+            ],
+            "other": [manual(text="Not this one", h=9)],
+        }
+    )
     source = ProdigySource(path=db, dataset="bbc")
     examples = {e.id: e for e in source.read()}
     assert sorted(examples) == [1, 2, 3, 4]
@@ -76,8 +108,15 @@ def test_reads_manual_teach_and_textcat_from_a_database(prodigy_db) -> None:
 
 
 def test_duplicate_answers_merge_and_the_last_manual_wins(prodigy_db) -> None:
-    db = prodigy_db({"bbc": [manual(spans=[ORG]), manual(spans=[ORG, PERSON]),
-                             teach(24, 30, "LOCATION", "accept", h=1)]})
+    db = prodigy_db(
+        {
+            "bbc": [
+                manual(spans=[ORG]),
+                manual(spans=[ORG, PERSON]),
+                teach(24, 30, "LOCATION", "accept", h=1),
+            ]
+        }
+    )
     source = ProdigySource(path=db, dataset="bbc")
     (example,) = source.read()
     assert example.spans == (Span(0, 5, "ORG"), Span(12, 20, "PERSON"))
@@ -86,9 +125,15 @@ def test_duplicate_answers_merge_and_the_last_manual_wins(prodigy_db) -> None:
 
 
 def test_ignored_and_rejected_manual_answers_are_counted_not_lost(prodigy_db) -> None:
-    db = prodigy_db({"bbc": [manual(spans=[ORG], answer="ignore"),
-                             manual(text="Rejected text", answer="reject", h=5),
-                             manual(text="Kept text", h=6)]})
+    db = prodigy_db(
+        {
+            "bbc": [
+                manual(spans=[ORG], answer="ignore"),
+                manual(text="Rejected text", answer="reject", h=5),
+                manual(text="Kept text", h=6),
+            ]
+        }
+    )
     source = ProdigySource(path=db, dataset="bbc")
     assert [e.text for e in source.read()] == ["Kept text"]
     assert source.report.skipped == {"answer ignore": 1, "rejected manual annotation": 1}
@@ -96,9 +141,15 @@ def test_ignored_and_rejected_manual_answers_are_counted_not_lost(prodigy_db) ->
 
 
 def test_session_and_answer_filters(prodigy_db) -> None:
-    db = prodigy_db({"bbc": [manual(spans=[ORG]),
-                             manual(text="Bob's text", h=7, session="bbc-bob"),
-                             teach(0, 5, "PERSON", "reject")]})
+    db = prodigy_db(
+        {
+            "bbc": [
+                manual(spans=[ORG]),
+                manual(text="Bob's text", h=7, session="bbc-bob"),
+                teach(0, 5, "PERSON", "reject"),
+            ]
+        }
+    )
     source = ProdigySource(path=db, dataset="bbc", sessions=["bbc-alice"], answers=["accept"])
     assert [e.id for e in source.read()] == [1]
     assert source.report.skipped == {"other session": 1, "answer reject not requested": 1}
@@ -147,8 +198,13 @@ def test_bad_task_content_names_the_row(prodigy_db) -> None:
 
 
 def test_db_out_jsonl_streams_and_merges_like_the_database(tmp_path, prodigy_db) -> None:
-    tasks = [manual(spans=[ORG]), teach(24, 30, "LOCATION", "accept"), manual(text="Solo", h=8),
-             teach(0, 5, "PERSON", "reject"), manual(spans=[PERSON], h=1)]
+    tasks = [
+        manual(spans=[ORG]),
+        teach(24, 30, "LOCATION", "accept"),
+        manual(text="Solo", h=8),
+        teach(0, 5, "PERSON", "reject"),
+        manual(spans=[PERSON], h=1),
+    ]
     from_jsonl = list(ProdigySource(path=write_jsonl(tmp_path / "bbc.jsonl", tasks)).read())
     from_db = list(ProdigySource(path=prodigy_db({"bbc": tasks}), dataset="bbc").read())
     assert from_jsonl == from_db
@@ -158,24 +214,39 @@ def test_db_out_jsonl_streams_and_merges_like_the_database(tmp_path, prodigy_db)
 
 
 def test_jsonl_without_hashes_merges_by_text(tmp_path) -> None:
-    tasks = [{"text": TEXT, "spans": [{"start": 0, "end": 5, "label": "ORG"}], "answer": "accept"},
-             {"text": TEXT, "spans": [{"start": 12, "end": 20, "label": "PER"}],
-              "answer": "reject"}]
+    tasks = [
+        {"text": TEXT, "spans": [{"start": 0, "end": 5, "label": "ORG"}], "answer": "accept"},
+        {"text": TEXT, "spans": [{"start": 12, "end": 20, "label": "PER"}], "answer": "reject"},
+    ]
     (example,) = ProdigySource(path=write_jsonl(tmp_path / "t.jsonl", tasks)).read()
     assert example.spans == (Span(0, 5, "ORG"),)
     assert example.rejected_spans == (Span(12, 20, "PER"),)
 
 
-@pytest.mark.parametrize(("task", "message"), [
-    ({"text": TEXT, "answer": "maybe"}, "answer 'maybe' is not accept, reject or ignore"),
-    ({"text": TEXT, "spans": [{"start": 0, "end": 99, "label": "X"}], "tokens": TOKENS},
-     "ends beyond the text"),
-    ({"text": TEXT, "spans": [{"token_start": 0, "token_end": 9, "label": "X"}], "tokens": TOKENS},
-     "outside the 7 tokens"),
-    ({"text": TEXT, "spans": [{"start": 0, "end": 5}], "_view_id": "ner_manual"}, "has no label"),
-    ({"spans": []}, "no 'text' string"),
-    ({"text": 5}, "no 'text' string"),
-])
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        ({"text": TEXT, "answer": "maybe"}, "answer 'maybe' is not accept, reject or ignore"),
+        (
+            {"text": TEXT, "spans": [{"start": 0, "end": 99, "label": "X"}], "tokens": TOKENS},
+            "ends beyond the text",
+        ),
+        (
+            {
+                "text": TEXT,
+                "spans": [{"token_start": 0, "token_end": 9, "label": "X"}],
+                "tokens": TOKENS,
+            },
+            "outside the 7 tokens",
+        ),
+        (
+            {"text": TEXT, "spans": [{"start": 0, "end": 5}], "_view_id": "ner_manual"},
+            "has no label",
+        ),
+        ({"spans": []}, "no 'text' string"),
+        ({"text": 5}, "no 'text' string"),
+    ],
+)
 def test_bad_tasks_name_file_line_and_value(tmp_path, task, message) -> None:
     path = write_jsonl(tmp_path / "bad.jsonl", [manual(text="Fine", h=5), task])
     with pytest.raises(SourceError, match=message) as info:

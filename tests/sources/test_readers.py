@@ -12,11 +12,18 @@ from ..conftest import write_jsonl
 
 
 def test_jsonl_text_label_and_spans(tmp_path) -> None:
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"text": "Apple hired Tim.", "spans": [{"start": 0, "end": 5, "label": "ORG"}], "id": 7},
-        {"text": "Goal!", "label": "sport", "answer": "reject", "meta": {"src": "x"}},
-        {"text": "Multi", "label": ["a", "b"]},
-    ])
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {
+                "text": "Apple hired Tim.",
+                "spans": [{"start": 0, "end": 5, "label": "ORG"}],
+                "id": 7,
+            },
+            {"text": "Goal!", "label": "sport", "answer": "reject", "meta": {"src": "x"}},
+            {"text": "Multi", "label": ["a", "b"]},
+        ],
+    )
     source = JsonlSource(path=path, id_field="id")
     a, b, c = source.read()
     assert a.spans == (Span(0, 5, "ORG"),) and a.meta == {"id": 7}
@@ -26,32 +33,47 @@ def test_jsonl_text_label_and_spans(tmp_path) -> None:
 
 
 def test_jsonl_reads_the_autotrain_tokens_and_tags_shape(tmp_path) -> None:
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"tokens": ["Tim", "Cook", "visited", "New", "York"],
-         "tags": ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]},
-        {"tokens": ["Tim", "Cook"], "tags": ["B-PER", "-"]},
-    ])
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {
+                "tokens": ["Tim", "Cook", "visited", "New", "York"],
+                "tags": ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"],
+            },
+            {"tokens": ["Tim", "Cook"], "tags": ["B-PER", "-"]},
+        ],
+    )
     full, partial = JsonlSource(path=path).read()
     assert full.text == "Tim Cook visited New York"
     assert full.spans == (Span(0, 8, "PER"), Span(17, 25, "LOC")) and full.complete
     assert partial.spans == (Span(0, 3, "PER"),) and not partial.complete
-    bilou_path = write_jsonl(tmp_path / "b.jsonl", [{"tokens": ["Tim", "Cook"],
-                                                     "tags": ["U-PER", "U-ORG"]}])
+    bilou_path = write_jsonl(
+        tmp_path / "b.jsonl", [{"tokens": ["Tim", "Cook"], "tags": ["U-PER", "U-ORG"]}]
+    )
     (bilou,) = JsonlSource(path=bilou_path, scheme="bilou").read()
     assert bilou.spans == (Span(0, 3, "PER"), Span(4, 8, "ORG"))
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("{not json", "invalid JSON"),
-    ("[1, 2]", "expected a JSON object per line, got list"),
-    ('{"body": "x"}', "no 'text' field \\(fields: \\['body'\\]\\)"),
-    ('{"text": "abc", "spans": [{"start": 0, "end": 9, "label": "X"}]}', "ends beyond the text"),
-    ('{"text": "abc", "spans": [{"start": "0", "end": 2, "label": "X"}]}', "'start' must be an int"),
-    ('{"text": "abc", "label": 3.5}', "must be a string or a list of strings"),
-    ('{"tokens": ["a", "b"], "tags": ["O"]}', "2 tokens but tags"),
-    ('{"tokens": ["a"], "tags": ["Q-X"]}', "'Q-X' is not one of"),
-    ('{"text": ""}', "empty text"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        ("[1, 2]", "expected a JSON object per line, got list"),
+        ('{"body": "x"}', "no 'text' field \\(fields: \\['body'\\]\\)"),
+        (
+            '{"text": "abc", "spans": [{"start": 0, "end": 9, "label": "X"}]}',
+            "ends beyond the text",
+        ),
+        (
+            '{"text": "abc", "spans": [{"start": "0", "end": 2, "label": "X"}]}',
+            "'start' must be an int",
+        ),
+        ('{"text": "abc", "label": 3.5}', "must be a string or a list of strings"),
+        ('{"tokens": ["a", "b"], "tags": ["O"]}', "2 tokens but tags"),
+        ('{"tokens": ["a"], "tags": ["Q-X"]}', "'Q-X' is not one of"),
+        ('{"text": ""}', "empty text"),
+    ],
+)
 def test_jsonl_errors_name_file_line_and_value(tmp_path, line, message) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "fine"}\n' + line + "\n")
@@ -81,7 +103,9 @@ def test_csv_in_the_seed_bbc_shape(tmp_path) -> None:
         "99,unlabelled text,\n",
         encoding="utf-8-sig",
     )
-    source = CsvSource(path=path, text_column="Text", label_column="Category", id_column="ArticleId")
+    source = CsvSource(
+        path=path, text_column="Text", label_column="Category", id_column="ArticleId"
+    )
     examples = list(source.read())
     assert [e.labels for e in examples] == [("business",), ("business",), ("sport",), ()]
     assert examples[0].meta == {"id": "1833"} and '"quoted"' in examples[0].text
@@ -106,7 +130,7 @@ def test_csv_errors(tmp_path) -> None:
         list(CsvSource(path=path).read())
     assert [e.text for e in CsvSource(path=path, encoding="latin-1").read()] == ["fine", "café"]
     path.write_text("text,label\nhi,a,extra\n")
-    with pytest.raises(SourceError, match="x.csv:2: more cells than header columns"):
+    with pytest.raises(SourceError, match=r"x\.csv:2: more cells than header columns"):
         list(CsvSource(path=path, delimiter=",").read())
 
 
@@ -134,9 +158,11 @@ def test_conll_sentences_documents_and_tags(tmp_path) -> None:
     assert a.text == "EU rejects German call"
     assert a.spans == (Span(0, 2, "ORG"), Span(11, 17, "MISC"))
     assert b.spans == (Span(0, 15, "PER"),)
-    assert (a.meta, b.meta, c.meta) == ({"document": 1, "sentence": 0},
-                                         {"document": 1, "sentence": 1},
-                                         {"document": 2, "sentence": 0})
+    assert (a.meta, b.meta, c.meta) == (
+        {"document": 1, "sentence": 0},
+        {"document": 1, "sentence": 1},
+        {"document": 2, "sentence": 0},
+    )
     assert [e.origin.line for e in (a, b, c)] == [3, 8, 13]
     chunks = list(ConllSource(path=path, tag_column=2).read())
     assert chunks[0].spans[0] == Span(0, 2, "NP")
@@ -155,15 +181,19 @@ def test_conll_errors(tmp_path) -> None:
 
 
 def test_folder_source_bbc_layout(tmp_path) -> None:
-    for label, name, data in [("sport", "001.txt", b"Title\n\nBody text."),
-                              ("sport", "002.txt", b"Title\n\nBody text."),
-                              ("tech", "001.txt", "Caf\xe9 title\n".encode("latin-1"))]:
+    for label, name, data in [
+        ("sport", "001.txt", b"Title\n\nBody text."),
+        ("sport", "002.txt", b"Title\n\nBody text."),
+        ("tech", "001.txt", "Caf\xe9 title\n".encode("latin-1")),
+    ]:
         (tmp_path / label).mkdir(exist_ok=True)
         (tmp_path / label / name).write_bytes(data)
     source = FolderSource(path=tmp_path, dedupe=True)
     examples = list(source.read())
     assert [(e.labels, e.meta["path"]) for e in examples] == [
-        (("sport",), "sport/001.txt"), (("tech",), "tech/001.txt")]
+        (("sport",), "sport/001.txt"),
+        (("tech",), "tech/001.txt"),
+    ]
     assert examples[1].text == "Café title"
     assert source.report.skipped == {"duplicate text": 1}
     assert source.report.adjusted == {"decoded as latin-1": 1}

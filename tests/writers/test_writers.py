@@ -24,8 +24,10 @@ from autonlp_al.writers import (
 )
 
 EXAMPLES = [
-    Example(text="Apple Inc. hired Tim  Cook in New York.",
-            spans=[Span(0, 10, "ORG"), Span(17, 26, "PERSON"), Span(30, 38, "LOCATION")]),
+    Example(
+        text="Apple Inc. hired Tim  Cook in New York.",
+        spans=[Span(0, 10, "ORG"), Span(17, 26, "PERSON"), Span(30, 38, "LOCATION")],
+    ),
     Example(text="Nothing to see here.", meta={"id": "7"}),
 ]
 
@@ -79,12 +81,24 @@ def test_autotrain_ner_is_the_seed_format_and_reads_back(tmp_path: Path) -> None
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0] == {
         "tokens": ["Apple", "Inc.", "hired", "Tim", "Cook", "in", "New", "York", "."],
-        "tags": ["B-ORG", "I-ORG", "O", "B-PERSON", "I-PERSON", "O", "B-LOCATION", "I-LOCATION",
-                 "O"],
+        "tags": [
+            "B-ORG",
+            "I-ORG",
+            "O",
+            "B-PERSON",
+            "I-PERSON",
+            "O",
+            "B-LOCATION",
+            "I-LOCATION",
+            "O",
+        ],
     }
     back = list(JsonlSource(path=out).read())
-    assert [(back[0].text[s.start:s.end], s.label) for s in back[0].spans] == [
-        ("Apple Inc.", "ORG"), ("Tim Cook", "PERSON"), ("New York", "LOCATION")]
+    assert [(back[0].text[s.start : s.end], s.label) for s in back[0].spans] == [
+        ("Apple Inc.", "ORG"),
+        ("Tim Cook", "PERSON"),
+        ("New York", "LOCATION"),
+    ]
 
 
 def test_autotrain_refuses_partial_examples_unless_told(tmp_path: Path) -> None:
@@ -92,18 +106,27 @@ def test_autotrain_refuses_partial_examples_unless_told(tmp_path: Path) -> None:
     with pytest.raises(ConversionError, match="AutoTrain needs a tag on every token"):
         AutoTrainWriter().write([partial], tmp_path / "o.jsonl")
     AutoTrainWriter(converter=Converter(unknown="outside")).write([partial], tmp_path / "o.jsonl")
-    assert json.loads((tmp_path / "o.jsonl").read_text())["tags"] == ["B-PERSON", "I-PERSON", "O",
-                                                                       "O"]
+    assert json.loads((tmp_path / "o.jsonl").read_text())["tags"] == [
+        "B-PERSON",
+        "I-PERSON",
+        "O",
+        "O",
+    ]
 
 
 def test_autotrain_text_classification(tmp_path: Path) -> None:
     out = tmp_path / "text.jsonl"
-    examples = [Example(text="Goal!", labels=["sport"]), Example(text="Unlabelled"),
-                Example(text="Shares fell", labels=["business"])]
+    examples = [
+        Example(text="Goal!", labels=["sport"]),
+        Example(text="Unlabelled"),
+        Example(text="Shares fell", labels=["business"]),
+    ]
     writer = AutoTrainWriter()
     writer.write(examples, out)
     assert [json.loads(x) for x in out.read_text().splitlines()] == [
-        {"text": "Goal!", "target": "sport"}, {"text": "Shares fell", "target": "business"}]
+        {"text": "Goal!", "target": "sport"},
+        {"text": "Shares fell", "target": "business"},
+    ]
     assert writer.report.skipped == {"no class label": 1}
     with pytest.raises(ConversionError, match="one class per text"):
         AutoTrainWriter().write([Example(text="x", labels=["a", "b"])], out)
@@ -114,7 +137,8 @@ def test_autotrain_text_classification(tmp_path: Path) -> None:
 def test_tags_writer_keeps_missing_tags(tmp_path: Path) -> None:
     out = tmp_path / "t.jsonl"
     TagsWriter(converter=Converter(scheme="bilou")).write(
-        [Example(text="Tim Cook spoke", spans=[Span(0, 8, "P")], complete=False)], out)
+        [Example(text="Tim Cook spoke", spans=[Span(0, 8, "P")], complete=False)], out
+    )
     assert json.loads(out.read_text())["tags"] == ["B-P", "L-P", "-"]
 
 
@@ -131,14 +155,22 @@ def test_conll_round_trip(tmp_path: Path) -> None:
 
 def test_docbin_keeps_text_entities_missing_and_cats(tmp_path: Path) -> None:
     out = tmp_path / "o.spacy"
-    partial = Example(text="Tim Cook spoke.", spans=[Span(0, 8, "PERSON")], complete=False,
-                      labels=["tech"], rejected_labels=["sport"])
+    partial = Example(
+        text="Tim Cook spoke.",
+        spans=[Span(0, 8, "PERSON")],
+        complete=False,
+        labels=["tech"],
+        rejected_labels=["sport"],
+    )
     DocBinWriter(cats=("tech", "sport", "business")).write([EXAMPLES[0], partial], out)
     nlp = spacy.blank("en")
     full_doc, partial_doc = DocBin().from_disk(out).get_docs(nlp.vocab)
     assert full_doc.text == EXAMPLES[0].text
     assert [(e.text, e.label_) for e in full_doc.ents] == [
-        ("Apple Inc.", "ORG"), ("Tim  Cook", "PERSON"), ("New York", "LOCATION")]
+        ("Apple Inc.", "ORG"),
+        ("Tim  Cook", "PERSON"),
+        ("New York", "LOCATION"),
+    ]
     assert [t.ent_iob_ for t in partial_doc] == ["B", "I", "", ""]  # unknown, not O
     assert partial_doc.cats == {"tech": 1.0, "sport": 0.0, "business": 0.0}
 
@@ -146,7 +178,8 @@ def test_docbin_keeps_text_entities_missing_and_cats(tmp_path: Path) -> None:
 def test_prodigy_tasks_load_back_with_inclusive_token_end(tmp_path: Path) -> None:
     out = tmp_path / "tasks.jsonl"
     ProdigyWriter(options=("sport", "tech")).write(
-        EXAMPLES + [Example(text="Goal!", labels=["sport"])], out)
+        [*EXAMPLES, Example(text="Goal!", labels=["sport"])], out
+    )
     first, _, third = (json.loads(x) for x in out.read_text().splitlines())
     person = first["spans"][1]
     assert person["label"] == "PERSON"
