@@ -11,13 +11,25 @@ from .errors import (
     InputFileNotFoundError,
     LabelError,
     MissingDependencyError,
+    ModelLoadError,
     OverlapError,
     RegistryError,
     SourceError,
     TagSequenceError,
+    TrainingError,
 )
 from .report import Issue, Report
-from .types import Answer, Example, Origin, Span, TaggedSentence, Token, text_hash
+from .types import (
+    Answer,
+    Example,
+    Origin,
+    Prediction,
+    ScoredSpan,
+    Span,
+    TaggedSentence,
+    Token,
+    text_hash,
+)
 
 __version__ = "0.1.0"
 
@@ -32,15 +44,19 @@ __all__ = [
     "Issue",
     "LabelError",
     "MissingDependencyError",
+    "ModelLoadError",
     "Origin",
     "OverlapError",
+    "Prediction",
     "RegistryError",
     "Report",
+    "ScoredSpan",
     "SourceError",
     "Span",
     "TagSequenceError",
     "TaggedSentence",
     "Token",
+    "TrainingError",
     "__version__",
     "text_hash",
 ]

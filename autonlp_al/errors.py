@@ -12,6 +12,8 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     │   ├── OverlapError                     two spans share a token
     │   ├── TagSequenceError                 an invalid IOB/BILOU sequence
     │   └── LabelError                       a label outside the declared label set
+    ├── TrainingError (ValueError)           training cannot start: no examples, a label-map clash
+    ├── ModelLoadError (OSError)             a folder that is not a saved / transformers model
     ├── RegistryError (LookupError)          an unknown backend name; lists the known ones
     └── MissingDependencyError (ImportError) an optional extra is not installed
 
@@ -28,10 +30,12 @@ __all__ = [
     "InputFileNotFoundError",
     "LabelError",
     "MissingDependencyError",
+    "ModelLoadError",
     "OverlapError",
     "RegistryError",
     "SourceError",
     "TagSequenceError",
+    "TrainingError",
 ]
 
 
@@ -69,6 +73,14 @@ class TagSequenceError(ConversionError):
 
 class LabelError(ConversionError):
     """A label is not in the declared label set."""
+
+
+class TrainingError(AutoNLPALError, ValueError):
+    """Training cannot start or go on: no usable examples, labels that clash with the model's."""
+
+
+class ModelLoadError(AutoNLPALError, OSError):
+    """A folder holds no model autonlp_al or transformers can load."""
 
 
 class RegistryError(AutoNLPALError, LookupError):

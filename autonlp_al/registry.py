@@ -1,4 +1,4 @@
-"""Backends found by name: ``sources``, ``schemes`` and ``writers`` (more registries join later).
+"""Backends found by name: ``sources``, ``schemes``, ``writers`` and ``trainers``.
 
 Names carry a version (``"jsonl.v1"``); a bare name (``"jsonl"``) resolves to its newest version.
 Third-party packages register through the entry-point groups ``autonlp_al_sources`` etc.
@@ -14,18 +14,20 @@ import catalogue
 
 from .errors import RegistryError
 
-__all__ = ["get", "names", "schemes", "sources", "writers"]
+__all__ = ["get", "names", "schemes", "sources", "trainers", "writers"]
 
 sources = catalogue.create("autonlp_al", "sources", entry_points=True)
 schemes = catalogue.create("autonlp_al", "schemes", entry_points=True)
 writers = catalogue.create("autonlp_al", "writers", entry_points=True)
+trainers = catalogue.create("autonlp_al", "trainers", entry_points=True)
 
-_REGISTRIES = {"sources": sources, "schemes": schemes, "writers": writers}
+_REGISTRIES = {"sources": sources, "schemes": schemes, "writers": writers, "trainers": trainers}
 # The built-in backends register themselves when their subpackage is imported.
 _BUILTIN_MODULES = {
     "sources": "autonlp_al.sources",
     "schemes": "autonlp_al.converters",
     "writers": "autonlp_al.writers",
+    "trainers": "autonlp_al.trainers",
 }
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 

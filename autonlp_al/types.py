@@ -11,7 +11,17 @@ import attrs
 
 from .errors import SourceError
 
-__all__ = ["Answer", "Example", "Origin", "Span", "TaggedSentence", "Token", "text_hash"]
+__all__ = [
+    "Answer",
+    "Example",
+    "Origin",
+    "Prediction",
+    "ScoredSpan",
+    "Span",
+    "TaggedSentence",
+    "Token",
+    "text_hash",
+]
 
 # Kept below 2**53 so the id survives a round trip through JavaScript (Prodigy's web app).
 _HASH_BITS = 53
@@ -185,3 +195,38 @@ class TaggedSentence:
     def _same_length(self, _: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
         if len(value) != len(self.words):
             raise ValueError(f"{len(self.words)} words but {len(value)} tags")
+
+
+@attrs.frozen
+class ScoredSpan:
+    """A predicted entity: character offsets, label, and the model's confidence in ``[0, 1]``."""
+
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+@attrs.frozen(kw_only=True)
+class Prediction:
+    """What a model says about one text: entity spans (NER) or class probabilities (textcat)."""
+
+    id: int
+    text: str
+    spans: tuple[ScoredSpan, ...] = attrs.field(default=(), converter=_tuple)
+    cats: Mapping[str, float] = attrs.field(factory=dict, hash=False)
+
+    @property
+    def label(self) -> str | None:
+        """The most probable class, or ``None`` for an NER prediction."""
+        return max(self.cats, key=lambda k: self.cats[k]) if self.cats else None
+
+    def to_example(self) -> Example:
+        """The prediction as an :class:`Example` (e.g. to pre-annotate a Prodigy task)."""
+        label = self.label
+        return Example(
+            text=self.text,
+            id=self.id,
+            spans=[Span(s.start, s.end, s.label) for s in self.spans],
+            labels=(label,) if label is not None else (),
+        )

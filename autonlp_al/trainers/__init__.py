@@ -1,0 +1,27 @@
+"""Trainers and models: the interfaces, and the local transformers backend.
+
+Importing this package is light; torch and transformers load when a trainer trains or a model is
+loaded.
+"""
+
+from .base import EmbeddingModel, Item, MarginalsModel, Model, ProbabilityModel, Trainer
+from .local import TransformersTrainer
+from .local_model import TransformersModel, ner_tags
+
+__all__ = [
+    "EmbeddingModel",
+    "Item",
+    "MarginalsModel",
+    "Model",
+    "ProbabilityModel",
+    "Trainer",
+    "TransformersModel",
+    "TransformersTrainer",
+    "load_model",
+    "ner_tags",
+]
+
+
+def load_model(path: str, *, device: str | None = None) -> TransformersModel:
+    """Load a saved model folder (ours, or a plain transformers classification model)."""
+    return TransformersModel.load(path, device=device)

@@ -1,0 +1,80 @@
+"""The trainer and model interfaces, and the optional model capabilities strategies use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..types import Example, Prediction
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["EmbeddingModel", "Item", "MarginalsModel", "Model", "ProbabilityModel", "Trainer"]
+
+#: What models accept: raw texts, or examples (whose tokens, when present, are used).
+Item = str | Example
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A trained model: predicts, saves, and names its labels and version."""
+
+    task: str  # "ner" or "textcat"
+    labels: tuple[str, ...]  # entity labels (ner) or classes (textcat), in label-map order
+    version: str  # a fingerprint of the weights
+
+    def predict(self, items: Iterable[Item]) -> list[Prediction]:
+        """Spans with scores (ner) or class probabilities (textcat), one per item, in order."""
+        ...
+
+    def save(self, path: str | Path) -> Path:
+        """Write a folder that ``load`` (and transformers) can read; return it."""
+        ...
+
+
+@runtime_checkable
+class ProbabilityModel(Protocol):
+    """Capability: per-class probabilities for text classification."""
+
+    def class_probabilities(self, items: Iterable[Item]) -> np.ndarray[Any, Any]:
+        """Shape ``(n_items, n_labels)``, columns in ``labels`` order."""
+        ...
+
+
+@runtime_checkable
+class MarginalsModel(Protocol):
+    """Capability: per-token tag marginals for NER."""
+
+    tags: tuple[str, ...]
+
+    def token_marginals(self, items: Iterable[Item]) -> list[np.ndarray[Any, Any]]:
+        """Per item, shape ``(n_words, n_tags)``, columns in ``tags`` order; rows sum to 1."""
+        ...
+
+
+@runtime_checkable
+class EmbeddingModel(Protocol):
+    """Capability: one pooled embedding per item (for diversity strategies)."""
+
+    def embed(self, items: Iterable[Item]) -> np.ndarray[Any, Any]:
+        """Shape ``(n_items, dim)``, L2-normalised."""
+        ...
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """Trains a model on examples."""
+
+    def train(
+        self,
+        train: Sequence[Example],
+        *,
+        eval: Sequence[Example] = (),
+        labels: Sequence[str],
+        init: Model | None = None,
+    ) -> Model:
+        """Train on ``train``; ``labels`` fixes the label map (a warm start from ``init`` may append
+        new labels, never reorder); ``eval`` gives metrics (and early stopping, if enabled)."""
+        ...

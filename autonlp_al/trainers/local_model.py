@@ -1,0 +1,344 @@
+"""``TransformersModel``: a fine-tuned transformers model with its label map, ready to predict,
+score a pool (probabilities, token marginals, embeddings), save and load."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .._optional import require
+from ..converters.iob import IOB
+from ..converters.tokenize import SpacyTokenizer
+from ..errors import ModelLoadError
+from ..types import Example, Prediction, ScoredSpan, Token, text_hash
+from ._windows import Window, head_tail, word_windows
+from .base import Item
+
+__all__ = ["METADATA_FILE", "TransformersModel", "ner_tags"]
+
+METADATA_FILE = "autonlp_al.json"
+_FORMAT = 1
+
+
+def ner_tags(labels: Sequence[str]) -> list[str]:
+    """The tag list for entity ``labels``: ``O``, then ``B-X``, ``I-X`` per label in order, so
+    appending a label appends tags and never moves an existing id."""
+    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in "BI"]
+
+
+def labels_from_tags(tags: Sequence[str]) -> list[str]:
+    """Entity labels in order of first appearance in an IOB tag list (any order, e.g. AutoTrain's)."""
+    return list(dict.fromkeys(t[2:] for t in tags if t[:2] in ("B-", "I-")))
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load reports (a fresh head is expected when fine-tuning)."""
+    logging = require("transformers", "local").utils.logging
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+
+
+@attrs.define(kw_only=True, eq=False)
+class TransformersModel:
+    """A transformers model plus what autonlp_al needs to use it.
+
+    Build one with :class:`~autonlp_al.trainers.TransformersTrainer` or :meth:`load`. ``labels`` are
+    entity labels (``task="ner"``) or classes (``task="textcat"``); ``tags`` (NER) follow the
+    model's ``id2label``.
+    """
+
+    model: Any
+    tokenizer: Any
+    task: str
+    labels: tuple[str, ...] = attrs.field(converter=tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    version: str = ""
+    max_length: int = 256
+    stride: int = 32
+    multi_label: bool = False
+    lang: str = "en"
+    batch_size: int = 32
+    metrics: dict[str, Any] = attrs.field(factory=dict)
+    base_model: str = ""
+    _tokenize: SpacyTokenizer = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._tokenize = SpacyTokenizer(self.lang)
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def words(self, item: Item) -> tuple[str, tuple[Token, ...]]:
+        """The text and its non-whitespace tokens (an example's own tokens when it has them)."""
+        if isinstance(item, Example):
+            text, tokens = item.text, item.tokens
+        else:
+            text, tokens = item, None
+        if tokens is None:
+            tokens = self._tokenize(text)
+        return text, tuple(t for t in tokens if t.text.strip())
+
+    def text_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Sub-word ids per text with special tokens, cut to ``max_length`` by head+tail."""
+        prefix, suffix = self._special_edges()
+        budget = self.max_length - prefix - suffix
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        out = []
+        for ids in encoded["input_ids"]:
+            content = ids[prefix : len(ids) - suffix]
+            out.append(ids[:prefix] + head_tail(content, budget) + ids[len(ids) - suffix :])
+        return out
+
+    def _special_edges(self) -> tuple[int, int]:
+        """How many special tokens the tokenizer puts before and after a single text."""
+        bare = self.tokenizer("x", add_special_tokens=False)["input_ids"]
+        full = self.tokenizer("x", add_special_tokens=True)["input_ids"]
+        for prefix in range(len(full) - len(bare) + 1):
+            if full[prefix : prefix + len(bare)] == bare:
+                return prefix, len(full) - len(bare) - prefix
+        return 0, 0
+
+    # -- forward passes -----------------------------------------------------------------------
+
+    def _batches(self, sequences: Sequence[list[int]]) -> Iterator[tuple[list[int], Any, Any]]:
+        """Length-sorted, dynamically padded batches: (indices, input_ids, attention_mask)."""
+        torch = require("torch", "local")
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        pad = self.tokenizer.pad_token_id or 0
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            width = max(len(sequences[i]) for i in index)
+            ids = torch.full((len(index), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(index), width), dtype=torch.long)
+            for row, i in enumerate(index):
+                ids[row, : len(sequences[i])] = torch.tensor(sequences[i])
+                mask[row, : len(sequences[i])] = 1
+            yield index, ids.to(self.device), mask.to(self.device)
+
+    def _forward(
+        self, sequences: Sequence[list[int]], *, embeddings: bool = False
+    ) -> tuple[list[Any], list[Any]]:
+        """Per sequence: probabilities (float32 numpy) and, if asked, the mean-pooled last
+        hidden state with the number of tokens pooled."""
+        torch = require("torch", "local")
+        probs: list[Any] = [None] * len(sequences)
+        pooled: list[Any] = [None] * len(sequences)
+        self.model.eval()
+        with torch.inference_mode():
+            for index, ids, mask in self._batches(sequences):
+                out = self.model(input_ids=ids, attention_mask=mask,
+                                 output_hidden_states=embeddings)
+                logits = out.logits.float()
+                p = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+                p = p.cpu().numpy()
+                if embeddings:
+                    hidden = out.hidden_states[-1].float()
+                    weights = mask.unsqueeze(-1).float()
+                    sums = (hidden * weights).sum(dim=1).cpu().numpy()
+                    counts = mask.sum(dim=1).cpu().numpy()
+                for row, i in enumerate(index):
+                    probs[i] = p[row, : len(sequences[i])] if self.task == "ner" else p[row]
+                    if embeddings:
+                        pooled[i] = (sums[row], int(counts[row]))
+        return probs, pooled
+
+    def _ner_windows(self, items: Sequence[Item]) -> tuple[list[Any], list[Window]]:
+        prepared = [self.words(item) for item in items]
+        windows = word_windows(
+            self.tokenizer,
+            [[t.text for t in tokens] for _, tokens in prepared],
+            max_length=self.max_length,
+            stride=self.stride,
+        )
+        return prepared, windows
+
+    def token_marginals(self, items: Iterable[Item]) -> list[Any]:
+        """Per item, ``(n_words, n_tags)`` tag probabilities; a word the tokenizer drops entirely
+        (no sub-words) gets ``O`` with probability 1."""
+        return self._marginals(list(items))[1]
+
+    def _marginals(self, items: Sequence[Item]) -> tuple[list[Any], list[Any], list[Window], list[Any]]:
+        np = require("numpy", "local")
+        prepared, windows = self._ner_windows(items)
+        probs, _ = self._forward([w.input_ids for w in windows])
+        marginals = []
+        for _, tokens in prepared:
+            m = np.zeros((len(tokens), len(self.tags)), dtype=np.float32)
+            m[:, self.tags.index("O")] = 1.0
+            marginals.append(m)
+        best = [dict() for _ in prepared]  # word -> centrality of the window that set it
+        for window, p in zip(windows, probs, strict=True):
+            for position, word in enumerate(window.first_of_word):
+                if word < 0:
+                    continue
+                centrality = window.centrality(position)
+                if centrality >= best[window.item].get(word, -1):
+                    best[window.item][word] = centrality
+                    marginals[window.item][word] = p[position]
+        return prepared, marginals, windows, probs
+
+    def class_probabilities(self, items: Iterable[Item]) -> Any:
+        """``(n_items, n_labels)`` class probabilities (sigmoid per class when multi-label)."""
+        np = require("numpy", "local")
+        texts = [item.text if isinstance(item, Example) else item for item in items]
+        probs, _ = self._forward(self.text_ids(texts))
+        return np.stack(probs) if probs else np.zeros((0, len(self.labels)), dtype=np.float32)
+
+    def embed(self, items: Iterable[Item]) -> Any:
+        """``(n_items, hidden)`` mean-pooled last-layer states, L2-normalised; NER items pool over
+        all their windows."""
+        np = require("numpy", "local")
+        items = list(items)
+        if self.task == "ner":
+            _, windows = self._ner_windows(items)
+            owners = [w.item for w in windows]
+            _, pooled = self._forward([w.input_ids for w in windows], embeddings=True)
+        else:
+            texts = [item.text if isinstance(item, Example) else item for item in items]
+            owners = list(range(len(texts)))
+            _, pooled = self._forward(self.text_ids(texts), embeddings=True)
+        dim = self.model.config.hidden_size
+        sums = np.zeros((len(items), dim), dtype=np.float64)
+        counts = np.zeros(len(items), dtype=np.float64)
+        for owner, (vector, count) in zip(owners, pooled, strict=True):
+            sums[owner] += vector
+            counts[owner] += count
+        vectors = sums / np.maximum(counts, 1)[:, None]
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    # -- predictions --------------------------------------------------------------------------
+
+    def predict(self, items: Iterable[Item]) -> list[Prediction]:
+        """Entity spans with scores (mean top probability of their words), or class scores."""
+        items = list(items)
+        if self.task == "textcat":
+            probs = self.class_probabilities(items)
+            return [
+                Prediction(id=_id(item), text=_text(item),
+                           cats={label: float(p) for label, p in zip(self.labels, row, strict=True)})
+                for item, row in zip(items, probs, strict=True)
+            ]
+        prepared, marginals, _, _ = self._marginals(items)
+        scheme = IOB()
+        predictions = []
+        for item, (text, tokens), m in zip(items, prepared, marginals, strict=True):
+            best = m.argmax(axis=1) if len(tokens) else []
+            tags = [self.tags[i] for i in best]
+            spans = [
+                ScoredSpan(tokens[s.start].start, tokens[s.end - 1].end, s.label,
+                           float(m[range(s.start, s.end), best[s.start : s.end]].mean()))
+                for s in scheme.decode(tags)
+            ]
+            predictions.append(Prediction(id=_id(item), text=text, spans=spans))
+        return predictions
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """A folder transformers loads as is (``id2label`` set) plus ``autonlp_al.json``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        names = self.tags if self.task == "ner" else self.labels
+        self.model.config.id2label = dict(enumerate(names))
+        self.model.config.label2id = {name: i for i, name in enumerate(names)}
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+        metadata = {
+            "format": _FORMAT,
+            "task": self.task,
+            "labels": list(self.labels),
+            "tags": list(self.tags),
+            "version": self.version,
+            "max_length": self.max_length,
+            "stride": self.stride,
+            "multi_label": self.multi_label,
+            "lang": self.lang,
+            "metrics": self.metrics,
+            "base_model": self.base_model,
+        }
+        (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | None = None) -> TransformersModel:
+        """Load a folder written by :meth:`save`, or a plain transformers token- or sequence-
+        classification folder (labels then come from its ``id2label``, e.g. an AutoTrain model)."""
+        transformers = require("transformers", "local")
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(
+                f"{path}: no config.json, so this is not a transformers model folder; pass the "
+                f"folder a model was saved to (model.save(...) or save_pretrained)"
+            )
+        metadata = _read_metadata(path)
+        config = transformers.AutoConfig.from_pretrained(path)
+        architecture = " ".join(getattr(config, "architectures", None) or [])
+        task = metadata.get("task") or (
+            "ner" if "TokenClassification" in architecture
+            else "textcat" if "SequenceClassification" in architecture else ""
+        )
+        if task not in ("ner", "textcat"):
+            raise ModelLoadError(
+                f"{path}: architecture {architecture or 'unknown'!r} is neither token nor sequence "
+                f"classification; train one with TransformersTrainer or pass a fine-tuned folder"
+            )
+        auto = (transformers.AutoModelForTokenClassification if task == "ner"
+                else transformers.AutoModelForSequenceClassification)
+        try:
+            with quiet_transformers():
+                model = auto.from_pretrained(path)
+                tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{path}: transformers could not load it ({exc})") from exc
+        names = [config.id2label[i] for i in range(len(config.id2label))]
+        if device:
+            model.to(device)
+        return cls(
+            model=model,
+            tokenizer=tokenizer,
+            task=task,
+            labels=metadata.get("labels") or (labels_from_tags(names) if task == "ner" else names),
+            tags=names if task == "ner" else (),
+            version=metadata.get("version", ""),
+            max_length=metadata.get("max_length", min(512, tokenizer.model_max_length)),
+            stride=metadata.get("stride", 32),
+            multi_label=metadata.get("multi_label", False),
+            lang=metadata.get("lang", "en"),
+            metrics=metadata.get("metrics", {}),
+            base_model=metadata.get("base_model", ""),
+        )
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    file = path / METADATA_FILE
+    if not file.exists():
+        return {}
+    try:
+        data = json.loads(file.read_text())
+    except ValueError as exc:
+        raise ModelLoadError(f"{file}: not valid JSON ({exc}); re-save the model") from exc
+    if data.get("format") != _FORMAT:
+        raise ModelLoadError(f"{file}: format {data.get('format')!r}, expected {_FORMAT}")
+    return dict(data)
+
+
+def _id(item: Item) -> int:
+    return item.id if isinstance(item, Example) else text_hash(item)
+
+
+def _text(item: Item) -> str:
+    return item.text if isinstance(item, Example) else item
