@@ -15,7 +15,9 @@ def require(module: str, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        hint = " (install torch==2.13.0 or your platform's build first)" if module == "torch" else ""
+        hint = (
+            " (install torch==2.13.0 or your platform's build first)" if module == "torch" else ""
+        )
         raise MissingDependencyError(
             f"{module} is needed here but is not installed; pip install 'autonlp_al[{extra}]'{hint}"
         ) from exc

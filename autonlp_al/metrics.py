@@ -68,7 +68,8 @@ def ner_scores(gold: Iterable[Iterable[Entity]], pred: Iterable[Iterable[Entity]
     n_gold: Counter[str] = Counter()
     n_pred: Counter[str] = Counter()
     for gold_doc, pred_doc in zip(gold, pred, strict=True):
-        g, p = set(map(tuple, gold_doc)), set(map(tuple, pred_doc))
+        g = {(start, end, label) for start, end, label in gold_doc}
+        p = {(start, end, label) for start, end, label in pred_doc}
         n_gold.update(e[2] for e in g)
         n_pred.update(e[2] for e in p)
         tp.update(e[2] for e in g & p)

@@ -30,6 +30,10 @@ class Unknown(str, enum.Enum):
     OUTSIDE = "outside"
 
 
+def _label_set(value: Iterable[str] | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(value)
+
+
 def _scheme(value: Scheme | str) -> Scheme:
     return registry.get("schemes", value)() if isinstance(value, str) else value
 
@@ -50,9 +54,7 @@ class Converter:
     scheme: Scheme = attrs.field(factory=IOB, converter=_scheme)
     tokenizer: Tokenizer = attrs.field(factory=SpacyTokenizer)
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
-    labels: frozenset[str] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(frozenset)
-    )
+    labels: frozenset[str] | None = attrs.field(default=None, converter=_label_set)
     unknown: Unknown = attrs.field(default=Unknown.MISSING, converter=Unknown)
     report: Report = attrs.field(factory=Report)
 

@@ -133,11 +133,16 @@ class TransformersTrainer:
             _grow_head(hf_model, len(old), len(names))
             tokenizer, base = init.tokenizer, init.base_model
         else:
-            auto = (transformers.AutoModelForTokenClassification if self.task == "ner"
-                    else transformers.AutoModelForSequenceClassification)
-            kwargs: dict[str, Any] = {"num_labels": len(names),
-                                      "id2label": dict(enumerate(names)),
-                                      "label2id": {n: i for i, n in enumerate(names)}}
+            auto = (
+                transformers.AutoModelForTokenClassification
+                if self.task == "ner"
+                else transformers.AutoModelForSequenceClassification
+            )
+            kwargs: dict[str, Any] = {
+                "num_labels": len(names),
+                "id2label": dict(enumerate(names)),
+                "label2id": {n: i for i, n in enumerate(names)},
+            }
             if self.multi_label:
                 kwargs["problem_type"] = "multi_label_classification"
             try:
@@ -158,10 +163,16 @@ class TransformersTrainer:
         hf_model.config.label2id = {n: i for i, n in enumerate(names)}
         hf_model.to(device)
         return TransformersModel(
-            model=hf_model, tokenizer=tokenizer, task=self.task,
+            model=hf_model,
+            tokenizer=tokenizer,
+            task=self.task,
             labels=labels if self.task == "textcat" else labels_from_tags(names),
-            tags=names if self.task == "ner" else (), max_length=self.max_length,
-            stride=self.stride, multi_label=self.multi_label, lang=self.lang, base_model=base,
+            tags=names if self.task == "ner" else (),
+            max_length=self.max_length,
+            stride=self.stride,
+            multi_label=self.multi_label,
+            lang=self.lang,
+            base_model=base,
         )
 
     # -- training data --------------------------------------------------------------------------
@@ -189,8 +200,11 @@ class TransformersTrainer:
                 for lab in example.labels:
                     target[index[lab]] = 1.0
             elif len(example.labels) > 1:
-                self.report.skip("several labels (multi-class training)", example.origin,
-                                 f"{list(example.labels)}; pass multi_label=True to use them")
+                self.report.skip(
+                    "several labels (multi-class training)",
+                    example.origin,
+                    f"{list(example.labels)}; pass multi_label=True to use them",
+                )
                 continue
             else:
                 target = index[example.labels[0]]
@@ -201,8 +215,9 @@ class TransformersTrainer:
     def _ner_features(
         self, model: TransformersModel, train: Sequence[Example], labels: list[str]
     ) -> list[tuple[list[int], Any]]:
-        converter = Converter(scheme="iob", labels=labels, alignment=self.alignment,
-                              report=self.report)
+        converter = Converter(
+            scheme="iob", labels=labels, alignment=self.alignment, report=self.report
+        )
         tag_ids = {tag: i for i, tag in enumerate(model.tags)}
         words, word_labels = [], []
         for example in train:
@@ -210,10 +225,18 @@ class TransformersTrainer:
             words.append(list(sentence.words))
             # "-" (unknown in partial data) is masked, never trained as "O"
             word_labels.append([tag_ids.get(tag, IGNORE) for tag in sentence.tags])
-        windows = word_windows(model.tokenizer, words, max_length=self.max_length,
-                               stride=self.stride, word_labels=word_labels)
-        features = [(w.input_ids, w.labels) for w in windows
-                    if w.labels and any(x != IGNORE for x in w.labels)]
+        windows = word_windows(
+            model.tokenizer,
+            words,
+            max_length=self.max_length,
+            stride=self.stride,
+            word_labels=word_labels,
+        )
+        features = [
+            (w.input_ids, w.labels)
+            for w in windows
+            if w.labels and any(x != IGNORE for x in w.labels)
+        ]
         masked = len(windows) - len(features)
         if masked:
             self.report.skip("window with no known tag", None, f"{masked} window(s) fully masked")
@@ -221,8 +244,12 @@ class TransformersTrainer:
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def _fit(self, model: TransformersModel, features: list[tuple[list[int], Any]],
-             eval: Sequence[Example]) -> None:
+    def _fit(
+        self,
+        model: TransformersModel,
+        features: list[tuple[list[int], Any]],
+        eval: Sequence[Example],
+    ) -> None:
         torch = require("torch", "local")
         transformers = require("transformers", "local")
         hf = model.model
@@ -231,10 +258,15 @@ class TransformersTrainer:
         decay = [p for n, p in hf.named_parameters() if not _no_decay(n)]
         no_decay = [p for n, p in hf.named_parameters() if _no_decay(n)]
         optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": self.weight_decay},
-             {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
+            [
+                {"params": decay, "weight_decay": self.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
+            lr=self.lr,
+        )
         scheduler = transformers.get_linear_schedule_with_warmup(
-            optimizer, int(total * self.warmup_ratio), total)
+            optimizer, int(total * self.warmup_ratio), total
+        )
         device = model.device
         autocast = _autocast(torch, device)
         rng = random.Random(self.seed)
@@ -260,9 +292,10 @@ class TransformersTrainer:
                     scheduler.step()
                     optimizer.zero_grad(set_to_none=True)
                     step += 1
-                    bar(float(loss))
+                    value = loss.item()
+                    bar(value)
                     if step % 50 == 0:
-                        log.info("step %d/%d epoch %d loss %.4f", step, total, epoch, float(loss))
+                        log.info("step %d/%d epoch %d loss %.4f", step, total, epoch, value)
                 if eval and self.early_stopping_patience is not None:
                     score = _main_score(evaluate(model, eval))
                     log.info("epoch %d eval %.4f", epoch, score)
@@ -279,8 +312,9 @@ class TransformersTrainer:
             hf.load_state_dict(best[1])
         hf.eval()
 
-    def _collate(self, torch: Any, model: TransformersModel, batch: list[tuple[list[int], Any]],
-                 device: Any) -> tuple[Any, Any, Any]:
+    def _collate(
+        self, torch: Any, model: TransformersModel, batch: list[tuple[list[int], Any]], device: Any
+    ) -> tuple[Any, Any, Any]:
         width = max(len(ids) for ids, _ in batch)
         pad = model.tokenizer.pad_token_id or 0
         ids = torch.full((len(batch), width), pad, dtype=torch.long)

@@ -15,7 +15,7 @@ from .._optional import require
 from ..converters.iob import IOB
 from ..converters.tokenize import SpacyTokenizer
 from ..errors import ModelLoadError
-from ..types import Example, Prediction, ScoredSpan, Token, text_hash
+from ..types import Example, Prediction, ScoredSpan, Token, _str_tuple, text_hash
 from ._windows import Window, head_tail, word_windows
 from .base import Item
 
@@ -60,8 +60,8 @@ class TransformersModel:
     model: Any
     tokenizer: Any
     task: str
-    labels: tuple[str, ...] = attrs.field(converter=tuple)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    labels: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     version: str = ""
     max_length: int = 256
     stride: int = 32
@@ -93,6 +93,8 @@ class TransformersModel:
 
     def text_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Sub-word ids per text with special tokens, cut to ``max_length`` by head+tail."""
+        if not texts:
+            return []
         prefix, suffix = self._special_edges()
         budget = self.max_length - prefix - suffix
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
@@ -139,8 +141,9 @@ class TransformersModel:
         self.model.eval()
         with torch.inference_mode():
             for index, ids, mask in self._batches(sequences):
-                out = self.model(input_ids=ids, attention_mask=mask,
-                                 output_hidden_states=embeddings)
+                out = self.model(
+                    input_ids=ids, attention_mask=mask, output_hidden_states=embeddings
+                )
                 logits = out.logits.float()
                 p = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
                 p = p.cpu().numpy()
@@ -170,7 +173,9 @@ class TransformersModel:
         (no sub-words) gets ``O`` with probability 1."""
         return self._marginals(list(items))[1]
 
-    def _marginals(self, items: Sequence[Item]) -> tuple[list[Any], list[Any], list[Window], list[Any]]:
+    def _marginals(
+        self, items: Sequence[Item]
+    ) -> tuple[list[Any], list[Any], list[Window], list[Any]]:
         np = require("numpy", "local")
         prepared, windows = self._ner_windows(items)
         probs, _ = self._forward([w.input_ids for w in windows])
@@ -179,7 +184,7 @@ class TransformersModel:
             m = np.zeros((len(tokens), len(self.tags)), dtype=np.float32)
             m[:, self.tags.index("O")] = 1.0
             marginals.append(m)
-        best = [dict() for _ in prepared]  # word -> centrality of the window that set it
+        best: list[dict[int, int]] = [{} for _ in prepared]  # word -> centrality of its window
         for window, p in zip(windows, probs, strict=True):
             for position, word in enumerate(window.first_of_word):
                 if word < 0:
@@ -228,8 +233,11 @@ class TransformersModel:
         if self.task == "textcat":
             probs = self.class_probabilities(items)
             return [
-                Prediction(id=_id(item), text=_text(item),
-                           cats={label: float(p) for label, p in zip(self.labels, row, strict=True)})
+                Prediction(
+                    id=_id(item),
+                    text=_text(item),
+                    cats={label: float(p) for label, p in zip(self.labels, row, strict=True)},
+                )
                 for item, row in zip(items, probs, strict=True)
             ]
         prepared, marginals, _, _ = self._marginals(items)
@@ -239,8 +247,12 @@ class TransformersModel:
             best = m.argmax(axis=1) if len(tokens) else []
             tags = [self.tags[i] for i in best]
             spans = [
-                ScoredSpan(tokens[s.start].start, tokens[s.end - 1].end, s.label,
-                           float(m[range(s.start, s.end), best[s.start : s.end]].mean()))
+                ScoredSpan(
+                    tokens[s.start].start,
+                    tokens[s.end - 1].end,
+                    s.label,
+                    float(m[range(s.start, s.end), best[s.start : s.end]].mean()),
+                )
                 for s in scheme.decode(tags)
             ]
             predictions.append(Prediction(id=_id(item), text=text, spans=spans))
@@ -288,16 +300,22 @@ class TransformersModel:
         config = transformers.AutoConfig.from_pretrained(path)
         architecture = " ".join(getattr(config, "architectures", None) or [])
         task = metadata.get("task") or (
-            "ner" if "TokenClassification" in architecture
-            else "textcat" if "SequenceClassification" in architecture else ""
+            "ner"
+            if "TokenClassification" in architecture
+            else "textcat"
+            if "SequenceClassification" in architecture
+            else ""
         )
         if task not in ("ner", "textcat"):
             raise ModelLoadError(
                 f"{path}: architecture {architecture or 'unknown'!r} is neither token nor sequence "
                 f"classification; train one with TransformersTrainer or pass a fine-tuned folder"
             )
-        auto = (transformers.AutoModelForTokenClassification if task == "ner"
-                else transformers.AutoModelForSequenceClassification)
+        auto = (
+            transformers.AutoModelForTokenClassification
+            if task == "ner"
+            else transformers.AutoModelForSequenceClassification
+        )
         try:
             with quiet_transformers():
                 model = auto.from_pretrained(path)

@@ -1,0 +1,244 @@
+"""TransformersTrainer / TransformersModel on a tiny BERT built in the test: it must really learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import transformers
+
+from autonlp_al import Example, Span
+from autonlp_al.errors import LabelError, ModelLoadError, TrainingError
+from autonlp_al.metrics import evaluate
+from autonlp_al.trainers import (
+    EmbeddingModel,
+    MarginalsModel,
+    Model,
+    ProbabilityModel,
+    Trainer,
+    TransformersModel,
+    TransformersTrainer,
+    load_model,
+    ner_tags,
+)
+
+from .conftest import corpus
+
+NER_LABELS = ["PER", "ORG", "LOC"]
+CLASSES = ["business", "sport", "tech"]
+
+
+def ner_trainer(tiny_bert, **kwargs) -> TransformersTrainer:
+    options = {"epochs": 10, "lr": 3e-3, "progress": False, "max_length": 64, **kwargs}
+    return TransformersTrainer(model=tiny_bert, task="ner", **options)
+
+
+@pytest.fixture(scope="module")
+def ner_model(tiny_bert) -> TransformersModel:
+    return ner_trainer(tiny_bert).train(corpus(400, 1, "ner"), labels=NER_LABELS)
+
+
+@pytest.fixture(scope="module")
+def textcat_model(tiny_bert) -> TransformersModel:
+    trainer = TransformersTrainer(
+        model=tiny_bert, task="textcat", epochs=8, lr=3e-3, progress=False
+    )
+    return trainer.train(corpus(300, 1, "textcat"), labels=CLASSES)
+
+
+def test_ner_really_learns(ner_model) -> None:
+    scores = evaluate(ner_model, corpus(150, 2, "ner"))
+    assert scores.f1 > 0.9, scores
+    assert set(scores.per_label) == set(NER_LABELS)
+
+
+def test_textcat_really_learns(textcat_model) -> None:
+    scores = evaluate(textcat_model, corpus(150, 2, "textcat"))
+    assert scores.accuracy > 0.9, scores
+    assert set(scores.per_class) == set(CLASSES)
+
+
+def test_an_untrained_model_does_not_pass_the_same_bar(tiny_bert) -> None:
+    # the bar above is meaningful only if a model that barely trained fails it
+    barely = ner_trainer(tiny_bert, max_steps=1, lr=1e-5).train(
+        corpus(50, 1, "ner"), labels=NER_LABELS
+    )
+    assert evaluate(barely, corpus(150, 2, "ner")).f1 < 0.5
+
+
+def test_models_implement_the_interfaces(ner_model, textcat_model, tiny_bert) -> None:
+    assert isinstance(ner_trainer(tiny_bert), Trainer)
+    for model in (ner_model, textcat_model):
+        assert isinstance(model, Model) and isinstance(model, EmbeddingModel)
+    assert isinstance(ner_model, MarginalsModel) and isinstance(textcat_model, ProbabilityModel)
+
+
+def test_label_map_layout(ner_model, textcat_model) -> None:
+    assert ner_model.tags == ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+    assert ner_model.labels == tuple(NER_LABELS)
+    assert ner_model.model.config.id2label[1] == "B-PER"
+    assert textcat_model.labels == tuple(CLASSES)
+
+
+def test_scores_have_the_promised_shapes(ner_model, textcat_model) -> None:
+    texts = ["tim cook said apple in london .", "anna berg said the plan was good ."]
+    marginals = ner_model.token_marginals(texts)
+    assert [m.shape for m in marginals] == [(7, 7), (8, 7)]
+    assert all(np.allclose(m.sum(axis=1), 1.0, atol=1e-5) for m in marginals)
+    probs = textcat_model.class_probabilities(["match goal team", "chip data phone"])
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert list(probs.argmax(axis=1)) == [1, 2]
+    for model in (ner_model, textcat_model):
+        vectors = model.embed(texts)
+        assert vectors.shape == (2, 32)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_predictions_carry_offsets_scores_and_ids(ner_model, textcat_model) -> None:
+    text = "tim cook said the new plan for apple in london was good ."
+    (prediction,) = ner_model.predict([text])
+    assert [(text[s.start : s.end], s.label) for s in prediction.spans] == [
+        ("tim cook", "PER"),
+        ("apple", "ORG"),
+        ("london", "LOC"),
+    ]
+    assert all(0.0 < s.score <= 1.0 for s in prediction.spans)
+    assert prediction.to_example().spans[0] == Span(0, 8, "PER")
+    example = Example(text="match goal team season", labels=["sport"])
+    (cat,) = textcat_model.predict([example])
+    assert cat.id == example.id and cat.label == "sport"
+    assert abs(sum(cat.cats.values()) - 1.0) < 1e-5
+
+
+def test_long_texts_are_windowed_and_spans_land_on_the_right_offsets(ner_model) -> None:
+    sentences = corpus(12, 3, "ner")
+    text, gold = "", []
+    for sentence in sentences:
+        offset = len(text)
+        text += sentence.text + " "
+        gold += [(s.start + offset, s.end + offset, s.label) for s in sentence.spans]
+    long = Example(text=text.strip(), spans=[Span(*g) for g in gold])
+    windowed = TransformersModel(
+        model=ner_model.model,
+        tokenizer=ner_model.tokenizer,
+        task="ner",
+        labels=ner_model.labels,
+        tags=ner_model.tags,
+        max_length=24,
+        stride=8,
+    )
+    n_subwords = len(ner_model.tokenizer(long.text)["input_ids"])
+    assert n_subwords > 4 * 24  # really several windows
+    # The tiny model saw only short sentences, so windows cut mid-text cost it a little.
+    scores = evaluate(windowed, [long])
+    assert scores.f1 > 0.85, scores
+    starts = {t.start for t in windowed.words(long)[1]}
+    ends = {t.end for t in windowed.words(long)[1]}
+    predicted = windowed.predict([long])[0].spans
+    assert len(predicted) >= 0.85 * len(gold)
+    assert all(s.start in starts and s.end in ends for s in predicted)
+
+
+def test_save_load_gives_identical_predictions(ner_model, textcat_model, tmp_path) -> None:
+    texts = ["omar khan said nokia in oslo was good .", "shares market profit today"]
+    for model, name in ((ner_model, "ner"), (textcat_model, "textcat")):
+        folder = model.save(tmp_path / name)
+        loaded = load_model(str(folder))
+        assert loaded.labels == model.labels and loaded.tags == model.tags
+        assert loaded.version == model.version and loaded.task == name
+        assert loaded.predict(texts) == model.predict(texts)
+    np.testing.assert_allclose(
+        load_model(str(tmp_path / "ner")).token_marginals(texts)[0],
+        ner_model.token_marginals(texts)[0],
+        rtol=1e-5,
+    )
+
+
+def test_a_saved_model_loads_in_a_plain_transformers_pipeline(ner_model, tmp_path) -> None:
+    folder = ner_model.save(tmp_path / "m")
+    tagger = transformers.pipeline(
+        "token-classification", model=str(folder), aggregation_strategy="first"
+    )
+    entities = tagger("tim cook said the new plan for apple in london was good .")
+    assert [(e["word"], e["entity_group"]) for e in entities] == [
+        ("tim cook", "PER"),
+        ("apple", "ORG"),
+        ("london", "LOC"),
+    ]
+
+
+def test_plain_transformers_folders_load_with_labels_from_id2label(ner_model, tmp_path) -> None:
+    folder = tmp_path / "autotrain-like"
+    ner_model.model.save_pretrained(folder)
+    ner_model.tokenizer.save_pretrained(folder)
+    loaded = TransformersModel.load(folder)
+    assert loaded.task == "ner" and loaded.labels == ("PER", "ORG", "LOC")
+
+
+def test_warm_start_keeps_the_label_map_and_the_previous_model(ner_model, tiny_bert) -> None:
+    probe = ["tim cook said apple in london was good ."]
+    before = ner_model.token_marginals(probe)[0].copy()
+    more = ner_trainer(tiny_bert, epochs=1)
+    grown = more.train(corpus(40, 4, "ner"), labels=[*NER_LABELS, "PRODUCT"], init=ner_model)
+    assert grown.tags == (*ner_model.tags, "B-PRODUCT", "I-PRODUCT")
+    assert grown.labels == (*NER_LABELS, "PRODUCT")
+    assert grown.model.config.num_labels == 9
+    np.testing.assert_array_equal(ner_model.token_marginals(probe)[0], before)
+    assert evaluate(grown, corpus(100, 5, "ner")).f1 > 0.85  # warm start kept what it knew
+    with pytest.raises(LabelError, match="would reorder"):
+        more.train(corpus(10, 4, "ner"), labels=["ORG", "PER", "LOC"], init=ner_model)
+
+
+def test_same_seed_same_model(tiny_bert) -> None:
+    data = corpus(40, 6, "ner")
+    a = ner_trainer(tiny_bert, epochs=1).train(data, labels=NER_LABELS)
+    b = ner_trainer(tiny_bert, epochs=1).train(data, labels=NER_LABELS)
+    c = ner_trainer(tiny_bert, epochs=1, seed=1).train(data, labels=NER_LABELS)
+    assert a.version == b.version != c.version
+
+
+def test_partial_examples_are_masked_not_trained_as_outside(tiny_bert) -> None:
+    # Only "PER" is annotated; everything else is unknown. Were unknown tokens trained as O,
+    # the model would learn that companies and cities are O and miss them in the full data.
+    partial = [
+        Example(text=e.text, spans=[s for s in e.spans if s.label == "PER"], complete=False)
+        for e in corpus(300, 7, "ner")
+    ]
+    full = corpus(60, 8, "ner")
+    trainer = ner_trainer(tiny_bert, epochs=6)
+    model = trainer.train(partial + full, labels=NER_LABELS)
+    scores = evaluate(model, corpus(150, 2, "ner"))
+    assert scores.per_label["ORG"].recall > 0.8, scores.per_label
+    assert trainer.report.counts["converted"] == 360
+
+
+def test_early_stopping_keeps_the_best_epoch(tiny_bert) -> None:
+    trainer = ner_trainer(tiny_bert, epochs=6, early_stopping_patience=1)
+    model = trainer.train(corpus(100, 9, "ner"), eval=corpus(50, 10, "ner"), labels=NER_LABELS)
+    assert model.metrics["f1"] == pytest.approx(evaluate(model, corpus(50, 10, "ner")).f1)
+
+
+def test_bad_input_gives_typed_errors(tiny_bert, ner_model, tmp_path) -> None:
+    with pytest.raises(TrainingError, match="no usable training examples"):
+        TransformersTrainer(model=tiny_bert, task="textcat", progress=False).train(
+            [Example(text="no label here")], labels=CLASSES
+        )
+    with pytest.raises(LabelError, match="label 'PRODUCT', which is not in the label set"):
+        ner_trainer(tiny_bert).train(
+            [Example(text="ipad", spans=[Span(0, 4, "PRODUCT")])], labels=NER_LABELS
+        )
+    with pytest.raises(TrainingError, match="labels is empty"):
+        ner_trainer(tiny_bert).train(corpus(5, 1, "ner"), labels=[])
+    with pytest.raises(ModelLoadError, match="not a transformers model folder"):
+        TransformersModel.load(tmp_path)
+    with pytest.raises(ModelLoadError, match="cannot load a base model"):
+        TransformersTrainer(model=tmp_path, task="ner", progress=False).train(
+            corpus(5, 1, "ner"), labels=NER_LABELS
+        )
+    with pytest.raises(LabelError, match="'PRODUCT' is not one the model knows"):
+        evaluate(ner_model, [Example(text="ipad", spans=[Span(0, 4, "PRODUCT")])])
+    with pytest.raises(TrainingError, match="partial annotation"):
+        evaluate(ner_model, [Example(text="ipad", complete=False)])
+
+
+def test_ner_tags_only_ever_append() -> None:
+    assert ner_tags(["A", "B"]) == ner_tags(["A", "B", "C"])[:5]
