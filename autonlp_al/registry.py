@@ -1,4 +1,4 @@
-"""Backends found by name: ``sources``, ``schemes``, ``writers`` and ``trainers``.
+"""Backends found by name: ``sources``, ``schemes``, ``writers``, ``trainers``, ``strategies``.
 
 Names carry a version (``"jsonl.v1"``); a bare name (``"jsonl"``) resolves to its newest version.
 Third-party packages register through the entry-point groups ``autonlp_al_sources`` etc.
@@ -14,20 +14,28 @@ import catalogue
 
 from .errors import RegistryError
 
-__all__ = ["get", "names", "schemes", "sources", "trainers", "writers"]
+__all__ = ["get", "names", "schemes", "sources", "strategies", "trainers", "writers"]
 
 sources = catalogue.create("autonlp_al", "sources", entry_points=True)
 schemes = catalogue.create("autonlp_al", "schemes", entry_points=True)
 writers = catalogue.create("autonlp_al", "writers", entry_points=True)
 trainers = catalogue.create("autonlp_al", "trainers", entry_points=True)
+strategies = catalogue.create("autonlp_al", "strategies", entry_points=True)
 
-_REGISTRIES = {"sources": sources, "schemes": schemes, "writers": writers, "trainers": trainers}
+_REGISTRIES = {
+    "sources": sources,
+    "schemes": schemes,
+    "writers": writers,
+    "trainers": trainers,
+    "strategies": strategies,
+}
 # The built-in backends register themselves when their subpackage is imported.
 _BUILTIN_MODULES = {
     "sources": "autonlp_al.sources",
     "schemes": "autonlp_al.converters",
     "writers": "autonlp_al.writers",
     "trainers": "autonlp_al.trainers",
+    "strategies": "autonlp_al.strategies",
 }
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 

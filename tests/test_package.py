@@ -16,7 +16,8 @@ HEAVY = "{'torch', 'transformers', 'spacy', 'huggingface_hub', 'numpy', 'srsly'}
         # srsly (and through it numpy) is fine once a reader or writer is used; spaCy is not:
         # it is imported only when something is tokenised or a DocBin written.
         (
-            "autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli",
+            "autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli, "
+            "autonlp_al.trainers, autonlp_al.metrics",
             {"numpy", "srsly"},
         ),
     ],

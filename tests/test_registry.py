@@ -16,6 +16,7 @@ def test_builtin_names_carry_a_version() -> None:
         "prodigy.v1",
     ]
     assert registry.names("schemes") == ["bilou.v1", "iob.v1"]
+    assert registry.names("trainers") == ["transformers.v1"]
     assert set(registry.names("writers")) == {
         "autotrain.v1",
         "conll.v1",
@@ -45,6 +46,12 @@ def test_schemes_and_writers_resolve() -> None:
     assert {
         registry.get("writers", n) for n in ("autotrain", "conll", "prodigy", "spacy", "tags")
     } == {AutoTrainWriter, ConllWriter, ProdigyWriter, DocBinWriter, TagsWriter}
+
+
+def test_trainer_resolves() -> None:
+    from autonlp_al.trainers import TransformersTrainer
+
+    assert registry.get("trainers", "transformers") is TransformersTrainer
 
 
 def test_unknown_name_lists_the_available_ones() -> None:

@@ -131,14 +131,14 @@ class TransformersModel:
             yield index, ids.to(self.device), mask.to(self.device)
 
     def _forward(
-        self, sequences: Sequence[list[int]], *, embeddings: bool = False
+        self, sequences: Sequence[list[int]], *, embeddings: bool = False, dropout: bool = False
     ) -> tuple[list[Any], list[Any]]:
         """Per sequence: probabilities (float32 numpy) and, if asked, the mean-pooled last
-        hidden state with the number of tokens pooled."""
+        hidden state with the number of tokens pooled. ``dropout`` keeps dropout on (MC dropout)."""
         torch = require("torch", "local")
         probs: list[Any] = [None] * len(sequences)
         pooled: list[Any] = [None] * len(sequences)
-        self.model.eval()
+        self.model.train(dropout)
         with torch.inference_mode():
             for index, ids, mask in self._batches(sequences):
                 out = self.model(
@@ -201,6 +201,27 @@ class TransformersModel:
         texts = [item.text if isinstance(item, Example) else item for item in items]
         probs, _ = self._forward(self.text_ids(texts))
         return np.stack(probs) if probs else np.zeros((0, len(self.labels)), dtype=np.float32)
+
+    def mc_class_probabilities(
+        self, items: Iterable[Item], *, samples: int = 10, seed: int = 0
+    ) -> Any:
+        """``(samples, n_items, n_labels)`` class probabilities from forward passes with dropout
+        left on (MC dropout, for BALD). Seeded, so the same call gives the same samples."""
+        np = require("numpy", "local")
+        torch = require("torch", "local")
+        texts = [item.text if isinstance(item, Example) else item for item in items]
+        ids = self.text_ids(texts)
+        runs = []
+        state = torch.random.get_rng_state()
+        try:
+            torch.manual_seed(seed)
+            for _ in range(samples):
+                probs, _ = self._forward(ids, dropout=True)
+                runs.append(np.stack(probs) if probs else np.zeros((0, len(self.labels))))
+        finally:
+            torch.random.set_rng_state(state)
+            self.model.eval()
+        return np.stack(runs)
 
     def embed(self, items: Iterable[Item]) -> Any:
         """``(n_items, hidden)`` mean-pooled last-layer states, L2-normalised; NER items pool over

@@ -15,7 +15,7 @@ from ..converters.tokenize import covering_tokens
 from ..errors import ConversionError
 from ..registry import writers
 from ..report import Report
-from ..types import Example, text_hash
+from ..types import Example, _str_tuple, text_hash
 from .base import atomic_write
 
 __all__ = ["AutoTrainWriter", "ProdigyWriter", "TagsWriter"]
@@ -118,7 +118,7 @@ class ProdigyWriter:
     """
 
     converter: Converter = attrs.field(factory=Converter)
-    options: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    options: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     with_answer: bool = True
     report: Report = attrs.field(factory=Report)
 

@@ -16,9 +16,27 @@ def test_train_then_evaluate_ner_from_files(tiny_bert, tmp_path: Path, capsys) -
     ProdigyWriter().write(corpus(400, 1, "ner"), train)  # what Prodigy's db-out gives
     AutoTrainWriter().write(corpus(100, 2, "ner"), test)  # tokens + tags
     out = tmp_path / "model"
-    code = main(["train", str(train), str(out), "--from", "prodigy", "--task", "ner",
-                 "--model", str(tiny_bert), "--labels", "PER,ORG,LOC", "--epochs", "10",
-                 "--lr", "3e-3", "--max-length", "64"])
+    code = main(
+        [
+            "train",
+            str(train),
+            str(out),
+            "--from",
+            "prodigy",
+            "--task",
+            "ner",
+            "--model",
+            str(tiny_bert),
+            "--labels",
+            "PER,ORG,LOC",
+            "--epochs",
+            "10",
+            "--lr",
+            "3e-3",
+            "--max-length",
+            "64",
+        ]
+    )
     assert code == 0
     assert (out / "config.json").exists() and (out / "autonlp_al.json").exists()
     capsys.readouterr()
@@ -34,10 +52,31 @@ def test_train_textcat_from_csv_with_eval(tiny_bert, tmp_path: Path, capsys) -> 
     csv = tmp_path / "train.csv"
     rows = ["Text,Category"] + [f"{e.text},{e.labels[0]}" for e in corpus(300, 1, "textcat")]
     csv.write_text("\n".join(rows) + "\n")
-    code = main(["train", str(csv), str(tmp_path / "m"), "--from", "csv", "--task", "textcat",
-                 "--model", str(tiny_bert), "--labels", "business,sport,tech", "--epochs", "8",
-                 "--lr", "3e-3", "--eval", str(csv), "--text-column", "Text",
-                 "--label-column", "Category"])
+    code = main(
+        [
+            "train",
+            str(csv),
+            str(tmp_path / "m"),
+            "--from",
+            "csv",
+            "--task",
+            "textcat",
+            "--model",
+            str(tiny_bert),
+            "--labels",
+            "business,sport,tech",
+            "--epochs",
+            "8",
+            "--lr",
+            "3e-3",
+            "--eval",
+            str(csv),
+            "--text-column",
+            "Text",
+            "--label-column",
+            "Category",
+        ]
+    )
     assert code == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("eval: "))
     assert float(line.split()[2].rstrip(",")) > 0.9  # "eval: accuracy 0.99, macro_f1 ..."

@@ -1,0 +1,489 @@
+"""``ActiveLearner``: composes a trainer, a strategy and a pool, and drives rounds.
+
+A round: select a batch from the unlabelled pool (the current model scores it; before any model,
+the cold-start strategy picks), get annotations (a gold oracle in simulation, or people through
+:meth:`ActiveLearner.query` / :meth:`ActiveLearner.update`), train a new model warm-started from the
+last, evaluate, record. Every step is an event in ``state_dir/events.jsonl`` (see
+:mod:`autonlp_al.state`), so a run killed at any point continues where it stopped, with the same
+selections, and no annotation is ever lost. Only the learner takes objects; no backend is named here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from .errors import AutoNLPALError, LabelError
+from .sources.base import Source
+from .state import EventLog, StateError, example_from_dict, example_to_dict
+from .strategies.base import PoolExhaustedError, Strategy
+from .strategies.random import RandomSampling
+from .trainers.base import Model, Trainer
+from .types import Example
+
+__all__ = ["ActiveLearner", "AnswerError", "GoldOracle", "Oracle", "Round"]
+
+log = logging.getLogger("autonlp_al.learner")
+
+
+def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
+class AnswerError(AutoNLPALError, ValueError):
+    """Answers that do not fit the open query: unknown ids, duplicates."""
+
+
+class Oracle(Protocol):
+    """Gives the annotation of examples by id (a simulation's stand-in for annotators)."""
+
+    def annotate(self, ids: Sequence[int]) -> list[Example]: ...
+
+
+def _by_id(gold: Mapping[int, Example] | Iterable[Example]) -> Mapping[int, Example]:
+    return gold if isinstance(gold, Mapping) else {e.id: e for e in gold}
+
+
+@attrs.define
+class GoldOracle:
+    """Answers with gold examples already labelled (simulation on a labelled corpus)."""
+
+    gold: Mapping[int, Example] = attrs.field(converter=_by_id)
+
+    def annotate(self, ids: Sequence[int]) -> list[Example]:
+        missing = [i for i in ids if i not in self.gold]
+        if missing:
+            raise AnswerError(
+                f"the gold set has no example with id {missing[0]} "
+                f"({len(missing)} missing); the pool and gold set differ"
+            )
+        return [self.gold[i] for i in ids]
+
+
+@attrs.frozen(kw_only=True)
+class Round:
+    """What one round did: how much was labelled, what was picked, the model and its scores."""
+
+    round: int
+    n_labeled: int
+    n_tokens: int
+    selected: tuple[int, ...] = attrs.field(converter=_int_tuple)
+    strategy: str
+    seed: int
+    model_version: str
+    model_dir: str
+    metrics: Mapping[str, float]
+    timings: Mapping[str, float]
+    mean_score: float | None = None
+    stability: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+
+
+def _tokens(example: Example) -> int:
+    return len(example.tokens) if example.tokens is not None else len(example.text.split())
+
+
+def _fingerprint(ids: Iterable[int]) -> str:
+    return hashlib.blake2b(json.dumps(list(ids)).encode(), digest_size=8).hexdigest()
+
+
+@attrs.define(kw_only=True, eq=False)
+class ActiveLearner:
+    """Drives active-learning rounds over ``pool``.
+
+    Args:
+        trainer: trains each round's model (``init`` = the previous model).
+        strategy: picks each batch once a model exists.
+        pool: the unlabelled candidates (any labels they carry are ignored).
+        labels: the fixed label set, in label-map order.
+        state_dir: where the event log, models and query files live.
+        labeled: a seed set, already labelled; round 0 trains on it.
+        eval: gold examples to score each round's model on.
+        batch_size: examples selected per round.
+        seed: seeds every selection (round ``r`` uses ``f"{seed}-{r}"``).
+        oracle: gives annotations in simulation; without one, use query() / update().
+        cold_start: picks the first batch when there is no model (default random).
+        pool_sample: score at most this many pool examples per round (a seeded random sample).
+        stability_sample: pool examples whose predictions are kept per round, to measure how
+            much predictions still change (see :class:`~autonlp_al.stopping.StablePredictions`).
+    """
+
+    trainer: Trainer
+    strategy: Strategy
+    pool: Sequence[Example] = attrs.field(converter=list)
+    labels: tuple[str, ...] = attrs.field(converter=tuple)
+    state_dir: Path = attrs.field(converter=Path)
+    labeled: Sequence[Example] = attrs.field(default=(), converter=list)
+    eval: Sequence[Example] = attrs.field(default=(), converter=list)
+    batch_size: int = 10
+    seed: int = 0
+    oracle: Oracle | None = None
+    cold_start: Strategy = attrs.field(factory=RandomSampling)
+    pool_sample: int | None = None
+    stability_sample: int = 200
+    history: list[Round] = attrs.field(init=False, factory=list)
+    model: Model | None = attrs.field(init=False, default=None)
+    _annotated: dict[int, Example] = attrs.field(init=False, factory=dict)
+    _pending: tuple[int, tuple[int, ...], tuple[float, ...]] | None = attrs.field(
+        init=False, default=None
+    )
+    _log: EventLog = attrs.field(init=False)
+    _by_id: dict[int, Example] = attrs.field(init=False, factory=dict)
+    # answers recorded but not yet trained on (a stop between the two): (ids, scores)
+    _untrained: tuple[tuple[int, ...], tuple[float, ...]] | None = attrs.field(
+        init=False, default=None
+    )
+
+    def __attrs_post_init__(self) -> None:
+        self._log = EventLog(self.state_dir / "events.jsonl")
+        ids = [e.id for e in self.pool]
+        if len(set(ids)) != len(ids):
+            raise AutoNLPALError(
+                f"the pool has {len(ids) - len(set(ids))} duplicate texts; deduplicate it first "
+                f"(e.g. FolderSource(dedupe=True)), since an id names one text"
+            )
+        self._by_id = {e.id: e for e in self.pool}
+        self._load()
+
+    @classmethod
+    def resume(cls, state_dir: str | Path, **kwargs: Any) -> ActiveLearner:
+        """Continue a run from ``state_dir``, given the same parts it was started with."""
+        if not (Path(state_dir) / "events.jsonl").exists():
+            raise StateError(f"{state_dir}: no events.jsonl, so nothing to resume; start a run")
+        return cls(state_dir=state_dir, **kwargs)
+
+    # -- state --------------------------------------------------------------------------------
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy.name,
+            "cold_start": self.cold_start.name,
+            "labels": list(self.labels),
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "pool": _fingerprint(e.id for e in self.pool),
+            "labeled": _fingerprint(e.id for e in self.labeled),
+        }
+
+    def _load(self) -> None:
+        config = self._config()
+        events = list(self._log.read())
+        if not events:
+            self._log.append({"type": "config", **config})
+            return
+        stored = {k: v for k, v in events[0].items() if k != "type"}
+        if stored != config:
+            differ = sorted(k for k in config if stored.get(k) != config[k])
+            raise StateError(
+                f"{self.state_dir} was made by another configuration (differs in: "
+                f"{', '.join(differ)}); resume with the same parts, or use a new state_dir"
+            )
+        for event in events[1:]:
+            kind = event["type"]
+            if kind == "selected":
+                self._pending = (event["round"], tuple(event["ids"]), tuple(event["scores"]))
+            elif kind == "annotated":
+                answered = [example_from_dict(data) for data in event["examples"]]
+                for example in answered:
+                    self._annotated[example.id] = example
+                self._untrained = self._answered(answered)
+                self._pending = None
+            elif kind == "trained":
+                self.history.append(Round(**event["round_record"]))
+                self._untrained = None
+        if self.history:
+            self.model = self._load_model(self.history[-1].model_dir)
+        log.info(
+            "resumed %s: %d rounds, %d labelled",
+            self.state_dir,
+            len(self.history),
+            len(self._annotated),
+        )
+
+    def _load_model(self, model_dir: str) -> Model:
+        loader: Callable[[str], Model] | None = getattr(self.trainer, "load", None)
+        if loader is None:
+            from .trainers import load_model
+
+            return load_model(model_dir)
+        return loader(model_dir)
+
+    # -- views --------------------------------------------------------------------------------
+
+    @property
+    def labeled_examples(self) -> list[Example]:
+        """The seed set plus every annotation received, in order."""
+        seed_ids = {e.id for e in self.labeled}
+        return list(self.labeled) + [e for i, e in self._annotated.items() if i not in seed_ids]
+
+    @property
+    def unlabeled(self) -> list[Example]:
+        done = {e.id for e in self.labeled} | set(self._annotated)
+        return [e for e in self.pool if e.id not in done]
+
+    @property
+    def next_round(self) -> int:
+        return len(self.history)
+
+    # -- one round ----------------------------------------------------------------------------
+
+    def step(self) -> Round:
+        """One whole round with the oracle: (train the seed set first,) select, annotate, train."""
+        if self.oracle is None:
+            raise AutoNLPALError("step() needs an oracle; with people, call query() then update()")
+        if not self.history and self.labeled:
+            return self._train_round((), (), {})
+        if self._untrained is not None:  # answers saved, then a stop before training
+            return self._train_round(*self._untrained, {})
+        timings: dict[str, float] = {}
+        round_, ids, scores = self._select(timings)
+        start = time.perf_counter()
+        answers = self.oracle.annotate(ids)
+        timings["annotate"] = time.perf_counter() - start
+        self._record_answers(round_, answers)
+        return self._train_round(ids, scores, timings)
+
+    def _select(self, timings: dict[str, float]) -> tuple[int, tuple[int, ...], tuple[float, ...]]:
+        if self._pending is not None:  # selected before a stop: the same batch, not a new one
+            return self._pending
+        round_ = self.next_round
+        rng = random.Random(f"{self.seed}-{round_}")
+        candidates = self.unlabeled
+        if not candidates:
+            raise PoolExhaustedError("every pool example is labelled; the loop is done")
+        if self.pool_sample is not None and len(candidates) > self.pool_sample:
+            keep = sorted(rng.sample(range(len(candidates)), self.pool_sample))
+            candidates = [candidates[i] for i in keep]
+        strategy = self.strategy if self.model is not None else self.cold_start
+        n = min(self.batch_size, len(candidates))
+        start = time.perf_counter()
+        picks = strategy.select(self.model, candidates, n, labeled=self.labeled_examples, rng=rng)
+        timings["select"] = time.perf_counter() - start
+        ids, scores = tuple(p.id for p in picks), tuple(p.score for p in picks)
+        self._log.append(
+            {
+                "type": "selected",
+                "round": round_,
+                "ids": list(ids),
+                "scores": list(scores),
+                "strategy": strategy.name,
+                "seed": f"{self.seed}-{round_}",
+            }
+        )
+        self._pending = (round_, ids, scores)
+        return self._pending
+
+    def _answered(self, answers: Sequence[Example]) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """The answered ids of the open query, with their selection scores."""
+        scores = dict(zip(self._pending[1], self._pending[2], strict=True)) if self._pending else {}
+        ids = tuple(e.id for e in answers)
+        return ids, tuple(scores.get(i, 0.0) for i in ids)
+
+    def _record_answers(self, round_: int, answers: Sequence[Example]) -> None:
+        for example in answers:
+            self._check_labels(example)
+        self._log.append(
+            {
+                "type": "annotated",
+                "round": round_,
+                "examples": [example_to_dict(e) for e in answers],
+            }
+        )
+        for example in answers:
+            self._annotated[example.id] = example
+        self._untrained = self._answered(answers)
+        self._pending = None
+
+    def _check_labels(self, example: Example) -> None:
+        known = set(self.labels)
+        found = [s.label for s in example.spans + example.rejected_spans if s.label not in known]
+        found += [lab for lab in example.labels + example.rejected_labels if lab not in known]
+        if found:
+            raise LabelError(
+                f"{example.origin or f'example {example.id}'}: label {found[0]!r} is outside the "
+                f"label set {list(self.labels)}; fix the annotation or start with that label"
+            )
+
+    def _train_round(
+        self, ids: Sequence[int], scores: Sequence[float], timings: dict[str, float]
+    ) -> Round:
+        round_ = self.next_round
+        train = self.labeled_examples
+        start = time.perf_counter()
+        model = self.trainer.train(train, eval=(), labels=self.labels, init=self.model)
+        timings["train"] = time.perf_counter() - start
+        start = time.perf_counter()
+        metrics: dict[str, float] = {}
+        if self.eval:
+            from .metrics import evaluate
+
+            metrics = evaluate(model, self.eval).as_dict()
+        timings["evaluate"] = time.perf_counter() - start
+        model_dir = self._save(model, round_)
+        stability = self._stability(model)
+        record = Round(
+            round=round_,
+            n_labeled=len(train),
+            n_tokens=sum(_tokens(e) for e in train),
+            selected=tuple(ids),
+            strategy=self.strategy.name if self.model else self.cold_start.name if ids else "seed",
+            seed=self.seed,
+            model_version=model.version,
+            model_dir=str(model_dir),
+            metrics=metrics,
+            timings=timings,
+            mean_score=sum(scores) / len(scores) if scores else None,
+            stability=stability,
+        )
+        self._log.append({"type": "trained", "round": round_, "round_record": _jsonable(record)})
+        self.history.append(record)
+        self.model = model
+        self._untrained = None
+        summary = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+        log.info(
+            "round %d: %d labelled, %s (%s)",
+            round_,
+            len(train),
+            summary or "no eval",
+            ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
+        )
+        return record
+
+    def _save(self, model: Model, round_: int) -> Path:
+        final = self.state_dir / "models" / f"round-{round_:03d}"
+        tmp = final.with_name(final.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save(tmp)
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)  # a killed save never leaves a half model under the final name
+        return final
+
+    def _stability(self, model: Model) -> tuple[Any, ...]:
+        if not self.stability_sample:
+            return ()
+        rng = random.Random(f"{self.seed}-stability")
+        sample = (
+            self.pool
+            if len(self.pool) <= self.stability_sample
+            else [
+                self.pool[i]
+                for i in sorted(rng.sample(range(len(self.pool)), self.stability_sample))
+            ]
+        )
+        out: list[Any] = []
+        for p in model.predict(sample):
+            out.append(p.label if p.cats else [[s.start, s.end, s.label] for s in p.spans])
+        return tuple(out)
+
+    # -- people in the loop -------------------------------------------------------------------
+
+    def query(self, path: str | Path | None = None) -> Path:
+        """Select the next batch (or keep the open one) and write it as Prodigy tasks,
+        pre-annotated with the current model's predictions (for ner.correct / textcat.manual)."""
+        from .writers import ProdigyWriter
+
+        if not self.history and self.labeled:
+            self._train_round((), (), {})
+        if self._untrained is not None:
+            self._train_round(*self._untrained, {})
+        round_, ids, scores = self._select({})
+        examples = [self._by_id[i] for i in ids]
+        if self.model is not None:
+            predictions = self.model.predict(examples)
+            examples = [
+                attrs.evolve(
+                    p.to_example(),
+                    meta={**e.meta, "score": s, "round": round_},
+                    tokens=e.tokens,
+                    id=e.id,
+                )
+                for p, e, s in zip(predictions, examples, scores, strict=True)
+            ]
+        else:
+            examples = [
+                Example(text=e.text, id=e.id, tokens=e.tokens, meta={**e.meta, "round": round_})
+                for e in examples
+            ]
+        target = Path(path) if path else self.state_dir / "queries" / f"round-{round_:03d}.jsonl"
+        ProdigyWriter(options=self.labels if self._is_textcat() else (), with_answer=False).write(
+            examples, target
+        )
+        return target
+
+    def update(self, source: Source) -> Round | None:
+        """Take answers for the open query from ``source``; train the next model on them.
+
+        Answers for ids outside the query raise :class:`AnswerError` (nothing is recorded), as do
+        two different answers for one id. If only part of the batch is answered, those answers
+        are kept and trained on; the rest go back to the pool. Returns the round, or ``None`` if
+        the source held no answer.
+        """
+        if self._pending is None:
+            raise AnswerError("no open query: call query() first, then update() with its answers")
+        round_, ids, _ = self._pending
+        wanted = set(ids)
+        answers: dict[int, Example] = {}
+        for example in source.read():
+            if example.id not in wanted:
+                raise AnswerError(
+                    f"{example.origin or 'an answer'}: id {example.id} ({example.text[:40]!r}) was "
+                    f"not in the open query (round {round_}); answer the tasks query() wrote, or "
+                    f"add such texts as a seed set"
+                )
+            if example.id in answers and answers[example.id] != example:
+                raise AnswerError(
+                    f"{example.origin or 'an answer'}: a second, different answer for id "
+                    f"{example.id}; keep one (Prodigy's db-out merges them by _input_hash)"
+                )
+            answers[example.id] = example
+        if not answers:
+            return None
+        self._record_answers(round_, [answers[i] for i in ids if i in answers])
+        assert self._untrained is not None
+        return self._train_round(*self._untrained, {})
+
+    def _is_textcat(self) -> bool:
+        task = getattr(self.model, "task", None) or getattr(self.trainer, "task", None)
+        return task == "textcat"
+
+    # -- many rounds --------------------------------------------------------------------------
+
+    def run(
+        self, *, rounds: int | None = None, budget: int | None = None, stop: Sequence[Any] = ()
+    ) -> list[Round]:
+        """Rounds until ``rounds`` more are done, ``budget`` examples are labelled, a stopping
+        criterion fires, or the pool is exhausted. Returns the rounds done by this call."""
+        done: list[Round] = []
+        while rounds is None or len(done) < rounds:
+            if budget is not None and len(self.labeled_examples) >= budget:
+                log.info("stop: budget of %d labelled reached", budget)
+                break
+            reason = next((r for c in stop if (r := c.should_stop(self.history))), None)
+            if reason:
+                log.info("stop: %s", reason)
+                break
+            if (
+                not self.unlabeled
+                and self._pending is None
+                and self._untrained is None
+                and (self.history or not self.labeled)
+            ):
+                log.info("stop: pool exhausted")
+                break
+            done.append(self.step())
+        return done
+
+
+def _jsonable(record: Round) -> dict[str, Any]:
+    data = attrs.asdict(record)
+    data["selected"] = list(record.selected)
+    data["stability"] = list(record.stability)
+    return data

@@ -1,0 +1,111 @@
+"""The learner's state on disk: an append-only event log that survives ``kill -9``.
+
+Each event is one JSON line, written with a single ``write`` of the whole line, then flushed and
+fsynced before the call returns. A line cut off by a kill has no newline at its end: reading stops
+before it, and the next append cuts it away first. So the log always reads as a prefix of what was
+written, and an event is either wholly recorded or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import AutoNLPALError
+from .types import Answer, Example, Span, Token
+
+__all__ = ["EventLog", "StateError", "example_from_dict", "example_to_dict"]
+
+
+class StateError(AutoNLPALError, ValueError):
+    """A state folder that does not fit: another configuration, or a damaged log."""
+
+
+def example_to_dict(example: Example) -> dict[str, Any]:
+    """Every field of an example (origin as a string), for the log."""
+    return {
+        "text": example.text,
+        "id": example.id,
+        "labels": list(example.labels),
+        "rejected_labels": list(example.rejected_labels),
+        "spans": [[s.start, s.end, s.label] for s in example.spans],
+        "rejected_spans": [[s.start, s.end, s.label] for s in example.rejected_spans],
+        "tokens": None
+        if example.tokens is None
+        else [[t.text, t.start, t.end, t.ws] for t in example.tokens],
+        "complete": example.complete,
+        "answer": example.answer.value,
+        "meta": dict(example.meta),
+    }
+
+
+def example_from_dict(data: Mapping[str, Any]) -> Example:
+    tokens = data.get("tokens")
+    return Example(
+        text=data["text"],
+        id=data["id"],
+        labels=data["labels"],
+        rejected_labels=data["rejected_labels"],
+        spans=[Span(*s) for s in data["spans"]],
+        rejected_spans=[Span(*s) for s in data["rejected_spans"]],
+        tokens=None if tokens is None else [Token(*t) for t in tokens],
+        complete=data["complete"],
+        answer=Answer(data["answer"]),
+        meta=data["meta"],
+    )
+
+
+class EventLog:
+    """``events.jsonl`` in a state folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.endswith(b"\n"):
+                    return  # the tail of an append cut off by a kill
+                try:
+                    yield json.loads(line)
+                except ValueError as exc:
+                    raise StateError(
+                        f"{self.path}:{number}: not a JSON event ({exc}); the log was edited "
+                        f"by hand or damaged: restore it, or start a new state folder"
+                    ) from exc
+
+    def append(self, event: Mapping[str, Any]) -> None:
+        line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._drop_torn_tail()
+        with self.path.open("ab") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _drop_torn_tail(self) -> None:
+        if not self.path.exists():
+            return
+        with self.path.open("r+b") as f:
+            end = f.seek(0, os.SEEK_END)
+            if end == 0:
+                return
+            f.seek(end - 1)
+            if f.read(1) == b"\n":
+                return
+            position = end
+            while position > 0:  # scan back, a block at a time, to the last whole line
+                start = max(0, position - 65536)
+                f.seek(start)
+                block = f.read(position - start)
+                newline = block.rfind(b"\n")
+                if newline >= 0:
+                    f.truncate(start + newline + 1)
+                    return
+                position = start
+            f.truncate(0)

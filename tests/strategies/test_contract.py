@@ -1,0 +1,156 @@
+"""One suite over every strategy: each case only supplies the strategy and the model it needs."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autonlp_al import Example
+from autonlp_al.strategies import (
+    BALD,
+    MNLP,
+    CoreSet,
+    Entropy,
+    Hybrid,
+    KMeans,
+    LeastConfidence,
+    LeastConfidentSequence,
+    Margin,
+    MaxTokenEntropy,
+    MeanTokenEntropy,
+    PoolExhaustedError,
+    RandomSampling,
+    Strategy,
+)
+from autonlp_al.testing import FakeModel
+
+WORDS = ["apple", "berlin", "goal", "market", "chip", "anna", "said", "the", "plan", "new"]
+TEXTCAT = FakeModel(task="textcat", labels=["a", "b", "c"])
+NER = FakeModel(task="ner", labels=["PER", "ORG"])
+
+CASES = {
+    "random": (RandomSampling(), None),
+    "least_confidence": (LeastConfidence(), TEXTCAT),
+    "margin": (Margin(), TEXTCAT),
+    "entropy": (Entropy(), TEXTCAT),
+    "bald": (BALD(samples=4), TEXTCAT),
+    "mnlp": (MNLP(), NER),
+    "least_confident_sequence": (LeastConfidentSequence(), NER),
+    "mean_token_entropy": (MeanTokenEntropy(), NER),
+    "max_token_entropy": (MaxTokenEntropy(), NER),
+    "kmeans": (KMeans(), NER),
+    "kmeans_cold_start": (KMeans(embedder=NER), None),
+    "coreset": (CoreSet(), TEXTCAT),
+    "hybrid": (Hybrid(uncertainty=MNLP(), factor=3), NER),
+}
+cases = pytest.mark.parametrize(("strategy", "model"), CASES.values(), ids=CASES.keys())
+
+
+def pool(n: int, seed: int = 0) -> list[Example]:
+    rng = random.Random(seed)
+    texts = {" ".join(rng.choices(WORDS, k=rng.randint(2, 9))) + f" {i}" for i in range(n)}
+    return [Example(text=t) for t in sorted(texts)]
+
+
+@cases
+@given(size=st.integers(1, 40), n=st.integers(1, 12), seed=st.integers(0, 10))
+@settings(max_examples=25, deadline=None)
+def test_n_in_gives_n_distinct_ids_from_the_pool(strategy, model, size, n, seed) -> None:
+    candidates = pool(size, seed)
+    if n > len(candidates):
+        with pytest.raises(PoolExhaustedError):
+            strategy.select(model, candidates, n, rng=random.Random(seed))
+        return
+    picks = strategy.select(model, candidates, n, rng=random.Random(seed))
+    ids = [p.id for p in picks]
+    assert len(ids) == n == len(set(ids))
+    assert set(ids) <= {e.id for e in candidates}
+
+
+@cases
+def test_deterministic_under_a_seed(strategy, model) -> None:
+    candidates = pool(60)
+    first = strategy.select(model, candidates, 7, rng=random.Random(3))
+    again = strategy.select(model, candidates, 7, rng=random.Random(3))
+    assert first == again
+
+
+@cases
+def test_empty_pool_is_a_typed_error(strategy, model) -> None:
+    assert isinstance(strategy, Strategy)
+    with pytest.raises(PoolExhaustedError, match="only 0 remain"):
+        strategy.select(model, [], 1, rng=random.Random(0))
+
+
+@cases
+def test_never_picks_outside_the_given_pool(strategy, model) -> None:
+    # the learner passes only unlabelled examples; labelled ones must never come back
+    everything = pool(50)
+    labeled, unlabeled = everything[:20], everything[20:]
+    picks = strategy.select(model, unlabeled, 10, labeled=labeled, rng=random.Random(1))
+    assert not {p.id for p in picks} & {e.id for e in labeled}
+
+
+def test_uncertainty_needs_a_model_and_the_right_capability() -> None:
+    with pytest.raises(ValueError, match="needs a trained model"):
+        Margin().select(None, pool(5), 1, rng=random.Random(0))
+    with pytest.raises(TypeError, match="token marginals"):
+        MNLP().select(object(), pool(5), 1, rng=random.Random(0))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs embeddings"):
+        KMeans().select(None, pool(5), 1, rng=random.Random(0))
+
+
+class Fixed:
+    """A model with given class probabilities / marginals per text, to check the arithmetic."""
+
+    task = "textcat"
+    labels = ("a", "b")
+
+    def __init__(self, table):
+        self.table = table
+        self.tags = ("O", "B-X", "I-X")
+
+    def class_probabilities(self, items):
+        return np.array([self.table[e.text] for e in items])
+
+    def token_marginals(self, items):
+        return [np.array(self.table[e.text]) for e in items]
+
+
+def test_textcat_scores_rank_as_defined() -> None:
+    table = {"sure": [0.99, 0.01], "torn": [0.5, 0.5], "leaning": [0.8, 0.2]}
+    examples = [Example(text=t) for t in table]
+    for strategy in (LeastConfidence(), Margin(), Entropy()):
+        picks = strategy.select(Fixed(table), examples, 3, rng=random.Random(0))
+        assert [p.id for p in picks] == [Example(text=t).id for t in ("torn", "leaning", "sure")]
+    (top,) = Margin().select(Fixed(table), examples, 1, rng=random.Random(0))
+    assert top.score == pytest.approx(1.0)
+
+
+def test_mnlp_normalises_by_length_and_lc_does_not() -> None:
+    # long: 10 words each 0.9 sure; short: 1 word 0.6 sure
+    long = [[0.9, 0.05, 0.05]] * 10
+    short = [[0.6, 0.2, 0.2]]
+    table = {"long": long, "short": short}
+    examples = [Example(text="long"), Example(text="short")]
+    (mnlp,) = MNLP().select(Fixed(table), examples, 1, rng=random.Random(0))
+    (lc,) = LeastConfidentSequence().select(Fixed(table), examples, 1, rng=random.Random(0))
+    assert mnlp.id == Example(text="short").id  # -log 0.6 > -log 0.9
+    assert lc.id == Example(text="long").id  # 1 - 0.9**10 = 0.65 > 1 - 0.6
+    assert mnlp.score == pytest.approx(-np.log(0.6), rel=1e-6)
+
+
+def test_coreset_picks_the_farthest_first() -> None:
+    class Points:
+        def embed(self, items):
+            return np.array([[float(e.text), 0.0] for e in items])
+
+    examples = [Example(text=str(x)) for x in (0, 1, 2, 10, 11)]
+    picks = CoreSet(embedder=Points()).select(
+        None, examples, 2, labeled=[Example(text="0.5")], rng=random.Random(0)
+    )
+    assert [p.id for p in picks] == [Example(text="11").id, Example(text="2").id]

@@ -1,0 +1,250 @@
+"""ActiveLearner with the public scripted trainer: rounds, state, resume, people in the loop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from autonlp_al import Example, LabelError, Span
+from autonlp_al.learner import ActiveLearner, AnswerError, GoldOracle
+from autonlp_al.sources import ProdigySource
+from autonlp_al.state import StateError
+from autonlp_al.stopping import LowUncertainty, StablePredictions, TargetMetric
+from autonlp_al.strategies import MNLP, PoolExhaustedError, RandomSampling
+from autonlp_al.testing import InMemorySource, ScriptedTrainer
+
+from .conftest import write_jsonl
+
+NAMES = ["anna", "omar", "lena", "raj", "mia", "ivan", "zoe", "paul"]
+
+
+def gold(n: int = 60) -> list[Example]:
+    out = []
+    for i in range(n):
+        name = NAMES[i % len(NAMES)]
+        text = f"{name} visited plant {i} today"
+        out.append(Example(text=text, spans=[Span(0, len(name), "PER")]))
+    return out
+
+
+def learner(tmp_path: Path, trainer=None, **kwargs) -> ActiveLearner:
+    examples = gold()
+    options = {
+        "trainer": trainer or ScriptedTrainer(),
+        "strategy": MNLP(),
+        "pool": [Example(text=e.text) for e in examples[10:]],
+        "labels": ["PER"],
+        "state_dir": tmp_path / "state",
+        "labeled": examples[:4],
+        "eval": examples[:10],
+        "batch_size": 5,
+        "seed": 7,
+        "oracle": GoldOracle(examples),
+        **kwargs,
+    }
+    return ActiveLearner(**options)
+
+
+def test_rounds_grow_the_labelled_set_and_warm_start(tmp_path) -> None:
+    trainer = ScriptedTrainer()
+    al = learner(tmp_path, trainer)
+    rounds = al.run(rounds=4)
+    assert [r.n_labeled for r in rounds] == [4, 9, 14, 19]
+    assert [r.strategy for r in rounds] == ["seed", "mnlp", "mnlp", "mnlp"]
+    selected = [i for r in rounds for i in r.selected]
+    assert len(selected) == len(set(selected)) == 15
+    assert not set(selected) & {e.id for e in gold()[:4]}  # never a labelled id
+    assert trainer.calls[0]["init"] is None
+    assert all(call["init"] is not None for call in trainer.calls[1:])
+    assert [c["n"] for c in trainer.calls] == [4, 9, 14, 19]
+    # the fake model tags exactly the texts it was trained on: 4 of the 10 eval texts
+    assert rounds[-1].metrics["precision"] == 1.0 and rounds[-1].metrics["recall"] == 0.4
+    assert (tmp_path / "state" / "models" / "round-003" / "fake_model.json").exists()
+
+
+def test_cold_start_without_a_seed_set(tmp_path) -> None:
+    al = learner(tmp_path, labeled=[], cold_start=RandomSampling())
+    first = al.step()
+    assert first.strategy == "random" and first.n_labeled == 5
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path) -> None:
+    reference = learner(tmp_path / "a")
+    reference.run(rounds=5)
+    interrupted = learner(tmp_path / "b")
+    interrupted.run(rounds=2)
+    resumed = ActiveLearner.resume(tmp_path / "b" / "state", **_same_parts(tmp_path / "b"))
+    assert [r.n_labeled for r in resumed.history] == [4, 9]
+    resumed.run(rounds=3)
+    assert [r.selected for r in resumed.history] == [r.selected for r in reference.history]
+    assert resumed.labeled_examples == reference.labeled_examples
+
+
+def _same_parts(root: Path) -> dict:
+    al = learner(root)
+    return {
+        k: getattr(al, k)
+        for k in (
+            "trainer",
+            "strategy",
+            "pool",
+            "labels",
+            "labeled",
+            "eval",
+            "batch_size",
+            "seed",
+            "oracle",
+        )
+    }
+
+
+def test_another_configuration_is_refused(tmp_path) -> None:
+    learner(tmp_path).run(rounds=1)
+    with pytest.raises(StateError, match=r"another configuration \(differs in: batch_size, seed"):
+        learner(tmp_path, batch_size=3, seed=1)
+    with pytest.raises(StateError, match="nothing to resume"):
+        ActiveLearner.resume(tmp_path / "nope", **_same_parts(tmp_path))
+
+
+def test_a_torn_last_event_is_ignored_and_cut(tmp_path) -> None:
+    al = learner(tmp_path)
+    al.run(rounds=2)
+    events = tmp_path / "state" / "events.jsonl"
+    with events.open("ab") as f:
+        f.write(b'{"type": "selected", "round": 2, "ids": [1')  # killed mid-append
+    again = learner(tmp_path)
+    assert len(again.history) == 2
+    again.run(rounds=1)
+    assert all(line.endswith("}") for line in events.read_text().splitlines())
+
+
+def test_the_pool_runs_out_with_a_typed_error_or_a_clean_stop(tmp_path) -> None:
+    al = learner(tmp_path, batch_size=20)
+    rounds = al.run()  # 50 in the pool: 20 + 20 + 10, then stops
+    assert [r.n_labeled for r in rounds] == [4, 24, 44, 54]
+    with pytest.raises(PoolExhaustedError):
+        al.step()
+
+
+def test_stopping_criteria(tmp_path) -> None:
+    al = learner(tmp_path)
+    rounds = al.run(rounds=10, stop=[TargetMetric("precision", 0.99)])
+    assert len(rounds) == 1  # the seed round's fake model already has precision 1.0
+    assert learner(tmp_path / "b").run(budget=14)[-1].n_labeled == 14
+    al = learner(tmp_path / "c")
+    assert len(al.run(rounds=10, stop=[LowUncertainty(threshold=10.0)])) == 2
+    stable = StablePredictions(agreement=0.0, rounds=1)
+    assert len(learner(tmp_path / "d").run(rounds=10, stop=[stable])) == 2
+
+
+def test_duplicate_texts_in_the_pool_are_refused(tmp_path) -> None:
+    with pytest.raises(Exception, match="duplicate texts"):
+        learner(tmp_path, pool=[Example(text="same"), Example(text="same")])
+
+
+def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
+    al = learner(tmp_path, oracle=None)
+    query = al.query()  # trains the seed set first, then picks and pre-annotates
+    assert query == tmp_path / "state" / "queries" / "round-001.jsonl"
+    tasks = [json.loads(line) for line in query.read_text().splitlines()]
+    assert len(tasks) == 5 and all("tokens" in t and t["meta"]["round"] == 1 for t in tasks)
+    assert al.query() == query  # the open query is written again, not replaced
+    # annotators answer three of five in Prodigy (ner.manual), one of them twice
+    answers = []
+    for task in tasks[:3]:
+        name = task["text"].split()[0]
+        answers.append(
+            {
+                **task,
+                "spans": [{"start": 0, "end": len(name), "label": "PER"}],
+                "answer": "accept",
+                "_view_id": "ner_manual",
+            }
+        )
+    answers.append(answers[0])
+    db = prodigy_db({"bbc_al": answers})
+    record = al.update(ProdigySource(path=db, dataset="bbc_al"))
+    assert record is not None and record.n_labeled == 7
+    assert set(record.selected) == {t["_input_hash"] for t in tasks[:3]}
+    unanswered = {t["_input_hash"] for t in tasks[3:]}
+    assert unanswered <= {e.id for e in al.unlabeled}  # back in the pool, not lost
+    with pytest.raises(AnswerError, match="no open query"):
+        al.update(ProdigySource(path=db, dataset="bbc_al"))
+
+
+def test_update_refuses_unknown_ids_duplicates_and_foreign_labels(tmp_path) -> None:
+    al = learner(tmp_path, oracle=None)
+    tasks = [json.loads(x) for x in al.query().read_text().splitlines()]
+    stranger = Example(text="never queried")
+    with pytest.raises(AnswerError, match="was not in the open query"):
+        al.update(InMemorySource([stranger]))
+    first = Example(text=tasks[0]["text"], id=tasks[0]["_input_hash"])
+    other = Example(text=tasks[0]["text"], id=tasks[0]["_input_hash"], spans=[Span(0, 2, "PER")])
+    with pytest.raises(AnswerError, match="second, different answer"):
+        al.update(InMemorySource([first, other]))
+    with pytest.raises(LabelError, match="outside the label set"):
+        al.update(
+            InMemorySource(
+                [
+                    Example(
+                        text=tasks[0]["text"], id=tasks[0]["_input_hash"], spans=[Span(0, 2, "ORG")]
+                    )
+                ]
+            )
+        )
+    assert len(al.labeled_examples) == 4  # nothing half-recorded
+    path = write_jsonl(
+        tmp_path / "answers.jsonl",
+        [
+            {"text": t["text"], "spans": [], "answer": "accept", "_input_hash": t["_input_hash"]}
+            for t in tasks
+        ],
+    )
+    assert al.update(ProdigySource(path=path)).n_labeled == 9
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from tests.test_learner import learner
+    from autonlp_al.testing import ScriptedTrainer
+    from pathlib import Path
+
+    class Slow(ScriptedTrainer):
+        def train(self, *args, **kwargs):
+            if len(self.calls) == {slow_call}:
+                print("training", flush=True)
+                time.sleep(60)
+            return super().train(*args, **kwargs)
+
+    learner(Path({tmp!r}), Slow()).run(rounds=4)
+""")
+
+
+def test_kill_9_mid_round_then_resume_loses_nothing(tmp_path) -> None:
+    reference = learner(tmp_path / "ref")
+    reference.run(rounds=4)
+    root = str(Path(__file__).resolve().parent.parent)
+    script = KILL_SCRIPT.format(root=root, tmp=str(tmp_path / "killed"), slow_call=2)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "training"  # inside round 2's training
+    time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    events = (tmp_path / "killed" / "state" / "events.jsonl").read_text().splitlines()
+    assert json.loads(events[-1])["type"] == "annotated"  # answers were safe before training
+    resumed = learner(tmp_path / "killed")
+    assert len(resumed.history) == 2
+    assert len(resumed.labeled_examples) == 14  # round 2's answers were kept
+    resumed.run(rounds=2)
+    assert [r.selected for r in resumed.history] == [r.selected for r in reference.history]
+    assert resumed.labeled_examples == reference.labeled_examples
