@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -148,7 +149,70 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("input", help="gold annotations")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     _add_input(evaluate)
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="simulate active learning on labelled data, against a random control",
+        description="Active learning with a gold oracle: start from a seed set of INPUT, label "
+        "batches picked by --strategy, score each round on TEST.",
+    )
+    simulate.add_argument("input", help="labelled pool (the oracle's answers)")
+    simulate.add_argument("test", help="labelled test set, read like INPUT")
+    simulate.add_argument("--state-dir", required=True, help="folder for logs, models, report")
+    _add_loop(simulate)
+    simulate.add_argument("--rounds", type=int, default=3, help="rounds after the seed round")
+    simulate.add_argument("--seed-size", type=int, default=10)
+    simulate.add_argument("--no-control", action="store_true", help="skip the random control")
+    simulate.add_argument("--reference", type=float, help="reference score for the report")
+    _add_input(simulate)
+
+    query = commands.add_parser(
+        "query",
+        help="write the next batch to label as Prodigy tasks",
+        description="Pick the next batch from POOL and write it as Prodigy task JSONL, "
+        "pre-annotated by the current model.",
+    )
+    query.add_argument("input", help="the unlabelled pool")
+    query.add_argument("--state-dir", required=True)
+    query.add_argument("--output", help="task file (default STATE_DIR/queries/round-NNN.jsonl)")
+    query.add_argument("--seed-data", help="already labelled examples to start from (JSONL)")
+    _add_loop(query)
+    _add_input(query)
+
+    update = commands.add_parser(
+        "update",
+        help="train the next model on answers to the open query",
+        description="Read answers (e.g. a Prodigy database) and train the next round's model.",
+    )
+    update.add_argument("state_dir", help="the state folder query() wrote to")
+    update.add_argument("input", help="answers: a Prodigy DB / db-out file, JSONL, CSV ...")
+    _add_input(update)
+
+    report = commands.add_parser(
+        "report",
+        help="learning curves of a state folder",
+        description="Print the learning-curve table of a learner or simulation folder and draw "
+        "it as a PNG.",
+    )
+    report.add_argument("state_dir")
+    report.add_argument("--reference", type=float, help="e.g. the full-data score")
+    report.add_argument("--png", help="where to draw the curve (default STATE_DIR/curve.png)")
     return parser
+
+
+def _add_loop(parser: argparse.ArgumentParser) -> None:
+    """Options of the learner and its trainer (simulate, query)."""
+    parser.add_argument("--task", choices=("ner", "textcat"), required=True)
+    parser.add_argument("--model", required=True, help="base model folder")
+    parser.add_argument("--labels", required=True, help="comma-separated label set, in order")
+    parser.add_argument("--strategy", default="random", help="e.g. mnlp, margin, hybrid, random")
+    parser.add_argument("--batch-size", type=int, default=10, help="examples per round")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pool-sample", type=int, help="score at most N pool examples a round")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--max-length", type=int, default=128)
+    _add_alignment(parser)
 
 
 def _source(args: argparse.Namespace, path: str | None = None) -> Source:
@@ -283,7 +347,144 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"convert": convert, "train": train, "evaluate": evaluate}
+def _strategy(name: str, task: str) -> Any:
+    cls = registry.get("strategies", name)
+    if name.startswith("hybrid"):
+        uncertainty = registry.get("strategies", "mnlp" if task == "ner" else "margin")()
+        return cls(uncertainty=uncertainty)
+    return cls()
+
+
+def _loop_parts(args: argparse.Namespace) -> dict[str, Any]:
+    from .trainers import TransformersTrainer
+
+    trainer = TransformersTrainer(
+        model=args.model,
+        task=args.task,
+        epochs=args.epochs,
+        lr=args.lr,
+        max_length=args.max_length,
+        seed=args.seed,
+        alignment=args.alignment,
+        lang=args.lang,
+    )
+    return {
+        "trainer": trainer,
+        "strategy": _strategy(args.strategy, args.task),
+        "labels": args.labels.split(","),
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "pool_sample": args.pool_sample,
+    }
+
+
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("autonlp_al.trainers").setLevel(logging.WARNING)
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from .simulate import simulate as run
+
+    _logging()
+    parts = _loop_parts(args)
+    gold, test = _read(args), _read(args, args.test)
+    run(
+        trainer=parts["trainer"],
+        strategy=parts["strategy"],
+        gold=gold,
+        test=test,
+        labels=parts["labels"],
+        state_dir=args.state_dir,
+        seed_size=args.seed_size,
+        batch_size=args.batch_size,
+        rounds=args.rounds,
+        seed=args.seed,
+        control=not args.no_control,
+        pool_sample=args.pool_sample,
+    )
+    return _report(Path(args.state_dir), args.reference, None)
+
+
+def query(args: argparse.Namespace) -> int:
+    import json
+
+    from .learner import ActiveLearner
+    from .sources import JsonlSource
+
+    _logging()
+    state = Path(args.state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    settings = {k: v for k, v in vars(args).items() if k not in ("command", "output")}
+    (state / "cli.json").write_text(json.dumps(settings, indent=2) + "\n")
+    seed = list(JsonlSource(path=args.seed_data).read()) if args.seed_data else []
+    learner = ActiveLearner(pool=_read(args), state_dir=state, labeled=seed, **_loop_parts(args))
+    path = learner.query(args.output)
+    print(
+        f"round {learner.next_round}: wrote {path}; label it, e.g. "
+        f"prodigy ner.correct <dataset> <model> {path}, then run autonlp-al update"
+    )
+    return 0
+
+
+def update(args: argparse.Namespace) -> int:
+    import json
+
+    from .learner import ActiveLearner
+    from .sources import JsonlSource
+
+    _logging()
+    state = Path(args.state_dir)
+    settings_file = state / "cli.json"
+    if not settings_file.exists():
+        raise AutoNLPALError(f"{state}: no cli.json; start the loop with autonlp-al query")
+    answers_args = args
+    saved = argparse.Namespace(**json.loads(settings_file.read_text()))
+    seed = list(JsonlSource(path=saved.seed_data).read()) if saved.seed_data else []
+    learner = ActiveLearner(pool=_read(saved), state_dir=state, labeled=seed, **_loop_parts(saved))
+    record = learner.update(_source(answers_args))
+    if record is None:
+        print("no answers found; nothing trained")
+        return 0
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in record.metrics.items())
+    print(
+        f"round {record.round}: {record.n_labeled} labelled, model {record.model_version} {metrics}"
+    )
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    return _report(Path(args.state_dir), args.reference, args.png)
+
+
+def _report(state_dir: Path, reference: float | None, png: str | None) -> int:
+    from . import curves
+
+    runs = curves.load_runs(state_dir)
+    table = curves.markdown(runs, reference=reference)
+    print(table)
+    (state_dir / "report.md").write_text(table + "\n")
+    try:
+        drawn = curves.plot(
+            runs, png or state_dir / "curve.png", reference=reference, title=state_dir.name
+        )
+        print(f"\ncurve: {drawn}")
+    except AutoNLPALError as exc:  # matplotlib missing: the table is still the report
+        print(f"\nno plot: {exc}")
+    return 0
+
+
+COMMANDS = {
+    "convert": convert,
+    "train": train,
+    "evaluate": evaluate,
+    "simulate": simulate,
+    "query": query,
+    "update": update,
+    "report": report,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

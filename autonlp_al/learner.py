@@ -28,7 +28,7 @@ from .state import EventLog, StateError, example_from_dict, example_to_dict
 from .strategies.base import PoolExhaustedError, Strategy
 from .strategies.random import RandomSampling
 from .trainers.base import Model, Trainer
-from .types import Example
+from .types import Example, _str_tuple
 
 __all__ = ["ActiveLearner", "AnswerError", "GoldOracle", "Oracle", "Round"]
 
@@ -37,6 +37,10 @@ log = logging.getLogger("autonlp_al.learner")
 
 def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
     return tuple(values)
+
+
+def _examples(values: Iterable[Example]) -> list[Example]:
+    return list(values)
 
 
 class AnswerError(AutoNLPALError, ValueError):
@@ -118,11 +122,11 @@ class ActiveLearner:
 
     trainer: Trainer
     strategy: Strategy
-    pool: Sequence[Example] = attrs.field(converter=list)
-    labels: tuple[str, ...] = attrs.field(converter=tuple)
+    pool: Sequence[Example] = attrs.field(converter=_examples)
+    labels: tuple[str, ...] = attrs.field(converter=_str_tuple)
     state_dir: Path = attrs.field(converter=Path)
-    labeled: Sequence[Example] = attrs.field(default=(), converter=list)
-    eval: Sequence[Example] = attrs.field(default=(), converter=list)
+    labeled: Sequence[Example] = attrs.field(default=(), converter=_examples)
+    eval: Sequence[Example] = attrs.field(default=(), converter=_examples)
     batch_size: int = 10
     seed: int = 0
     oracle: Oracle | None = None

@@ -1,0 +1,150 @@
+"""Reports on a state folder: the learning curve per run, the difference to the random control,
+and how many labels each run needed to reach a fraction of a reference score."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .state import EventLog, StateError
+
+__all__ = ["curve", "labels_to_reach", "load_runs", "markdown", "plot"]
+
+
+def load_runs(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """``{run name: [round record, ...]}`` for a simulation folder or a single learner's folder,
+    read from the event logs alone (no model, trainer or corpus needed)."""
+    state_dir = Path(state_dir)
+    folders = {}
+    if (state_dir / "events.jsonl").exists():
+        folders[state_dir.name] = state_dir
+    else:
+        simulation = state_dir / "simulation.json"
+        names = (
+            json.loads(simulation.read_text())["runs"]
+            if simulation.exists()
+            else sorted(p.name for p in state_dir.iterdir() if (p / "events.jsonl").exists())
+        )
+        folders = {name: state_dir / name for name in names}
+    if not folders:
+        raise StateError(
+            f"{state_dir}: no events.jsonl here or in its sub-folders; pass the "
+            f"state_dir of a learner or a simulation"
+        )
+    return {
+        name: [
+            e["round_record"]
+            for e in EventLog(folder / "events.jsonl").read()
+            if e["type"] == "trained"
+        ]
+        for name, folder in folders.items()
+    }
+
+
+def main_metric(rounds: Sequence[Mapping[str, Any]]) -> str:
+    for name in ("f1", "accuracy"):
+        if rounds and name in rounds[-1]["metrics"]:
+            return name
+    return next(iter(rounds[-1]["metrics"]), "") if rounds else ""
+
+
+def curve(rounds: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int, float]]:
+    return [(r["n_labeled"], r["metrics"][metric]) for r in rounds if metric in r["metrics"]]
+
+
+def labels_to_reach(points: Sequence[tuple[int, float]], target: float) -> int | None:
+    """The fewest labelled examples at which the curve reached ``target``, or ``None``."""
+    return next((n for n, value in points if value >= target), None)
+
+
+def markdown(
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    reference: float | None = None,
+    fractions: Sequence[float] = (0.9, 0.95),
+) -> str:
+    """The learning-curve table (with the difference to ``random`` when present) and, given a
+    reference score (e.g. the full-data model's), the labels each run needed for each fraction."""
+    metric = main_metric(next(iter(runs.values())))
+    curves = {name: dict(curve(rounds, metric)) for name, rounds in runs.items()}
+    names = list(runs)
+    sizes = sorted({n for c in curves.values() for n in c})
+    lines = [
+        "| labelled | "
+        + " | ".join(f"{n} {metric}" for n in names)
+        + (
+            " | " + " | ".join(f"{n} - random" for n in names if n != "random")
+            if "random" in names and len(names) > 1
+            else ""
+        )
+        + " |"
+    ]
+    lines.append("|---" * (1 + len(names) + (len(names) - 1 if "random" in names else 0)) + "|")
+    for size in sizes:
+        cells = [f"{curves[n][size]:.4f}" if size in curves[n] else "" for n in names]
+        if "random" in names and len(names) > 1:
+            for n in names:
+                if n == "random":
+                    continue
+                both = size in curves[n] and size in curves["random"]
+                cells.append(f"{curves[n][size] - curves['random'][size]:+.4f}" if both else "")
+        lines.append(f"| {size} | " + " | ".join(cells) + " |")
+    if reference is not None:
+        lines += [
+            "",
+            f"Labels needed to reach a fraction of the reference {metric} {reference:.4f}:",
+            "",
+            "| run | " + " | ".join(f"{f:.0%}" for f in fractions) + " |",
+            "|---" * (1 + len(fractions)) + "|",
+        ]
+        for name in names:
+            points = curve(runs[name], metric)
+            cells = [
+                str(labels_to_reach(points, f * reference) or "not reached") for f in fractions
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    path: str | Path,
+    *,
+    title: str = "",
+    reference: float | None = None,
+) -> Path:
+    """A learning-curve PNG: the main metric against labelled examples, one line per run."""
+    from ._optional import require
+
+    require("matplotlib", "plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metric = main_metric(next(iter(runs.values())))
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for name, rounds in runs.items():
+        points = curve(rounds, metric)
+        axes.plot(
+            [n for n, _ in points],
+            [v for _, v in points],
+            marker="o",
+            label=name,
+            linestyle="--" if name == "random" else "-",
+        )
+    if reference is not None:
+        axes.axhline(reference, color="grey", linewidth=0.8, label="reference")
+    axes.set_xlabel("labelled examples")
+    axes.set_ylabel(metric)
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

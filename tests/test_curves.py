@@ -1,0 +1,82 @@
+"""Simulation helpers and reports on event logs (scripted trainer: no torch needed)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from autonlp_al import Example, Span
+from autonlp_al.curves import labels_to_reach, load_runs, markdown, plot
+from autonlp_al.simulate import seed_set, simulate
+from autonlp_al.state import StateError
+from autonlp_al.strategies import MNLP
+from autonlp_al.testing import ScriptedTrainer
+
+
+def test_seed_set_is_stratified_for_classification() -> None:
+    gold = [Example(text=f"text {i}", labels=[f"c{i % 5}"]) for i in range(100)]
+    picked = seed_set(gold, 10, random.Random(0))
+    assert Counter(e.labels[0] for e in picked) == {f"c{i}": 2 for i in range(5)}
+    assert seed_set(gold, 10, random.Random(0)) == picked
+
+
+def test_labels_to_reach() -> None:
+    points = [(10, 0.5), (20, 0.8), (30, 0.79), (40, 0.9)]
+    assert labels_to_reach(points, 0.8) == 20
+    assert labels_to_reach(points, 0.95) is None
+
+
+def gold(n: int) -> list[Example]:
+    names = ["anna", "omar", "lena", "raj"]
+    return [
+        Example(text=f"{names[i % 4]} went to site {i}", spans=[Span(0, len(names[i % 4]), "PER")])
+        for i in range(n)
+    ]
+
+
+def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
+    runs = simulate(
+        trainer=ScriptedTrainer(),
+        strategy=MNLP(),
+        gold=gold(80),
+        test=gold(80)[:20],
+        labels=["PER"],
+        state_dir=tmp_path,
+        seed_size=5,
+        batch_size=5,
+        rounds=3,
+    )
+    assert list(runs) == ["mnlp", "random"]
+    for history in runs.values():
+        assert [r.n_labeled for r in history] == [5, 10, 15, 20]
+    assert runs["mnlp"][0].selected == runs["random"][0].selected == ()
+    # the same seed set, different picks afterwards
+    assert runs["mnlp"][1].selected != runs["random"][1].selected
+    loaded = load_runs(tmp_path)
+    assert list(loaded) == ["mnlp", "random"] and len(loaded["mnlp"]) == 4
+    table = markdown(loaded, reference=1.0)
+    assert table.splitlines()[0] == "| labelled | mnlp f1 | random f1 | mnlp - random |"
+    assert "| 20 |" in table and "Labels needed to reach" in table
+    png = plot(loaded, tmp_path / "curve.png", reference=1.0)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second call resumes: nothing is retrained
+    trainer = ScriptedTrainer()
+    simulate(
+        trainer=trainer,
+        strategy=MNLP(),
+        gold=gold(80),
+        test=gold(80)[:20],
+        labels=["PER"],
+        state_dir=tmp_path,
+        seed_size=5,
+        batch_size=5,
+        rounds=3,
+    )
+    assert trainer.calls == []
+
+
+def test_load_runs_needs_a_state_folder(tmp_path) -> None:
+    with pytest.raises(StateError, match="no events.jsonl"):
+        load_runs(tmp_path)
