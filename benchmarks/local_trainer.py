@@ -32,20 +32,26 @@ def f1_part(sizes: list[int], seed: int) -> None:
     pool = list(ConllSource(path=conll2003("train")).read())
     test = list(ConllSource(path=conll2003("test")).read())
     print(f"\n## Random baseline, CoNLL-2003 test ({len(test):,} sentences), seed {seed}\n")
-    print("| n train | epochs | steps | F1 | P | R | train s | eval s |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "| n train | epochs | steps | F1 | P | R | train s | eval s |\n|---|---|---|---|---|---|---|---|"
+    )
     for n in sizes:
         train = random.Random(seed).sample(pool, n)
         epochs = EPOCHS.get(n, 6)
-        trainer = TransformersTrainer(model=minilm(), task="ner", epochs=epochs, seed=seed,
-                                      max_length=128, progress=False)
+        trainer = TransformersTrainer(
+            model=minilm(), task="ner", epochs=epochs, seed=seed, max_length=128, progress=False
+        )
         start = time.perf_counter()
         model = trainer.train(train, labels=LABELS)
         trained = time.perf_counter() - start
         scores = evaluate(model, test)
         evaluated = time.perf_counter() - start - trained
         steps = epochs * -(-n // 16)
-        print(f"| {n} | {epochs} | {steps} | {scores.f1:.3f} | {scores.precision:.3f} | "
-              f"{scores.recall:.3f} | {trained:.0f} | {evaluated:.0f} |", flush=True)
+        print(
+            f"| {n} | {epochs} | {steps} | {scores.f1:.3f} | {scores.precision:.3f} | "
+            f"{scores.recall:.3f} | {trained:.0f} | {evaluated:.0f} |",
+            flush=True,
+        )
 
 
 def speed_part() -> None:
@@ -58,11 +64,21 @@ def speed_part() -> None:
     texts = [s.text for s in sentences]
     tags = ner_tags(LABELS)
     hf = AutoModelForTokenClassification.from_pretrained(
-        minilm(), num_labels=len(tags), id2label=dict(enumerate(tags)),
-        label2id={t: i for i, t in enumerate(tags)}).eval()
+        minilm(),
+        num_labels=len(tags),
+        id2label=dict(enumerate(tags)),
+        label2id={t: i for i, t in enumerate(tags)},
+    ).eval()
     tokenizer = AutoTokenizer.from_pretrained(minilm())
-    ours = TransformersModel(model=hf, tokenizer=tokenizer, task="ner", labels=LABELS, tags=tags,
-                             max_length=128, batch_size=32)
+    ours = TransformersModel(
+        model=hf,
+        tokenizer=tokenizer,
+        task="ner",
+        labels=LABELS,
+        tags=tags,
+        max_length=128,
+        batch_size=32,
+    )
 
     def raw() -> None:
         encoded = [tokenizer(t, truncation=True, max_length=128)["input_ids"] for t in texts]
@@ -85,8 +101,10 @@ def speed_part() -> None:
         "transformers pipeline, batch_size=32": lambda: list(tagger(texts, batch_size=32)),
         "raw forward, length-sorted, batch 32": raw,
     }
-    print(f"\n## Pool scoring, {len(texts):,} CoNLL-2003 train sentences, "
-          f"{torch.get_num_threads()} threads\n")
+    print(
+        f"\n## Pool scoring, {len(texts):,} CoNLL-2003 train sentences, "
+        f"{torch.get_num_threads()} threads\n"
+    )
     print("| method | seconds | sentences/s |\n|---|---|---|")
     raw()  # warm-up: torch builds its CPU kernels for each new shape on first use
     results = {}
@@ -97,8 +115,10 @@ def speed_part() -> None:
         results[name] = len(texts) / seconds
         print(f"| {name} | {seconds:.1f} | {results[name]:.1f} |", flush=True)
     names = list(results)
-    print(f"\nours / pipeline batch 32: {results[names[0]] / results[names[2]]:.2f}x; "
-          f"ours / raw: {results[names[0]] / results[names[3]]:.2f}x")
+    print(
+        f"\nours / pipeline batch 32: {results[names[0]] / results[names[2]]:.2f}x; "
+        f"ours / raw: {results[names[0]] / results[names[3]]:.2f}x"
+    )
 
 
 def main() -> None:

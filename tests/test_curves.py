@@ -78,5 +78,5 @@ def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
 
 
 def test_load_runs_needs_a_state_folder(tmp_path) -> None:
-    with pytest.raises(StateError, match="no events.jsonl"):
+    with pytest.raises(StateError, match=r"no events\.jsonl"):
         load_runs(tmp_path)

@@ -97,7 +97,8 @@ class TransformersModel:
             return []
         prefix, suffix = self._special_edges()
         budget = self.max_length - prefix - suffix
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        with quiet_transformers():  # the full length is wanted here, before head+tail cutting
+            encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)
         out = []
         for ids in encoded["input_ids"]:
             content = ids[prefix : len(ids) - suffix]
@@ -305,6 +306,33 @@ class TransformersModel:
         }
         (path / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         return path
+
+    @classmethod
+    def from_base(
+        cls, path: str | Path, *, task: str, labels: Sequence[str], max_length: int = 256
+    ) -> TransformersModel:
+        """A base encoder with a fresh, untrained head: its embeddings (mean-pooled, e.g. a
+        sentence-transformers model's) serve a cold start, ``KMeans(embedder=...)``."""
+        transformers = require("transformers", "local")
+        names = ner_tags(labels) if task == "ner" else list(labels)
+        auto = (
+            transformers.AutoModelForTokenClassification
+            if task == "ner"
+            else transformers.AutoModelForSequenceClassification
+        )
+        with quiet_transformers():
+            model = auto.from_pretrained(path, num_labels=len(names))
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        return cls(
+            model=model,
+            tokenizer=tokenizer,
+            task=task,
+            labels=labels,
+            tags=names if task == "ner" else (),
+            max_length=max_length,
+            version="untrained",
+            base_model=str(path),
+        )
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None) -> TransformersModel:

@@ -242,3 +242,15 @@ def test_bad_input_gives_typed_errors(tiny_bert, ner_model, tmp_path) -> None:
 
 def test_ner_tags_only_ever_append() -> None:
     assert ner_tags(["A", "B"]) == ner_tags(["A", "B", "C"])[:5]
+
+
+def test_a_base_encoder_gives_cold_start_embeddings(tiny_bert) -> None:
+    import random
+
+    from autonlp_al.strategies import KMeans
+
+    base = TransformersModel.from_base(tiny_bert, task="ner", labels=NER_LABELS)
+    pool = corpus(30, 11, "ner")
+    picks = KMeans(embedder=base).select(None, pool, 5, rng=random.Random(0))
+    assert len({p.id for p in picks}) == 5
+    assert base.embed(pool[:2]).shape == (2, 32)
