@@ -2,10 +2,15 @@
 local trainer and all-MiniLM-L6-v2, each strategy against a random control, then the reports.
 
 1. BBC News classification (2,127 articles after dropping exact duplicates; a stratified 80/20
-   split, seed 0): 10 labelled to start (2 per class), 2 rounds of 10, margin vs random.
+   split, seed 0): 10 labelled to start (2 per class), 2 rounds of 10; hybrid (the 50 best by
+   margin, then k-means to 10) vs random.
 2. CoNLL-2003 NER: 20 labelled train sentences to start, 2 rounds of 25 (20 -> 70 labelled, the
-   seed workflow's retraining points), MNLP vs random, scored on 1,000 test sentences (a seeded
-   sample, for time); each round scores a 2,000-sentence sample of the pool.
+   seed workflow's retraining points); hybrid (the 125 best by MNLP, then k-means to 25) vs
+   random, scored on 1,000 test sentences (a seeded sample, for time); each round scores a
+   2,000-sentence sample of the pool.
+
+Why hybrid: with 10-20 labels the model's uncertainty is poor, and pure uncertainty sampling piles
+up similar examples (docs/demo.md shows what pure margin and MNLP did here).
 
     python benchmarks/demo.py [OUT_DIR]      # default out/demo; about 10 minutes on 2 CPU cores
 
@@ -28,7 +33,7 @@ from autonlp_al import Example
 from autonlp_al.curves import load_runs, markdown, plot
 from autonlp_al.simulate import simulate
 from autonlp_al.sources import ConllSource, FolderSource
-from autonlp_al.strategies import MNLP, Margin
+from autonlp_al.strategies import MNLP, Hybrid, Margin
 from autonlp_al.trainers import TransformersTrainer
 
 BBC_CLASSES = ["business", "entertainment", "politics", "sports", "tech"]

@@ -254,3 +254,31 @@ def test_a_base_encoder_gives_cold_start_embeddings(tiny_bert) -> None:
     picks = KMeans(embedder=base).select(None, pool, 5, rng=random.Random(0))
     assert len({p.id for p in picks}) == 5
     assert base.embed(pool[:2]).shape == (2, 32)
+
+
+def test_multi_label_textcat_learns_each_label(tiny_bert) -> None:
+    import random
+
+    from .conftest import FILLER, TOPICS
+
+    rng = random.Random(1)
+
+    def example() -> Example:
+        labels = rng.sample(sorted(TOPICS), rng.randint(1, 2))
+        words = [w for label in labels for w in rng.sample(TOPICS[label], 3)]
+        words += rng.sample(FILLER, 3)
+        rng.shuffle(words)
+        return Example(text=" ".join(words), labels=labels)
+
+    # The 2-layer, 32-wide model sits on a plateau (predicting label frequencies) for a while
+    # before it separates co-occurring labels, so this needs more steps than one label per text.
+    trainer = TransformersTrainer(
+        model=tiny_bert, task="textcat", epochs=60, lr=1e-3, multi_label=True, progress=False
+    )
+    model = trainer.train([example() for _ in range(200)], labels=CLASSES)
+    test = [example() for _ in range(100)]
+    probs = model.class_probabilities(test)
+    assert probs.shape == (100, 3) and not np.allclose(probs.sum(axis=1), 1.0)  # sigmoids
+    predicted = [{CLASSES[j] for j in range(3) if row[j] > 0.5} for row in probs]
+    exact = sum(p == set(e.labels) for p, e in zip(predicted, test, strict=True)) / len(test)
+    assert exact > 0.9  # exact set match; chance is 1/6
