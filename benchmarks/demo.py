@@ -69,7 +69,7 @@ def bbc(out: Path) -> None:
     )
     simulate(
         trainer=trainer,
-        strategy=Margin(),
+        strategy=Hybrid(uncertainty=Margin()),
         gold=pool,
         test=test,
         labels=BBC_CLASSES,
@@ -89,7 +89,7 @@ def conll(out: Path) -> None:
     )
     simulate(
         trainer=trainer,
-        strategy=MNLP(),
+        strategy=Hybrid(uncertainty=MNLP()),
         gold=dedupe(pool),
         test=test,
         labels=CONLL_LABELS,
