@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -66,7 +67,16 @@ def check_pool(pool: Sequence[Example], n: int) -> None:
 
 
 def chunks(pool: Sequence[Example], size: int = CHUNK) -> Iterator[Sequence[Example]]:
-    for start in range(0, len(pool), size):
+    """The pool in slices of ``size``; a progress bar on a terminal when there are several."""
+    starts: Iterable[int] = range(0, len(pool), size)
+    if len(pool) > size and sys.stderr.isatty():
+        try:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="scoring", unit="chunk", leave=False)
+        except ImportError:
+            pass
+    for start in starts:
         yield pool[start : start + size]
 
 

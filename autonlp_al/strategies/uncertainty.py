@@ -34,6 +34,11 @@ __all__ = [
 _EPS = 1e-12
 
 
+def _entropy(probs: Any, axis: int) -> Any:
+    np = require("numpy", "local")
+    return -(probs * np.log(probs + _EPS)).sum(axis=axis)
+
+
 def _needs(model: Model, capability: type, what: str) -> Any:
     if not isinstance(model, capability):
         raise TypeError(f"{type(model).__name__} offers no {what}; this strategy needs it")
@@ -95,8 +100,7 @@ class Entropy(_ClassUncertainty):
     name: str = "entropy"
 
     def scores(self, probs: Any) -> Any:
-        np = require("numpy", "local")
-        return -(probs * np.log(probs + _EPS)).sum(axis=1)
+        return _entropy(probs, axis=1)
 
 
 @strategies.register("bald.v1")
@@ -119,7 +123,6 @@ class BALD:
         labeled: Sequence[Example] = (),
         rng: random.Random,
     ) -> list[Selection]:
-        np = require("numpy", "local")
         check_pool(pool, n)
         scorer = require_model(self, model)
         if not hasattr(scorer, "mc_class_probabilities"):
@@ -128,10 +131,7 @@ class BALD:
 
         def scores(chunk: Sequence[Example]) -> Any:
             runs = scorer.mc_class_probabilities(chunk, samples=self.samples, seed=seed)
-            mean = runs.mean(axis=0)
-            h_mean = -(mean * np.log(mean + _EPS)).sum(axis=1)
-            mean_h = -(runs * np.log(runs + _EPS)).sum(axis=2).mean(axis=0)
-            return h_mean - mean_h
+            return _entropy(runs.mean(axis=0), axis=1) - _entropy(runs, axis=2).mean(axis=0)
 
         return top_n(pool, n, scores, rng)
 
@@ -154,10 +154,14 @@ class _SequenceUncertainty:
         check_pool(pool, n)
         scorer = _needs(require_model(self, model), MarginalsModel, "token marginals")
         return top_n(
-            pool, n, lambda chunk: [self.score(m) for m in scorer.token_marginals(chunk)], rng
+            pool,
+            n,
+            lambda chunk: [self.score(m) if len(m) else 0.0 for m in scorer.token_marginals(chunk)],
+            rng,
         )
 
     def score(self, marginals: Any) -> float:
+        """The score of one sentence's ``(n_words, n_tags)`` marginals (``n_words >= 1``)."""
         raise NotImplementedError
 
 
@@ -171,8 +175,6 @@ class MNLP(_SequenceUncertainty):
 
     def score(self, marginals: Any) -> float:
         np = require("numpy", "local")
-        if not len(marginals):
-            return 0.0
         return float(-np.log(marginals.max(axis=1) + _EPS).mean())
 
 
@@ -185,11 +187,7 @@ class LeastConfidentSequence(_SequenceUncertainty):
 
     def score(self, marginals: Any) -> float:
         np = require("numpy", "local")
-        return (
-            float(1.0 - np.exp(np.log(marginals.max(axis=1) + _EPS).sum()))
-            if len(marginals)
-            else 0.0
-        )
+        return float(1.0 - np.exp(np.log(marginals.max(axis=1) + _EPS).sum()))
 
 
 @strategies.register("mean_token_entropy.v1")
@@ -200,12 +198,7 @@ class MeanTokenEntropy(_SequenceUncertainty):
     name: str = "mean_token_entropy"
 
     def score(self, marginals: Any) -> float:
-        np = require("numpy", "local")
-        return (
-            float((-(marginals * np.log(marginals + _EPS)).sum(axis=1)).mean())
-            if len(marginals)
-            else 0.0
-        )
+        return float(_entropy(marginals, axis=1).mean())
 
 
 @strategies.register("max_token_entropy.v1")
@@ -216,9 +209,4 @@ class MaxTokenEntropy(_SequenceUncertainty):
     name: str = "max_token_entropy"
 
     def score(self, marginals: Any) -> float:
-        np = require("numpy", "local")
-        return (
-            float((-(marginals * np.log(marginals + _EPS)).sum(axis=1)).max())
-            if len(marginals)
-            else 0.0
-        )
+        return float(_entropy(marginals, axis=1).max())
