@@ -353,7 +353,8 @@ class ActiveLearner:
         self._untrained = None
         summary = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
         log.info(
-            "round %d: %d labelled, %s (%s)",
+            "[%s] round %d: %d labelled, %s (%s)",
+            self.state_dir.name,
             round_,
             len(train),
             summary or "no eval",
