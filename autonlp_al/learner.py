@@ -462,14 +462,25 @@ class ActiveLearner:
     # -- many rounds --------------------------------------------------------------------------
 
     def run(
-        self, *, rounds: int | None = None, budget: int | None = None, stop: Sequence[Any] = ()
+        self,
+        *,
+        rounds: int | None = None,
+        budget: int | None = None,
+        token_budget: int | None = None,
+        stop: Sequence[Any] = (),
     ) -> list[Round]:
-        """Rounds until ``rounds`` more are done, ``budget`` examples are labelled, a stopping
-        criterion fires, or the pool is exhausted. Returns the rounds done by this call."""
+        """Rounds until ``rounds`` more are done, ``budget`` examples (or ``token_budget``
+        tokens, the cost of NER annotation) are labelled, a stopping criterion fires, or the pool
+        is exhausted. Returns the rounds done by this call."""
         done: list[Round] = []
         while rounds is None or len(done) < rounds:
             if budget is not None and len(self.labeled_examples) >= budget:
                 log.info("stop: budget of %d labelled reached", budget)
+                break
+            if token_budget is not None and (
+                sum(_tokens(e) for e in self.labeled_examples) >= token_budget
+            ):
+                log.info("stop: budget of %d labelled tokens reached", token_budget)
                 break
             reason = next((r for c in stop if (r := c.should_stop(self.history))), None)
             if reason:

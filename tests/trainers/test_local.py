@@ -282,3 +282,22 @@ def test_multi_label_textcat_learns_each_label(tiny_bert) -> None:
     predicted = [{CLASSES[j] for j in range(3) if row[j] > 0.5} for row in probs]
     exact = sum(p == set(e.labels) for p, e in zip(predicted, test, strict=True)) / len(test)
     assert exact > 0.9  # exact set match; chance is 1/6
+
+
+def test_mc_dropout_samples_differ_and_repeat_under_a_seed(textcat_model) -> None:
+    import random
+
+    from autonlp_al.strategies import BALD
+
+    texts = ["match goal team", "chip data phone", "shares market profit"]
+    runs = textcat_model.mc_class_probabilities(texts, samples=5, seed=3)
+    assert runs.shape == (5, 3, 3)
+    assert np.allclose(runs.sum(axis=2), 1.0, atol=1e-5)
+    assert not np.allclose(runs[0], runs[1])  # dropout was on
+    np.testing.assert_array_equal(runs, textcat_model.mc_class_probabilities(texts, samples=5,
+                                                                             seed=3))
+    deterministic = textcat_model.class_probabilities(texts)
+    np.testing.assert_array_equal(deterministic, textcat_model.class_probabilities(texts))
+    pool = corpus(30, 4, "textcat")
+    picks = BALD(samples=4).select(textcat_model, pool, 5, rng=random.Random(0))
+    assert len({p.id for p in picks}) == 5 and all(p.score >= -1e-6 for p in picks)
