@@ -294,8 +294,9 @@ def test_mc_dropout_samples_differ_and_repeat_under_a_seed(textcat_model) -> Non
     assert runs.shape == (5, 3, 3)
     assert np.allclose(runs.sum(axis=2), 1.0, atol=1e-5)
     assert not np.allclose(runs[0], runs[1])  # dropout was on
-    np.testing.assert_array_equal(runs, textcat_model.mc_class_probabilities(texts, samples=5,
-                                                                             seed=3))
+    np.testing.assert_array_equal(
+        runs, textcat_model.mc_class_probabilities(texts, samples=5, seed=3)
+    )
     deterministic = textcat_model.class_probabilities(texts)
     np.testing.assert_array_equal(deterministic, textcat_model.class_probabilities(texts))
     pool = corpus(30, 4, "textcat")
