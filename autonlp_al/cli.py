@@ -197,6 +197,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("state_dir")
     report.add_argument("--reference", type=float, help="e.g. the full-data score")
     report.add_argument("--png", help="where to draw the curve (default STATE_DIR/curve.png)")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a model (or a learner's latest round) over HTTP",
+        description="POST /predict, GET /health, GET /model. Given a state folder, each newly "
+        "trained round's model is swapped in without dropping a request.",
+    )
+    serve.add_argument("path", help="a saved model folder or a learner's state folder")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token", help="require Authorization: Bearer TOKEN")
+    serve.add_argument("--max-batch", type=int, default=64, help="texts per request, at most")
+    serve.add_argument("--max-chars", type=int, default=20_000, help="characters per text")
+    serve.add_argument("--poll", type=float, default=5.0, help="seconds between state checks")
     return parser
 
 
@@ -476,6 +490,22 @@ def _report(state_dir: Path, reference: float | None, png: str | None) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace) -> int:
+    from .serve import serve as run
+
+    _logging()
+    run(
+        args.path,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        max_batch=args.max_batch,
+        max_chars=args.max_chars,
+        poll=args.poll,
+    )
+    return 0
+
+
 COMMANDS = {
     "convert": convert,
     "train": train,
@@ -484,6 +514,7 @@ COMMANDS = {
     "query": query,
     "update": update,
     "report": report,
+    "serve": serve,
 }
 
 

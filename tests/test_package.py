@@ -17,7 +17,7 @@ HEAVY = "{'torch', 'transformers', 'spacy', 'huggingface_hub', 'numpy', 'srsly'}
         # it is imported only when something is tokenised or a DocBin written.
         (
             "autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli, "
-            "autonlp_al.trainers, autonlp_al.metrics",
+            "autonlp_al.trainers, autonlp_al.metrics, autonlp_al.serve, autonlp_al.learner",
             {"numpy", "srsly"},
         ),
     ],

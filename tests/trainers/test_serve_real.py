@@ -1,0 +1,100 @@
+"""Serving a real saved model, and a learner's state folder, over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("uvicorn")
+
+from autonlp_al.serve import ModelSlot, create_app, load_for_serving
+
+from ..test_serve import call, running
+from .conftest import corpus
+from .test_local import NER_LABELS, ner_trainer
+
+
+def test_a_saved_model_is_served_with_spans_at_the_right_offsets(tiny_bert, tmp_path) -> None:
+    model = ner_trainer(tiny_bert).train(corpus(400, 1, "ner"), labels=NER_LABELS)
+    folder = model.save(tmp_path / "model")
+    loaded, info = load_for_serving(folder)
+    assert info["version"] == model.version and info["labels"] == NER_LABELS
+    text = "tim cook said the new plan for apple in london was good ."
+    with running(create_app(ModelSlot(loaded, info))) as url:
+        status, body = call(f"{url}/predict", {"texts": [text]})
+    assert status == 200 and body["version"] == model.version
+    assert [(s["text"], s["label"]) for s in body["predictions"][0]["spans"]] == [
+        ("tim cook", "PER"),
+        ("apple", "ORG"),
+        ("london", "LOC"),
+    ]
+
+
+def test_a_state_folder_serves_its_latest_round(tiny_bert, tmp_path: Path) -> None:
+    from autonlp_al.learner import ActiveLearner, GoldOracle
+    from autonlp_al.strategies import RandomSampling
+
+    gold = corpus(60, 5, "ner")
+    learner = ActiveLearner(
+        trainer=ner_trainer(tiny_bert, epochs=2),
+        strategy=RandomSampling(),
+        pool=gold[10:],
+        labels=NER_LABELS,
+        state_dir=tmp_path,
+        labeled=gold[:10],
+        oracle=GoldOracle(gold),
+        batch_size=5,
+    )
+    learner.run(rounds=2)
+    model, info = load_for_serving(tmp_path)
+    assert info["round"] == 1 and info["n_labeled"] == 15
+    assert model.version == learner.history[-1].model_version
+
+
+def test_the_serve_command_binds_to_localhost_and_answers(tiny_bert, tmp_path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    folder = (
+        ner_trainer(tiny_bert, epochs=1)
+        .train(corpus(20, 1, "ner"), labels=NER_LABELS)
+        .save(tmp_path / "m")
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autonlp_al",
+            "serve",
+            str(folder),
+            "--port",
+            str(port),
+            "--token",
+            "t0ken",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            try:
+                status, body = call(f"{url}/health", token="t0ken")
+                break
+            except OSError:
+                assert time.time() < deadline and process.poll() is None, "server did not start"
+                time.sleep(0.3)
+        assert status == 200 and body["status"] == "ok"
+        assert call(f"{url}/model")[0] == 401
+        status, info = call(f"{url}/model", token="t0ken")
+        assert info["labels"] == NER_LABELS and info["task"] == "ner"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
