@@ -211,6 +211,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-batch", type=int, default=64, help="texts per request, at most")
     serve.add_argument("--max-chars", type=int, default=20_000, help="characters per text")
     serve.add_argument("--poll", type=float, default=5.0, help="seconds between state checks")
+
+    push = commands.add_parser(
+        "push",
+        help="publish a model (or a learner's latest round) on the Hugging Face Hub",
+        description="Upload the model and a model card (labels, metrics, data size, strategy).",
+    )
+    push.add_argument("path", help="a saved model folder or a learner's state folder")
+    push.add_argument("repo_id", help="e.g. your-name/bbc-ner")
+    push.add_argument("--public", action="store_true", help="create the repo public")
+    push.add_argument("--endpoint", help="Hub URL (default: huggingface_hub's)")
     return parser
 
 
@@ -506,6 +516,25 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def push(args: argparse.Namespace) -> int:
+    from .hub import push_to_hub
+    from .serve import load_for_serving
+
+    model, info = load_for_serving(args.path)
+    details = {
+        k.replace("n_labeled", "labelled examples"): v
+        for k, v in info.items()
+        if k in ("round", "n_labeled", "strategy")
+    }
+    if info.get("metrics") and not getattr(model, "metrics", None):
+        details["metrics"] = info["metrics"]
+    url = push_to_hub(
+        model, args.repo_id, endpoint=args.endpoint, private=not args.public, details=details
+    )
+    print(f"pushed {model.version} to {args.repo_id}: {url}")
+    return 0
+
+
 COMMANDS = {
     "convert": convert,
     "train": train,
@@ -515,6 +544,7 @@ COMMANDS = {
     "update": update,
     "report": report,
     "serve": serve,
+    "push": push,
 }
 
 

@@ -73,7 +73,11 @@ def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
             raise AutoNLPALError(f"{path}: no round has been trained yet; nothing to serve")
         model = load_model(record["model_dir"])
         return model, describe(
-            model, round=record["round"], n_labeled=record["n_labeled"], metrics=record["metrics"]
+            model,
+            round=record["round"],
+            n_labeled=record["n_labeled"],
+            strategy=record["strategy"],
+            metrics=record["metrics"],
         )
     model = load_model(str(path))
     return model, describe(model)

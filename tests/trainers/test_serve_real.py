@@ -98,3 +98,43 @@ def test_the_serve_command_binds_to_localhost_and_answers(tiny_bert, tmp_path) -
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_push_command_uploads_a_real_round_with_its_card(
+    tiny_bert, tmp_path, monkeypatch, capsys
+) -> None:
+    from autonlp_al.cli import main
+    from autonlp_al.learner import ActiveLearner, GoldOracle
+    from autonlp_al.strategies import RandomSampling
+
+    from ..hub_standin import Hub
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_TOKEN", "hf_env_token")
+    gold = corpus(40, 6, "ner")
+    learner = ActiveLearner(
+        trainer=ner_trainer(tiny_bert, epochs=1),
+        strategy=RandomSampling(),
+        pool=gold[10:],
+        labels=NER_LABELS,
+        state_dir=tmp_path / "state",
+        labeled=gold[:10],
+        eval=gold[:10],
+        oracle=GoldOracle(gold),
+        batch_size=5,
+    )
+    learner.run(rounds=2)
+    with Hub(token="hf_env_token") as hub:
+        assert main(["push", str(tmp_path / "state"), "acme/ner", "--endpoint", hub.url]) == 0
+        files = hub.repos["acme/ner"]["files"]
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "autonlp_al.json",
+        "README.md",
+    } <= set(files)
+    card = files["README.md"].decode()
+    assert "- labelled examples: 15" in card and "- strategy: random" in card
+    assert "| f1 |" in card and "hf_env_token" not in card
+    assert "pushed" in capsys.readouterr().out

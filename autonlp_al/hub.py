@@ -1,0 +1,86 @@
+"""Publishing a round's model on the Hugging Face Hub with a model card (extra ``hub``)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._optional import require
+from .errors import AutoNLPALError
+from .trainers.base import Model
+
+__all__ = ["model_card", "push_to_hub"]
+
+_PIPELINE = {"ner": "token-classification", "textcat": "text-classification"}
+
+
+def model_card(model: Model, *, details: Mapping[str, Any] | None = None) -> str:
+    """A README.md for the Hub: front matter, then labels, metrics, data size and strategy."""
+    details = dict(details or {})
+    metrics = dict(getattr(model, "metrics", {}) or {}) or dict(details.pop("metrics", {}) or {})
+    base = getattr(model, "base_model", "") or ""
+    lines = [
+        "---",
+        "library_name: transformers",
+        f"pipeline_tag: {_PIPELINE.get(model.task, model.task)}",
+        "tags:",
+        "- autonlp_al",
+        "- active-learning",
+        f"- {_PIPELINE.get(model.task, model.task)}",
+        "---",
+        "",
+        f"# {details.pop('title', 'autonlp_al model')}",
+        "",
+        f"A {_PIPELINE.get(model.task, model.task)} model trained with "
+        f"[autonlp_al](https://pypi.org/project/autonlp_al/) active learning.",
+        "",
+        f"- model version: `{model.version}`",
+    ]
+    if base:
+        lines.append(f"- base model: `{base}`")
+    for key, value in details.items():
+        lines.append(f"- {key.replace('_', ' ')}: {value}")
+    lines += ["", "## Labels", "", ", ".join(f"`{label}`" for label in model.labels), ""]
+    if metrics:
+        lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.4f} |" for k, v in metrics.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def push_to_hub(
+    model: Model,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    endpoint: str | None = None,
+    private: bool = True,
+    details: Mapping[str, Any] | None = None,
+) -> str:
+    """Upload ``model`` (its saved folder plus a model card) to ``repo_id``; returns the commit
+    URL. The token comes from ``token``, else ``HF_TOKEN`` or the ``huggingface-cli login``
+    token (huggingface_hub's own lookup); it is never written to the card or the logs."""
+    hub = require("huggingface_hub", "hub")
+    api = hub.HfApi(endpoint=endpoint, token=token)
+    with tempfile.TemporaryDirectory(prefix="autonlp_al-push-") as tmp:
+        folder = model.save(Path(tmp) / "model")
+        (folder / "README.md").write_text(model_card(model, details=details))
+        try:
+            api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+            info = api.upload_folder(
+                folder_path=folder,
+                repo_id=repo_id,
+                repo_type="model",
+                commit_message=f"autonlp_al model {model.version}",
+            )
+        except hub.errors.HfHubHTTPError as exc:
+            status = getattr(exc.response, "status_code", "?")
+            hint = (
+                "check the token (HF_TOKEN or huggingface-cli login) and its write access"
+                if status in (401, 403)
+                else "see the Hub's message above"
+            )
+            raise AutoNLPALError(f"pushing to {repo_id!r} failed (HTTP {status}): {hint}") from None
+    return str(getattr(info, "commit_url", info))

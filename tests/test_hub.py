@@ -1,0 +1,54 @@
+"""push_to_hub against a loopback Hub stand-in, with the real huggingface_hub client."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("huggingface_hub")
+
+from autonlp_al import AutoNLPALError
+from autonlp_al.hub import model_card, push_to_hub
+from autonlp_al.testing import FakeModel
+
+from .hub_standin import Hub
+
+
+@pytest.fixture(autouse=True)
+def _isolated_hub_home(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def model() -> FakeModel:
+    return FakeModel(task="ner", labels=["PERSON", "ORG"], version="fake-1", metrics={"f1": 0.8123})
+
+
+def test_model_card_names_labels_metrics_and_data() -> None:
+    card = model_card(model(), details={"labelled examples": 70, "strategy": "hybrid"})
+    assert card.startswith("---\nlibrary_name: transformers\npipeline_tag: token-classification\n")
+    assert "`PERSON`, `ORG`" in card and "| f1 | 0.8123 |" in card
+    assert "- labelled examples: 70" in card and "- strategy: hybrid" in card
+
+
+def test_push_uploads_the_model_and_its_card_privately(tmp_path) -> None:
+    with Hub(token="hf_secret_token") as hub:
+        url = push_to_hub(
+            model(),
+            "acme/bbc-ner",
+            token="hf_secret_token",
+            endpoint=hub.url,
+            details={"labelled examples": 70},
+        )
+        repo = hub.repos["acme/bbc-ner"]
+    assert repo["private"] is True
+    assert set(repo["files"]) == {"README.md", "fake_model.json"}
+    assert b"| f1 | 0.8123 |" in repo["files"]["README.md"]
+    assert b"hf_secret_token" not in repo["files"]["README.md"]
+    assert url.endswith("/commit/aaaa")
+
+
+def test_a_bad_token_is_a_clear_error_without_the_token(tmp_path) -> None:
+    with Hub(token="hf_right") as hub, pytest.raises(AutoNLPALError) as info:
+        push_to_hub(model(), "acme/x", token="hf_wrong_token", endpoint=hub.url)
+    assert "HTTP 401" in str(info.value) and "HF_TOKEN" in str(info.value)
+    assert "hf_wrong_token" not in str(info.value)
