@@ -209,7 +209,7 @@ class ActiveLearner:
             "resumed %s: %d rounds, %d labelled",
             self.state_dir,
             len(self.history),
-            len(self._annotated),
+            len(self.labeled_examples),
         )
 
     def _load_model(self, model_dir: str) -> Model:
