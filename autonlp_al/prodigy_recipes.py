@@ -1,0 +1,188 @@
+"""Our model in Prodigy's loop: the recipes ``ner.al`` and ``textcat.al``.
+
+Prodigy is commercial and is never needed to import this module or test it: the recipe's parts —
+the stream, the update callback, the config — are plain Python (:class:`RecipeLoop`,
+:func:`recipe_components`), and the ``@prodigy.recipe`` registration at the end is a thin layer
+that only exists when Prodigy is installed::
+
+    prodigy ner.al bbc_al ./state pool.jsonl ./minilm --label PERSON,ORG,PRODUCT,LOCATION \\
+        -F autonlp_al/prodigy_recipes.py
+
+The stream serves the learner's open query (pre-annotated by the current model); the update
+callback collects answers and, once the whole batch (or ``retrain_every`` answers) is in, has the
+learner train the next model in a background thread; the stream then serves the next batch, picked
+by the new model. Stopping criteria end the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import srsly
+
+from .learner import ActiveLearner
+from .sources import ProdigySource
+
+__all__ = ["RecipeLoop", "recipe_components"]
+
+
+@attrs.define(eq=False)
+class RecipeLoop:
+    """Joins an :class:`ActiveLearner` to Prodigy's ``stream`` and ``update``."""
+
+    learner: ActiveLearner
+    retrain_every: int | None = None  # default: when every task of the open query is answered
+    stop: Sequence[Any] = ()
+    wait: float = 600.0  # seconds the stream waits for a retrain before it ends
+    _answers: dict[int, dict[str, Any]] = attrs.field(factory=dict)
+    _open: set[int] = attrs.field(factory=set)
+    _trained: threading.Event = attrs.field(factory=threading.Event)
+    _worker: threading.Thread | None = None
+    errors: list[BaseException] = attrs.field(factory=list)
+
+    def stream(self) -> Iterator[dict[str, Any]]:
+        """Tasks of the open query; after a batch, wait for the retrain, then the next batch."""
+        while True:
+            reason = next(
+                (r for c in self.stop if (r := c.should_stop(self.learner.history))), None
+            )
+            if reason or not self.learner.unlabeled:
+                return
+            self._trained.clear()
+            tasks = [
+                json.loads(line)
+                for line in self.learner.query().read_text(encoding="utf-8").splitlines()
+            ]
+            self._open = {t["_input_hash"] for t in tasks}
+            yield from tasks
+            if not self._trained.wait(self.wait) or self.errors:
+                return
+
+    def update(self, answers: list[dict[str, Any]]) -> None:
+        """Prodigy's update callback: keep the answers; retrain once enough are in."""
+        for answer in answers:
+            if answer.get("_input_hash") in self._open:
+                self._answers[answer["_input_hash"]] = answer
+        enough = self.retrain_every or len(self._open)
+        if self._answers and len(self._answers) >= min(enough, len(self._open)):
+            batch, self._answers = list(self._answers.values()), {}
+            self._worker = threading.Thread(target=self._retrain, args=(batch,), daemon=True)
+            self._worker.start()
+
+    def _retrain(self, answers: list[dict[str, Any]]) -> None:
+        try:
+            with tempfile.TemporaryDirectory(prefix="autonlp_al-answers-") as tmp:
+                path = Path(tmp) / "answers.jsonl"
+                srsly.write_jsonl(path, answers)
+                self.learner.update(ProdigySource(path=path))
+        except BaseException as exc:  # surfaced through errors; the stream then ends
+            self.errors.append(exc)
+        finally:
+            self._trained.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a retrain in progress (tests, and a clean shutdown)."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+
+
+def recipe_components(
+    loop: RecipeLoop, *, dataset: str, view_id: str, labels: Sequence[str], batch_size: int = 10
+) -> dict[str, Any]:
+    """What a Prodigy recipe returns: dataset, view, stream, update callback, config."""
+    return {
+        "dataset": dataset,
+        "view_id": view_id,
+        "stream": loop.stream(),
+        "update": loop.update,
+        "config": {"labels": list(labels), "batch_size": batch_size, "choice_style": "single"},
+    }
+
+
+def _build(
+    state_dir: str, pool: str, model: str, labels: str, task: str, strategy: str, batch_size: int
+) -> RecipeLoop:
+    from .registry import get
+    from .sources import JsonlSource
+    from .trainers import TransformersTrainer
+
+    label_list = [label.strip() for label in labels.split(",") if label.strip()]
+    learner = ActiveLearner(
+        trainer=TransformersTrainer(model=model, task=task, progress=False),
+        strategy=get("strategies", strategy)(),
+        pool=list(JsonlSource(path=pool).read()),
+        labels=label_list,
+        state_dir=state_dir,
+        batch_size=batch_size,
+    )
+    return RecipeLoop(learner)
+
+
+try:  # the thin layer: only with Prodigy installed
+    import prodigy
+except ImportError:  # pragma: no cover - Prodigy is not installable in CI
+    prodigy = None
+
+if prodigy is not None:  # pragma: no cover
+
+    @prodigy.recipe(
+        "ner.al",
+        dataset=("Dataset to save answers to", "positional", None, str),
+        state_dir=("Learner state folder", "positional", None, str),
+        pool=("Unlabelled texts (JSONL with 'text')", "positional", None, str),
+        model=("Base model folder", "positional", None, str),
+        label=("Comma-separated labels", "option", "l", str),
+        strategy=("Query strategy", "option", "s", str),
+        batch_size=("Examples per round", "option", "b", int),
+    )
+    def ner_al(
+        dataset: str,
+        state_dir: str,
+        pool: str,
+        model: str,
+        label: str = "",
+        strategy: str = "mnlp",
+        batch_size: int = 10,
+    ) -> dict[str, Any]:
+        loop = _build(state_dir, pool, model, label, "ner", strategy, batch_size)
+        return recipe_components(
+            loop,
+            dataset=dataset,
+            view_id="ner_manual",
+            labels=loop.learner.labels,
+            batch_size=batch_size,
+        )
+
+    @prodigy.recipe(
+        "textcat.al",
+        dataset=("Dataset to save answers to", "positional", None, str),
+        state_dir=("Learner state folder", "positional", None, str),
+        pool=("Unlabelled texts (JSONL with 'text')", "positional", None, str),
+        model=("Base model folder", "positional", None, str),
+        label=("Comma-separated labels", "option", "l", str),
+        strategy=("Query strategy", "option", "s", str),
+        batch_size=("Examples per round", "option", "b", int),
+    )
+    def textcat_al(
+        dataset: str,
+        state_dir: str,
+        pool: str,
+        model: str,
+        label: str = "",
+        strategy: str = "margin",
+        batch_size: int = 10,
+    ) -> dict[str, Any]:
+        loop = _build(state_dir, pool, model, label, "textcat", strategy, batch_size)
+        return recipe_components(
+            loop,
+            dataset=dataset,
+            view_id="choice",
+            labels=loop.learner.labels,
+            batch_size=batch_size,
+        )

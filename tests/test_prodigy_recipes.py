@@ -1,0 +1,96 @@
+"""The recipe's parts, run the way Prodigy runs them, without Prodigy."""
+
+from __future__ import annotations
+
+from autonlp_al import Example, Span
+from autonlp_al.learner import ActiveLearner
+from autonlp_al.prodigy_recipes import RecipeLoop, recipe_components
+from autonlp_al.stopping import LowUncertainty
+from autonlp_al.strategies import MNLP
+from autonlp_al.testing import ScriptedTrainer
+
+NAMES = ["anna", "omar", "lena", "raj"]
+
+
+def gold(n: int) -> dict[str, Example]:
+    out = {}
+    for i in range(n):
+        name = NAMES[i % 4]
+        text = f"{name} visited plant {i} today"
+        out[text] = Example(text=text, spans=[Span(0, len(name), "PER")])
+    return out
+
+
+def answer(task: dict, truth: dict[str, Example]) -> dict:
+    spans = [{"start": s.start, "end": s.end, "label": s.label} for s in truth[task["text"]].spans]
+    return {**task, "spans": spans, "answer": "accept", "_view_id": "ner_manual"}
+
+
+def test_stream_update_retrain_next_batch(tmp_path) -> None:
+    truth = gold(40)
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in truth],
+        labels=["PER"],
+        state_dir=tmp_path,
+        batch_size=4,
+    )
+    loop = RecipeLoop(learner, wait=30)
+    components = recipe_components(
+        loop, dataset="bbc_al", view_id="ner_manual", labels=["PER"], batch_size=4
+    )
+    assert components["config"]["labels"] == ["PER"] and components["view_id"] == "ner_manual"
+    stream, update = components["stream"], components["update"]
+    first = [next(stream) for _ in range(4)]
+    assert {t["meta"]["round"] for t in first} == {0}
+    update([answer(t, truth) for t in first[:2]])  # a partial batch: no retrain yet
+    assert learner.history == []
+    update([answer(t, truth) for t in first[2:]])
+    loop.join(30)
+    assert len(learner.history) == 1 and learner.history[0].n_labeled == 4
+    second = [next(stream) for _ in range(4)]  # picked by the new model
+    assert {t["meta"]["round"] for t in second} == {1}
+    assert not {t["_input_hash"] for t in second} & {t["_input_hash"] for t in first}
+    assert all("tokens" in t for t in second)
+    assert loop.errors == []
+
+
+def test_stopping_criteria_end_the_stream(tmp_path) -> None:
+    truth = gold(20)
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in truth],
+        labels=["PER"],
+        state_dir=tmp_path,
+        batch_size=4,
+    )
+    # MNLP scores are below 10 for any batch, so this fires after the first retrain
+    loop = RecipeLoop(learner, stop=[LowUncertainty(threshold=10.0)], wait=30)
+    stream = loop.stream()
+    batch = [next(stream) for _ in range(4)]
+    loop.update([answer(t, truth) for t in batch])
+    loop.join(30)
+    assert list(stream) == []  # the criterion fired: no more tasks
+    assert len(learner.history) == 1
+
+
+def test_a_failed_retrain_ends_the_stream_and_is_reported(tmp_path) -> None:
+    truth = gold(20)
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(fail_on=1),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in truth],
+        labels=["PER"],
+        state_dir=tmp_path,
+        batch_size=4,
+    )
+    loop = RecipeLoop(learner, wait=30)
+    stream = loop.stream()
+    batch = [next(stream) for _ in range(4)]
+    loop.update([answer(t, truth) for t in batch])
+    loop.join(30)
+    assert list(stream) == []
+    assert "scripted failure" in str(loop.errors[0])
+    assert len(learner.labeled_examples) == 4  # the answers were kept
