@@ -37,8 +37,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package."""
-    session.install("-e", ".", "mypy>=1.10")
+    """mypy --strict over the package, with every optional dependency installed so their
+    types are checked too."""
+    session.install(TORCH)
+    session.install("-e", ".[all]", "mypy>=1.10")
     session.run("mypy")
 
 
