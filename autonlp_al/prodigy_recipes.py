@@ -129,60 +129,39 @@ try:  # the thin layer: only with Prodigy installed
 except ImportError:  # pragma: no cover - Prodigy is not installable in CI
     prodigy = None
 
+_ARGUMENTS = {
+    "dataset": ("Dataset to save answers to", "positional", None, str),
+    "state_dir": ("Learner state folder", "positional", None, str),
+    "pool": ("Unlabelled texts (JSONL with 'text')", "positional", None, str),
+    "model": ("Base model folder", "positional", None, str),
+    "label": ("Comma-separated labels", "option", "l", str),
+    "strategy": ("Query strategy", "option", "s", str),
+    "batch_size": ("Examples per round", "option", "b", int),
+}
+
+
+def _recipe(task: str, view_id: str, default_strategy: str) -> Any:
+    def recipe(
+        dataset: str,
+        state_dir: str,
+        pool: str,
+        model: str,
+        label: str = "",
+        strategy: str = default_strategy,
+        batch_size: int = 10,
+    ) -> dict[str, Any]:
+        loop = _build(state_dir, pool, model, label, task, strategy, batch_size)
+        return recipe_components(
+            loop,
+            dataset=dataset,
+            view_id=view_id,
+            labels=loop.learner.labels,
+            batch_size=batch_size,
+        )
+
+    return recipe
+
+
 if prodigy is not None:  # pragma: no cover
-
-    @prodigy.recipe(
-        "ner.al",
-        dataset=("Dataset to save answers to", "positional", None, str),
-        state_dir=("Learner state folder", "positional", None, str),
-        pool=("Unlabelled texts (JSONL with 'text')", "positional", None, str),
-        model=("Base model folder", "positional", None, str),
-        label=("Comma-separated labels", "option", "l", str),
-        strategy=("Query strategy", "option", "s", str),
-        batch_size=("Examples per round", "option", "b", int),
-    )
-    def ner_al(
-        dataset: str,
-        state_dir: str,
-        pool: str,
-        model: str,
-        label: str = "",
-        strategy: str = "mnlp",
-        batch_size: int = 10,
-    ) -> dict[str, Any]:
-        loop = _build(state_dir, pool, model, label, "ner", strategy, batch_size)
-        return recipe_components(
-            loop,
-            dataset=dataset,
-            view_id="ner_manual",
-            labels=loop.learner.labels,
-            batch_size=batch_size,
-        )
-
-    @prodigy.recipe(
-        "textcat.al",
-        dataset=("Dataset to save answers to", "positional", None, str),
-        state_dir=("Learner state folder", "positional", None, str),
-        pool=("Unlabelled texts (JSONL with 'text')", "positional", None, str),
-        model=("Base model folder", "positional", None, str),
-        label=("Comma-separated labels", "option", "l", str),
-        strategy=("Query strategy", "option", "s", str),
-        batch_size=("Examples per round", "option", "b", int),
-    )
-    def textcat_al(
-        dataset: str,
-        state_dir: str,
-        pool: str,
-        model: str,
-        label: str = "",
-        strategy: str = "margin",
-        batch_size: int = 10,
-    ) -> dict[str, Any]:
-        loop = _build(state_dir, pool, model, label, "textcat", strategy, batch_size)
-        return recipe_components(
-            loop,
-            dataset=dataset,
-            view_id="choice",
-            labels=loop.learner.labels,
-            batch_size=batch_size,
-        )
+    ner_al = prodigy.recipe("ner.al", **_ARGUMENTS)(_recipe("ner", "ner_manual", "mnlp"))
+    textcat_al = prodigy.recipe("textcat.al", **_ARGUMENTS)(_recipe("textcat", "choice", "margin"))

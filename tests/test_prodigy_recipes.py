@@ -94,3 +94,34 @@ def test_a_failed_retrain_ends_the_stream_and_is_reported(tmp_path) -> None:
     assert list(stream) == []
     assert "scripted failure" in str(loop.errors[0])
     assert len(learner.labeled_examples) == 4  # the answers were kept
+
+
+def test_the_recipe_function_builds_the_components(tmp_path, monkeypatch) -> None:
+    import json
+
+    import autonlp_al.prodigy_recipes as recipes
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in gold(12)))
+    built = []
+
+    def fake_build(state_dir, pool_path, model, label, task, strategy, batch_size):
+        learner = ActiveLearner(
+            trainer=ScriptedTrainer(task=task),
+            strategy=MNLP(),
+            pool=[Example(text=t) for t in gold(12)],
+            labels=label.split(","),
+            state_dir=state_dir,
+            batch_size=batch_size,
+        )
+        built.append((task, strategy, batch_size))
+        return RecipeLoop(learner)
+
+    monkeypatch.setattr(recipes, "_build", fake_build)
+    components = recipes._recipe("ner", "ner_manual", "mnlp")(
+        "bbc_al", str(tmp_path / "state"), str(pool), "model", label="PER,ORG", batch_size=3
+    )
+    assert built == [("ner", "mnlp", 3)]
+    assert components["dataset"] == "bbc_al" and components["view_id"] == "ner_manual"
+    assert components["config"]["labels"] == ["PER", "ORG"]
+    assert len([next(components["stream"]) for _ in range(3)]) == 3
