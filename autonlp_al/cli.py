@@ -464,11 +464,10 @@ def update(args: argparse.Namespace) -> int:
     settings_file = state / "cli.json"
     if not settings_file.exists():
         raise AutoNLPALError(f"{state}: no cli.json; start the loop with autonlp-al query")
-    answers_args = args
     saved = argparse.Namespace(**json.loads(settings_file.read_text()))
     seed = list(JsonlSource(path=saved.seed_data).read()) if saved.seed_data else []
     learner = ActiveLearner(pool=_read(saved), state_dir=state, labeled=seed, **_loop_parts(saved))
-    record = learner.update(_source(answers_args))
+    record = learner.update(_source(args))
     if record is None:
         print("no answers found; nothing trained")
         return 0

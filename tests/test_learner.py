@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autonlp_al import Example, LabelError, Span
+from autonlp_al import AutoNLPALError, Example, LabelError, Span
 from autonlp_al.learner import ActiveLearner, AnswerError, GoldOracle
 from autonlp_al.sources import ProdigySource
 from autonlp_al.state import StateError
@@ -148,7 +148,7 @@ def test_stopping_criteria(tmp_path) -> None:
 
 
 def test_duplicate_texts_in_the_pool_are_refused(tmp_path) -> None:
-    with pytest.raises(Exception, match="duplicate texts"):
+    with pytest.raises(AutoNLPALError, match="duplicate texts"):
         learner(tmp_path, pool=[Example(text="same"), Example(text="same")])
 
 
