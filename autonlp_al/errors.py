@@ -13,6 +13,13 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     │   ├── TagSequenceError                 an invalid IOB/BILOU sequence
     │   └── LabelError                       a label outside the declared label set
     ├── TrainingError (ValueError)           training cannot start: no examples, a label-map clash
+    │   └── AutoTrainError                   the hosted AutoTrain backend (data checks, Hub errors)
+    │       ├── AutoTrainAuthError (PermissionError)  no token, or the Hub refused it (401/403)
+    │       ├── AutoTrainConflictError           a repo of that name exists (409)
+    │       ├── AutoTrainRunError                the Space failed (stage, discussion, logs)
+    │       ├── AutoTrainTimeoutError (TimeoutError)  no result in time; the Space was paused
+    │       ├── BudgetError                      the next round could cost more than allowed
+    │       └── DryRunFinished                   a dry run wrote its payloads; nothing was sent
     ├── ModelLoadError (OSError)             a folder that is not a saved / transformers model
     ├── RegistryError (LookupError)          an unknown backend name; lists the known ones
     └── MissingDependencyError (ImportError) an optional extra is not installed
@@ -25,8 +32,15 @@ from __future__ import annotations
 __all__ = [
     "AlignmentError",
     "AutoNLPALError",
+    "AutoTrainAuthError",
+    "AutoTrainConflictError",
+    "AutoTrainError",
+    "AutoTrainRunError",
+    "AutoTrainTimeoutError",
+    "BudgetError",
     "ConversionError",
     "DatasetNotFoundError",
+    "DryRunFinished",
     "InputFileNotFoundError",
     "LabelError",
     "MissingDependencyError",
@@ -77,6 +91,46 @@ class LabelError(ConversionError):
 
 class TrainingError(AutoNLPALError, ValueError):
     """Training cannot start or go on: no usable examples, labels that clash with the model's."""
+
+
+class AutoTrainError(TrainingError):
+    """The hosted AutoTrain backend could not train: bad data for AutoTrain, or a Hub error."""
+
+
+class AutoTrainAuthError(AutoTrainError, PermissionError):
+    """No Hugging Face token was found, or the Hub refused it. The token is never in the message."""
+
+
+class AutoTrainConflictError(AutoTrainError):
+    """A repository of that name already exists (HTTP 409)."""
+
+
+class AutoTrainRunError(AutoTrainError):
+    """The AutoTrain Space failed; ``stage``, ``discussion`` and the last ``logs`` lines say how."""
+
+    def __init__(
+        self, message: str, *, stage: str = "", discussion: str = "", logs: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.discussion = discussion
+        self.logs = logs
+
+
+class AutoTrainTimeoutError(AutoTrainError, TimeoutError):
+    """The Space gave no result within the timeout; it was paused so billing stopped."""
+
+
+class BudgetError(AutoTrainError):
+    """Starting another round could spend more than the budget allows; nothing was created."""
+
+
+class DryRunFinished(AutoTrainError):
+    """A dry run wrote the round's payloads to a folder and sent nothing; ``folder`` is where."""
+
+    def __init__(self, message: str, *, folder: str) -> None:
+        super().__init__(message)
+        self.folder = folder
 
 
 class ModelLoadError(AutoNLPALError, OSError):

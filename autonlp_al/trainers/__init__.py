@@ -1,14 +1,18 @@
 """Trainers and models: the interfaces, and the local transformers backend.
 
-Importing this package is light; torch and transformers load when a trainer trains or a model is
-loaded.
+Importing this package is light; torch, transformers and huggingface_hub load when a trainer
+trains or a model is loaded. ``TransformersTrainer`` trains here; ``AutoTrainTrainer`` trains on
+Hugging Face AutoTrain and returns the same model type.
 """
 
+from .autotrain import AutoTrainRun, AutoTrainTrainer
 from .base import EmbeddingModel, Item, MarginalsModel, Model, ProbabilityModel, Trainer
 from .local import TransformersTrainer
 from .local_model import TransformersModel, ner_tags
 
 __all__ = [
+    "AutoTrainRun",
+    "AutoTrainTrainer",
     "EmbeddingModel",
     "Item",
     "MarginalsModel",

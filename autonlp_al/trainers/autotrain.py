@@ -1,0 +1,609 @@
+"""The hosted trainer: Hugging Face AutoTrain (AutoNLP's successor) in a private Space.
+
+AutoTrain has no job API: a training run is a private Docker Space in your account that runs
+``autotrain-advanced`` with the job in its secrets, pushes the model to ``{user}/{project}``,
+opens a discussion saying how it went, and pauses itself. This backend does those steps with
+plain ``huggingface_hub`` calls (it does not import ``autotrain-advanced``, whose pins conflict
+with transformers 5), then downloads the model and returns it as a
+:class:`~autonlp_al.trainers.local_model.TransformersModel`, so strategies score the pool locally
+exactly as with :class:`~autonlp_al.trainers.local.TransformersTrainer`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from .._optional import require
+from ..errors import (
+    AutoTrainAuthError,
+    AutoTrainConflictError,
+    AutoTrainError,
+    AutoTrainRunError,
+    AutoTrainTimeoutError,
+    BudgetError,
+    DryRunFinished,
+)
+from ..registry import trainers
+from ..types import Example
+from .autotrain_payload import (
+    AUTOTRAIN_VERSION,
+    HOURLY_USD,
+    TASK_IDS,
+    RoundPlan,
+    check_examples,
+    class_names,
+    dockerfile,
+    label_counts,
+    parquet_bytes,
+    parse_card_metrics,
+    project_name,
+    space_readme,
+    split_validation,
+    training_params,
+)
+from .base import Model
+from .local_model import TransformersModel
+
+__all__ = ["AutoTrainRun", "AutoTrainTrainer"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_RUNNING = {"BUILDING", "APP_STARTING", "RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"}
+_FAILED = {"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"}
+_ABORTED = {"STOPPED", "DELETING"}
+_SUCCESS_TITLE = "finished successfully"
+_FAILURE_TITLE = "failed"
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+_DOWNLOAD = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "README.md"]
+_SKIP = ["checkpoint-*", "checkpoint-*/*", "runs/*", "training_params.json"]
+
+
+@attrs.frozen
+class AutoTrainRun:
+    """What one round did on the Hub (no token): names, the final stage, time and cost."""
+
+    round: int
+    project: str
+    space_repo: str
+    data_repo: str
+    model_repo: str
+    stage: str
+    seconds: float
+    usd: float
+    metrics: dict[str, float]
+    deleted: tuple[str, ...]
+
+
+def _hardware(value: str) -> str:
+    return value.removeprefix("spaces-")
+
+
+@trainers.register("autotrain.v1")
+@attrs.define(kw_only=True, eq=False)
+class AutoTrainTrainer:
+    """Trains each round on Hugging Face AutoTrain; a drop-in for ``TransformersTrainer``.
+
+    Args:
+        task: ``"ner"`` (token classification) or ``"textcat"`` (text classification).
+        base_model: the Hub id AutoTrain fine-tunes, e.g.
+            ``"sentence-transformers/all-MiniLM-L6-v2"`` (every round starts from it).
+        namespace: the user or organisation that owns the repos; default the token's user.
+        token: a write token; default ``HF_TOKEN`` or the ``hf auth login`` token. It is sent
+            only to the Hub (and, as AutoTrain needs, in the private Space's secrets); it is
+            never logged, written to a file by this library, or put in an exception.
+        endpoint: the Hub URL (default huggingface_hub's; tests point it at a stand-in).
+        hardware: Space hardware (``t4-small``; ``spaces-t4-small`` is accepted too).
+        hourly_usd: price per hour of ``hardware``; default from :data:`HOURLY_USD`.
+        max_usd: the budget over all rounds: a round is refused (:class:`BudgetError`, nothing
+            created) when the cost so far plus this round's worst case (``timeout`` hours at
+            ``hourly_usd``) would exceed it.
+        validation_fraction: held out of each round's labelled examples as AutoTrain's
+            validation split (stratified for text classification), when ``train`` gets no
+            ``eval``; 0 sends no validation split (the model card then has no metrics).
+        epochs, lr, batch_size, max_seq_length, warmup_ratio, weight_decay,
+            gradient_accumulation, mixed_precision, seed: AutoTrain's hyper-parameters.
+        prefix: project names are ``{prefix}-r{round}-{8 hex}``.
+        poll_interval, max_poll_interval: seconds between runtime polls, growing 1.5x per poll.
+        timeout: seconds to wait for a result before pausing the Space and failing.
+        retries: attempts for a Hub call answered 429 / 5xx or not answered at all.
+        cleanup: delete the Space and the data repo (it holds your labelled data) after each
+            round, whatever the outcome.
+        keep_model: keep the model repo ``{namespace}/{project}`` (else delete it once
+            downloaded).
+        autotrain_version: the ``autotrain-advanced`` release the Space installs.
+        dry_run: a folder: write each round's exact payloads there (parquet files, README,
+            Dockerfile, PARAMS with the token redacted) and raise :class:`DryRunFinished`
+            without calling the Hub.
+    """
+
+    task: str = attrs.field(validator=attrs.validators.in_(tuple(TASK_IDS)))
+    base_model: str
+    namespace: str | None = None
+    token: str | None = attrs.field(default=None, repr=False)
+    endpoint: str | None = None
+    hardware: str = attrs.field(default="t4-small", converter=_hardware)
+    hourly_usd: float | None = None
+    max_usd: float | None = None
+    validation_fraction: float = 0.1
+    epochs: int = 3
+    lr: float = 5e-5
+    batch_size: int = 8
+    max_seq_length: int = 128
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.0
+    gradient_accumulation: int = 1
+    mixed_precision: str | None = None
+    seed: int = 42
+    prefix: str = "autonlp-al"
+    poll_interval: float = 30.0
+    max_poll_interval: float = 300.0
+    timeout: float = 4 * 3600.0
+    retries: int = 5
+    cleanup: bool = True
+    keep_model: bool = True
+    autotrain_version: str = AUTOTRAIN_VERSION
+    sleep_time: int = 7 * 24 * 3600
+    dry_run: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    log_lines: int = 40
+    rng: random.Random = attrs.field(factory=random.Random, repr=False)
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
+    runs: list[AutoTrainRun] = attrs.field(init=False, factory=list)
+    spent_usd: float = attrs.field(init=False, default=0.0)
+    _round: int = attrs.field(init=False, default=0)
+
+    # -- the round ------------------------------------------------------------------------------
+
+    def train(
+        self,
+        train: Sequence[Example],
+        *,
+        eval: Sequence[Example] = (),
+        labels: Sequence[str],
+        init: Model | None = None,
+    ) -> TransformersModel:
+        """One AutoTrain run on ``train``. ``init`` is ignored: AutoTrain fine-tunes
+        ``base_model`` each round (the label map stays fixed, so rounds are comparable)."""
+        round_ = self._round
+        self._round += 1
+        labels = list(dict.fromkeys(labels))
+        plan = self.plan(train, eval=eval, labels=labels, round_=round_)
+        if self.dry_run is not None:
+            folder = self._write_dry_run(plan, round_)
+            raise DryRunFinished(
+                f"dry run: round {round_}'s payloads are in {folder} (plan.json, data/, space/); "
+                f"nothing was sent. Set dry_run=None to train on AutoTrain",
+                folder=str(folder),
+            )
+        price = self._hourly()
+        worst = price * self.timeout / 3600
+        if self.max_usd is not None and self.spent_usd + worst > self.max_usd:
+            raise BudgetError(
+                f"round {round_} could cost up to ${worst:.2f} ({self.hardware} at "
+                f"${price:.2f}/h for the {self.timeout / 3600:.1f} h timeout) on top of "
+                f"${self.spent_usd:.2f} spent, over max_usd=${self.max_usd:.2f}; raise max_usd, "
+                f"lower timeout, or pick cheaper hardware"
+            )
+        return self._run(plan, round_, price)
+
+    def plan(
+        self,
+        train: Sequence[Example],
+        *,
+        eval: Sequence[Example] = (),
+        labels: Sequence[str],
+        round_: int = 0,
+    ) -> RoundPlan:
+        """Check the data and build everything a round sends (nothing is sent)."""
+        if eval:
+            train_part, validation = list(train), list(eval)
+        else:
+            train_part, validation = split_validation(
+                self.task, train, self.validation_fraction, random.Random(f"{self.seed}-{round_}")
+            )
+        rows = check_examples(self.task, train_part, validation, labels)
+        names = class_names(self.task, labels)
+        token = (self._token() if self.dry_run is None else self._token(required=False)) or ""
+        namespace = self.namespace or (
+            self._whoami(token) if self.dry_run is None else "<your-namespace>"
+        )
+        project = project_name(self.prefix, round_, self.rng)
+        data_repo = f"{namespace}/autotrain-data-{project}"
+        data_files = {
+            "data/train-00000-of-00001.parquet": parquet_bytes(
+                self.task, rows[: len(train_part)], names
+            )
+        }
+        if validation:
+            data_files["data/validation-00000-of-00001.parquet"] = parquet_bytes(
+                self.task, rows[len(train_part) :], names
+            )
+        params = training_params(
+            task=self.task,
+            project=project,
+            namespace=namespace,
+            data_repo=data_repo,
+            base_model=self.base_model,
+            token=token,
+            hyperparameters=self._hyperparameters(),
+            has_validation=bool(validation),
+        )
+        secrets = {
+            "HF_TOKEN": token,
+            "AUTOTRAIN_USERNAME": namespace,
+            "PROJECT_NAME": project,
+            "TASK_ID": TASK_IDS[self.task],
+            "PARAMS": json.dumps(params),
+            "DATA_PATH": data_repo,
+            "MODEL": self.base_model,
+        }
+        return RoundPlan(
+            task=self.task,
+            project=project,
+            namespace=namespace,
+            data_repo=data_repo,
+            space_repo=f"{namespace}/autotrain-{project}",
+            model_repo=f"{namespace}/{project}",
+            hardware=self.hardware,
+            sleep_time=self.sleep_time,
+            data_files=data_files,
+            space_files={
+                "README.md": space_readme(project),
+                "Dockerfile": dockerfile(self.autotrain_version),
+            },
+            secrets=secrets,
+            counts={"train": len(train_part), "validation": len(validation)},
+            label_counts=label_counts(self.task, rows[: len(train_part)]),
+        )
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        return {
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "max_seq_length": self.max_seq_length,
+            "warmup_ratio": self.warmup_ratio,
+            "weight_decay": self.weight_decay,
+            "gradient_accumulation": self.gradient_accumulation,
+            "mixed_precision": self.mixed_precision,
+            "seed": self.seed,
+        }
+
+    def _hourly(self) -> float:
+        if self.hourly_usd is not None:
+            return self.hourly_usd
+        if self.hardware not in HOURLY_USD:
+            raise AutoTrainError(
+                f"no price known for hardware {self.hardware!r}; pass hourly_usd= (see "
+                f"https://huggingface.co/pricing) or one of {sorted(HOURLY_USD)}"
+            )
+        return HOURLY_USD[self.hardware]
+
+    def _write_dry_run(self, plan: RoundPlan, round_: int) -> Path:
+        assert self.dry_run is not None
+        folder = self.dry_run / f"round-{round_:03d}-{plan.project}"
+        for name, data in plan.data_files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        for name, text in plan.space_files.items():
+            (folder / "space" / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / "space" / name).write_text(text)
+        (folder / "plan.json").write_text(json.dumps(plan.redacted(), indent=2) + "\n")
+        return folder
+
+    # -- the Hub --------------------------------------------------------------------------------
+
+    def _token(self, *, required: bool = True) -> str | None:
+        token = self.token or os.environ.get("HF_TOKEN")
+        if not token:
+            hub = require("huggingface_hub", "hub")
+            token = hub.get_token()
+        if not token and required:
+            raise AutoTrainAuthError(
+                "no Hugging Face token: pass token=..., set HF_TOKEN, or run `hf auth login` "
+                "(it needs write access to create the private Space and repos)"
+            )
+        return token
+
+    def _api(self, token: str) -> Any:
+        hub = require("huggingface_hub", "hub")
+        return hub.HfApi(endpoint=self.endpoint, token=token)
+
+    def _whoami(self, token: str | None) -> str:
+        info = self._call("whoami", self._api(token or "").whoami)
+        return str(info["name"])
+
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors."""
+        hub = require("huggingface_hub", "hub")
+        token = self.token or os.environ.get("HF_TOKEN") or ""
+        for attempt in range(self.retries):
+            try:
+                return fn(*args, **kwargs)
+            except hub.errors.HfHubHTTPError as exc:
+                status = getattr(exc.response, "status_code", 0)
+                server = _scrub(str(exc.server_message or ""), token)
+                if status in (401, 403):
+                    raise AutoTrainAuthError(
+                        f"{what}: the Hub refused the token (HTTP {status}); check HF_TOKEN or "
+                        f"`hf auth login`, and that the token can write to the namespace"
+                    ) from None
+                if status == 409:
+                    raise AutoTrainConflictError(
+                        f"{what}: it already exists (HTTP 409); AutoTrain fails on reused names, "
+                        f"so use a new prefix or delete the old repo"
+                    ) from None
+                if status != 429 and status < 500:
+                    raise AutoTrainError(f"{what}: HTTP {status} {server}".strip()) from None
+                wait = _retry_after(exc.response) or min(2.0**attempt, 60.0)
+                reason = f"HTTP {status}"
+            except Exception as exc:
+                if not _transient(exc):
+                    raise
+                wait, reason = min(2.0**attempt, 60.0), type(exc).__name__
+            if attempt + 1 < self.retries:
+                log.warning("%s: %s, retrying in %.0f s", what, reason, wait)
+                self.sleep(wait)
+        raise AutoTrainError(
+            f"{what}: the Hub kept failing ({reason}) after {self.retries} attempts; try later"
+        )
+
+    def _run(self, plan: RoundPlan, round_: int, price: float) -> TransformersModel:
+        token = self._token()
+        assert token is not None
+        api = self._api(token)
+        hub = require("huggingface_hub", "hub")
+        created: list[tuple[str, str]] = []
+        start = self.clock()
+        stage = "NOT_STARTED"
+        metrics: dict[str, float] = {}
+        deleted: list[str] = []
+        try:
+            log.info(
+                "AutoTrain round %d: %s on %s (%d train, %d validation)",
+                round_,
+                plan.project,
+                plan.hardware,
+                plan.counts["train"],
+                plan.counts["validation"],
+            )
+            self._call(
+                f"creating the data repo {plan.data_repo}",
+                api.create_repo,
+                plan.data_repo,
+                repo_type="dataset",
+                private=True,
+            )
+            created.append((plan.data_repo, "dataset"))
+            self._call(
+                f"uploading the data to {plan.data_repo}",
+                api.create_commit,
+                plan.data_repo,
+                repo_type="dataset",
+                operations=[
+                    hub.CommitOperationAdd(path_in_repo=name, path_or_fileobj=data)
+                    for name, data in plan.data_files.items()
+                ],
+                commit_message=f"autonlp_al round {round_} data",
+            )
+            self._call(
+                f"creating the Space {plan.space_repo}",
+                api.create_repo,
+                plan.space_repo,
+                repo_type="space",
+                space_sdk="docker",
+                space_hardware=plan.hardware,
+                private=True,
+            )
+            created.append((plan.space_repo, "space"))
+            for key, value in plan.secrets.items():
+                self._call(
+                    f"setting the Space secret {key}",
+                    api.add_space_secret,
+                    plan.space_repo,
+                    key,
+                    value,
+                )
+            self._call(
+                "setting the Space sleep time",
+                api.set_space_sleep_time,
+                plan.space_repo,
+                plan.sleep_time,
+            )
+            self._call(
+                f"uploading the Space files to {plan.space_repo}",
+                api.create_commit,
+                plan.space_repo,
+                repo_type="space",
+                operations=[
+                    hub.CommitOperationAdd(path_in_repo=name, path_or_fileobj=text.encode())
+                    for name, text in plan.space_files.items()
+                ],
+                commit_message=f"autonlp_al round {round_}: start AutoTrain",
+            )
+            start = self.clock()
+            stage = self._wait(api, plan)
+            if not self.keep_model:
+                created.insert(0, (plan.model_repo, "model"))
+            self._check_outcome(api, plan, stage)
+            model, card = self._download_model(api, plan)
+            metrics = parse_card_metrics(card)
+            model.metrics = metrics
+            log.info("AutoTrain round %d: %s done, %s", round_, plan.model_repo, metrics or "")
+            return model
+        finally:
+            seconds = self.clock() - start if stage != "NOT_STARTED" else 0.0
+            usd = price * seconds / 3600
+            self.spent_usd += usd
+            if self.cleanup:
+                deleted = self._delete(api, created)
+            self.runs.append(
+                AutoTrainRun(
+                    round=round_,
+                    project=plan.project,
+                    space_repo=plan.space_repo,
+                    data_repo=plan.data_repo,
+                    model_repo=plan.model_repo,
+                    stage=stage,
+                    seconds=round(seconds, 1),
+                    usd=round(usd, 4),
+                    metrics=metrics,
+                    deleted=tuple(deleted),
+                )
+            )
+
+    def _wait(self, api: Any, plan: RoundPlan) -> str:
+        """Poll the Space until it pauses (done), fails, or the timeout passes."""
+        start = self.clock()
+        interval = self.poll_interval
+        last = ""
+        while True:
+            runtime = self._call(
+                f"reading the runtime of {plan.space_repo}", api.get_space_runtime, plan.space_repo
+            )
+            stage = str(runtime.stage)
+            elapsed = self.clock() - start
+            if stage != last:
+                log.info("AutoTrain %s: %s after %.0f s", plan.project, stage, elapsed)
+                last = stage
+            if stage == "PAUSED":
+                return stage
+            if stage in _FAILED or stage in _ABORTED:
+                logs = self._logs(api, plan.space_repo, build=stage == "BUILD_ERROR")
+                self._pause(api, plan.space_repo)
+                raise AutoTrainRunError(
+                    f"AutoTrain Space {plan.space_repo} stopped with {stage} after {elapsed:.0f} s"
+                    f"; it was paused. Last log lines:\n" + "\n".join(logs),
+                    stage=stage,
+                    logs=logs,
+                )
+            if elapsed >= self.timeout:
+                self._pause(api, plan.space_repo)
+                raise AutoTrainTimeoutError(
+                    f"AutoTrain Space {plan.space_repo} was still {stage} after "
+                    f"{elapsed:.0f} s (timeout {self.timeout:.0f} s); it was paused so billing "
+                    f"stopped. Raise timeout= or use faster hardware"
+                )
+            self.sleep(interval)
+            interval = min(interval * 1.5, self.max_poll_interval)
+
+    def _pause(self, api: Any, space: str) -> None:
+        try:
+            self._call(f"pausing {space}", api.pause_space, space)
+        except AutoTrainError as exc:
+            log.error("could not pause %s (%s): pause it by hand to stop billing", space, exc)
+
+    def _logs(self, api: Any, space: str, *, build: bool) -> tuple[str, ...]:
+        token = self.token or os.environ.get("HF_TOKEN") or ""
+        fetch = getattr(api, "fetch_space_logs", None)
+        if fetch is None:
+            return ("(this huggingface_hub cannot fetch Space logs; see the Space's page)",)
+        try:
+            lines = [_scrub(line.rstrip("\n"), token) for line in fetch(space, build=build)]
+        except Exception as exc:  # logs are a courtesy; never hide the real failure
+            return (f"(logs unavailable: {type(exc).__name__})",)
+        return tuple(lines[-self.log_lines :])
+
+    def _check_outcome(self, api: Any, plan: RoundPlan, stage: str) -> None:
+        titles = [
+            d.title
+            for d in self._call(
+                f"reading the discussions of {plan.space_repo}",
+                lambda: list(api.get_repo_discussions(plan.space_repo, repo_type="space")),
+            )
+        ]
+        failed = next((t for t in titles if _FAILURE_TITLE in t.lower()), "")
+        if failed:
+            logs = self._logs(api, plan.space_repo, build=False)
+            raise AutoTrainRunError(
+                f"AutoTrain reported {failed!r} for {plan.project} (Space {plan.space_repo}). "
+                f"Last log lines:\n" + "\n".join(logs),
+                stage=stage,
+                discussion=failed,
+                logs=logs,
+            )
+        files = set(
+            self._call(
+                f"listing {plan.model_repo}",
+                lambda: list(api.list_repo_files(plan.model_repo)),
+            )
+            if any(_SUCCESS_TITLE in t.lower() for t in titles) or not titles
+            else []
+        )
+        missing = [f for f in ("config.json", "README.md") if f not in files]
+        if not any(w in files for w in _WEIGHTS):
+            missing.append(" or ".join(_WEIGHTS))
+        if missing:
+            logs = self._logs(api, plan.space_repo, build=False)
+            raise AutoTrainRunError(
+                f"AutoTrain Space {plan.space_repo} paused without a usable model in "
+                f"{plan.model_repo} (missing {', '.join(missing)}; discussions: {titles}). "
+                f"Last log lines:\n" + "\n".join(logs),
+                stage=stage,
+                discussion=titles[0] if titles else "",
+                logs=logs,
+            )
+
+    def _download_model(self, api: Any, plan: RoundPlan) -> tuple[TransformersModel, str]:
+        """The model (weights, config, tokenizer; not checkpoints or logs) and its card."""
+        with tempfile.TemporaryDirectory(prefix="autonlp_al-autotrain-") as tmp:
+            folder = self._call(
+                f"downloading {plan.model_repo}",
+                api.snapshot_download,
+                plan.model_repo,
+                local_dir=tmp,
+                allow_patterns=_DOWNLOAD,
+                ignore_patterns=_SKIP,
+            )
+            model = TransformersModel.load(folder)
+            card = (Path(folder) / "README.md").read_text(encoding="utf-8")
+        from .local import _fingerprint
+
+        model.version = _fingerprint(model.model, self.task)
+        model.base_model = self.base_model
+        model.max_length = min(model.max_length, self.max_seq_length)
+        return model, card
+
+    def _delete(self, api: Any, created: list[tuple[str, str]]) -> list[str]:
+        deleted = []
+        for repo, kind in reversed(created):
+            try:
+                self._call(
+                    f"deleting {repo}", api.delete_repo, repo, repo_type=kind, missing_ok=True
+                )
+                deleted.append(repo)
+            except AutoTrainError as exc:
+                log.error("could not delete the %s %s (%s); delete it by hand", kind, repo, exc)
+        return deleted
+
+
+def _scrub(text: str, token: str) -> str:
+    return text.replace(token, "<HF_TOKEN>") if token else text
+
+
+def _retry_after(response: Any) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After"))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _transient(exc: Exception) -> bool:
+    """No answer from the Hub (refused, reset, timed out): worth another try."""
+    module = type(exc).__module__
+    name = type(exc).__name__
+    return isinstance(exc, ConnectionError | TimeoutError) or (
+        module.startswith(("httpx", "httpcore", "requests", "urllib3"))
+        and any(word in name for word in ("Connect", "Timeout", "RemoteProtocol", "ReadError"))
+    )
