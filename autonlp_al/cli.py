@@ -138,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--early-stopping-patience", type=int)
     train.add_argument("--multi-label", action="store_true")
     _add_alignment(train)
+    _add_hosted(train)
     _add_input(train)
 
     evaluate = commands.add_parser(
@@ -237,6 +238,49 @@ def _add_loop(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--max-length", type=int, default=128)
     _add_alignment(parser)
+    _add_hosted(parser)
+
+
+def _add_hosted(parser: argparse.ArgumentParser) -> None:
+    """``--trainer`` and the options of the hosted AutoTrain trainer. There is no --token: the
+    token comes from HF_TOKEN or `hf auth login`, so it never lands in saved settings."""
+    parser.add_argument(
+        "--trainer",
+        choices=("local", "autotrain"),
+        default="local",
+        help="train here (transformers) or on Hugging Face AutoTrain (--model is then a Hub id)",
+    )
+    hosted = parser.add_argument_group("AutoTrain (--trainer autotrain; token from HF_TOKEN)")
+    hosted.add_argument("--hardware", default="t4-small", help="Space hardware, e.g. t4-small")
+    hosted.add_argument("--namespace", help="user or organisation (default: the token's user)")
+    hosted.add_argument("--max-usd", type=float, help="refuse rounds that could exceed this")
+    hosted.add_argument("--hub-endpoint", help="Hub URL (default: huggingface_hub's)")
+    hosted.add_argument("--dry-run", metavar="DIR", help="write the payloads to DIR, send nothing")
+    hosted.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between status polls"
+    )
+
+
+def _hosted_trainer(args: argparse.Namespace) -> Any:
+    """The AutoTrain trainer when ``--trainer autotrain`` was given, else ``None``."""
+    if getattr(args, "trainer", "local") != "autotrain":
+        return None
+    from .trainers import AutoTrainTrainer
+
+    return AutoTrainTrainer(
+        task=args.task,
+        base_model=args.model,
+        epochs=args.epochs,
+        lr=args.lr,
+        max_seq_length=args.max_length,
+        seed=args.seed,
+        hardware=args.hardware,
+        namespace=args.namespace,
+        max_usd=args.max_usd,
+        endpoint=args.hub_endpoint,
+        dry_run=args.dry_run,
+        poll_interval=getattr(args, "poll_interval", 30.0),
+    )
 
 
 def _source(args: argparse.Namespace, path: str | None = None) -> Source:
@@ -316,9 +360,10 @@ def _read(args: argparse.Namespace, path: str | None = None) -> list[Example]:
 
 
 def train(args: argparse.Namespace) -> int:
+    from .errors import DryRunFinished
     from .trainers import TransformersTrainer, load_model
 
-    trainer = TransformersTrainer(
+    trainer = _hosted_trainer(args) or TransformersTrainer(
         model=args.model,
         task=args.task,
         epochs=args.epochs,
@@ -335,9 +380,16 @@ def train(args: argparse.Namespace) -> int:
     examples = _read(args)
     eval_examples = _read(args, args.eval) if args.eval else []
     init = load_model(args.init) if args.init else None
-    model = trainer.train(examples, eval=eval_examples, labels=args.labels.split(","), init=init)
+    try:
+        model = trainer.train(
+            examples, eval=eval_examples, labels=args.labels.split(","), init=init
+        )
+    except DryRunFinished as done:
+        print(done)
+        return 0
     model.save(args.output)
-    print(f"trained: {trainer.report.summary()}")
+    if hasattr(trainer, "report"):
+        print(f"trained: {trainer.report.summary()}")
     print(f"model {model.version} saved to {args.output}")
     if model.metrics:
         print("eval: " + ", ".join(f"{k} {v:.4f}" for k, v in model.metrics.items()))
@@ -382,7 +434,7 @@ def _strategy(name: str, task: str) -> Any:
 def _loop_parts(args: argparse.Namespace) -> dict[str, Any]:
     from .trainers import TransformersTrainer
 
-    trainer = TransformersTrainer(
+    trainer = _hosted_trainer(args) or TransformersTrainer(
         model=args.model,
         task=args.task,
         epochs=args.epochs,

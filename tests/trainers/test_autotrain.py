@@ -418,3 +418,80 @@ def test_two_learner_rounds_run_on_autotrain_like_on_the_local_trainer(
         assert not file.is_file() or TOKEN.encode() not in file.read_bytes()
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
     assert any("AutoTrain round 1" in record.getMessage() for record in caplog.records)
+
+
+def _annotations(path: Path, examples: list[Example]) -> Path:
+    records = [
+        {
+            "text": e.text,
+            "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in e.spans],
+        }
+        for e in examples
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_cli_train_with_autotrain_dry_run_writes_the_payloads(tmp_path, capsys) -> None:
+    from autonlp_al.cli import main
+
+    data = _annotations(tmp_path / "train.jsonl", ner_data())
+    code = main(
+        [
+            "train",
+            str(data),
+            str(tmp_path / "model"),
+            "--from",
+            "jsonl",
+            "--task",
+            "ner",
+            "--model",
+            "bert-base-cased",
+            "--labels",
+            "PER,ORG,LOC",
+            "--trainer",
+            "autotrain",
+            "--namespace",
+            "acme",
+            "--dry-run",
+            str(tmp_path / "dry"),
+        ]
+    )
+    assert code == 0 and "nothing was sent" in capsys.readouterr().out
+    (plan,) = (tmp_path / "dry").glob("round-000-*/plan.json")
+    assert json.loads(plan.read_text())["params"]["model"] == "bert-base-cased"
+    assert not (tmp_path / "model").exists()
+
+
+def test_cli_train_with_autotrain_saves_the_returned_model(
+    tmp_path, model_files, monkeypatch, capsys
+) -> None:
+    from autonlp_al.cli import main
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    data = _annotations(tmp_path / "train.jsonl", ner_data())
+    with Hub(token=TOKEN, model_files=model_files) as hub:
+        code = main(
+            [
+                "train",
+                str(data),
+                str(tmp_path / "model"),
+                "--from",
+                "jsonl",
+                "--task",
+                "ner",
+                "--model",
+                "bert-base-cased",
+                "--labels",
+                "PER,ORG,LOC",
+                "--trainer",
+                "autotrain",
+                "--hub-endpoint",
+                hub.url,
+                "--poll-interval",
+                "0.01",
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 0 and "f1 0.5556" in out and TOKEN not in out
+    assert TransformersModel.load(tmp_path / "model").labels == tuple(NER_LABELS)
