@@ -336,7 +336,11 @@ class Hub:
                 raise RuntimeError("scenario fail")
         except Exception as exc:  # AutoTrain's @monitor: log, open a discussion, pause
             seen["error"] = repr(exc)
-            state["run_logs"] = [f"ERROR | training failed: {exc!r}"]
+            # a careless log line with the token in it: the client must scrub it
+            state["run_logs"] = [
+                f"DEBUG | HF_TOKEN={secrets.get('HF_TOKEN')}",
+                f"ERROR | training failed: {exc!r}",
+            ]
             self._discussion(state, "Your training has failed ❌")
             state["stage"] = "PAUSED"
             return

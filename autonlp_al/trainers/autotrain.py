@@ -162,6 +162,7 @@ class AutoTrainTrainer:
     runs: list[AutoTrainRun] = attrs.field(init=False, factory=list)
     spent_usd: float = attrs.field(init=False, default=0.0)
     _round: int = attrs.field(init=False, default=0)
+    _resolved: str = attrs.field(init=False, default="", repr=False)  # to scrub from messages
 
     # -- the round ------------------------------------------------------------------------------
 
@@ -309,6 +310,7 @@ class AutoTrainTrainer:
         if not token:
             hub = require("huggingface_hub", "hub")
             token = hub.get_token()
+        self._resolved = token or ""
         if not token and required:
             raise AutoTrainAuthError(
                 "no Hugging Face token: pass token=..., set HF_TOKEN, or run `hf auth login` "
@@ -327,7 +329,7 @@ class AutoTrainTrainer:
     def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors."""
         hub = require("huggingface_hub", "hub")
-        token = self.token or os.environ.get("HF_TOKEN") or ""
+        token = self._resolved
         for attempt in range(self.retries):
             try:
                 return fn(*args, **kwargs)
@@ -505,7 +507,7 @@ class AutoTrainTrainer:
             log.error("could not pause %s (%s): pause it by hand to stop billing", space, exc)
 
     def _logs(self, api: Any, space: str, *, build: bool) -> tuple[str, ...]:
-        token = self.token or os.environ.get("HF_TOKEN") or ""
+        token = self._resolved
         fetch = getattr(api, "fetch_space_logs", None)
         if fetch is None:
             return ("(this huggingface_hub cannot fetch Space logs; see the Space's page)",)

@@ -200,6 +200,8 @@ def test_a_failure_discussion_is_a_run_error_with_logs_and_cleanup(model_files) 
         assert f"spaces/{run.space_repo}" in hub.deleted
         assert f"datasets/{run.data_repo}" in hub.deleted
     assert "failed" in info.value.discussion and "training failed" in str(info.value)
+    assert TOKEN not in str(info.value) and "HF_TOKEN=<HF_TOKEN>" in str(info.value)
+    assert all(TOKEN not in line for line in info.value.logs)
 
 
 @pytest.mark.parametrize(
@@ -414,7 +416,7 @@ def test_two_learner_rounds_run_on_autotrain_like_on_the_local_trainer(
         oracle=GoldOracle(gold),
     )
     assert len(resumed.history) == 3 and resumed.model is not None
-    for file in (tmp_path / "state").rglob("*"):
+    for file in tmp_path.rglob("*"):  # the state folder and the huggingface_hub home
         assert not file.is_file() or TOKEN.encode() not in file.read_bytes()
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
     assert any("AutoTrain round 1" in record.getMessage() for record in caplog.records)
