@@ -61,6 +61,8 @@ class Hub:
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[bytes] = []  # every request body, to check what was sent
         self.faults: list[tuple[str, str, int]] = []  # (method, path part, status), used once
+        # like faults, but the request is carried out first and only the answer is lost
+        self.faults_after: list[tuple[str, str, int]] = []
         self.trained: list[dict[str, Any]] = []  # what the fake AutoTrain read, per run
         self.lock = threading.Lock()
         hub = self
@@ -71,7 +73,12 @@ class Hub:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            lost_answer: int | None = None
+
             def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
+                if self.lost_answer is not None:
+                    status, self.lost_answer = self.lost_answer, None
+                    data, headers = b'{"error": "injected after the fact"}', {}
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -99,6 +106,13 @@ class Hub:
                     )
                     if fault:
                         hub.faults.remove(fault)
+                    after = next(
+                        (f for f in hub.faults_after if f[0] == self.command and f[1] in path),
+                        None,
+                    )
+                    if after:
+                        hub.faults_after.remove(after)
+                        self.lost_answer = after[2]
                 if fault:
                     return self._json(fault[2], {"error": f"injected HTTP {fault[2]}"})
                 if self.headers.get("Authorization") != f"Bearer {hub.token}":

@@ -326,8 +326,16 @@ class AutoTrainTrainer:
         info = self._call("whoami", self._api(token or "").whoami)
         return str(info["name"])
 
-    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors."""
+    def _call(
+        self,
+        what: str,
+        fn: Callable[..., T],
+        *args: Any,
+        creates: bool = False,
+        **kwargs: Any,
+    ) -> T:
+        """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors.
+        ``creates``: a 409 on a retry means the failed-looking first attempt did create it."""
         hub = require("huggingface_hub", "hub")
         token = self._resolved
         for attempt in range(self.retries):
@@ -338,9 +346,13 @@ class AutoTrainTrainer:
                 server = _scrub(str(exc.server_message or ""), token)
                 if status in (401, 403):
                     raise AutoTrainAuthError(
-                        f"{what}: the Hub refused the token (HTTP {status}); check HF_TOKEN or "
-                        f"`hf auth login`, and that the token can write to the namespace"
+                        f"{what}: the Hub refused the token (HTTP {status}"
+                        f"{': ' + server if server else ''}); check HF_TOKEN or `hf auth login`, "
+                        f"that the token can write to the namespace, and (for paid hardware) "
+                        f"that the account has a payment method"
                     ) from None
+                if status == 409 and creates and attempt > 0:
+                    return None  # type: ignore[return-value]
                 if status == 409:
                     raise AutoTrainConflictError(
                         f"{what}: it already exists (HTTP 409); AutoTrain fails on reused names, "
@@ -386,6 +398,7 @@ class AutoTrainTrainer:
                 plan.data_repo,
                 repo_type="dataset",
                 private=True,
+                creates=True,
             )
             created.append((plan.data_repo, "dataset"))
             self._call(
@@ -407,6 +420,7 @@ class AutoTrainTrainer:
                 space_sdk="docker",
                 space_hardware=plan.hardware,
                 private=True,
+                creates=True,
             )
             created.append((plan.space_repo, "space"))
             for key, value in plan.secrets.items():

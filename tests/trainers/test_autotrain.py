@@ -282,6 +282,14 @@ def test_429_and_5xx_are_retried(model_files) -> None:
     assert sum(1 for w in waits if w >= 1.0) == 5  # one backoff per fault
 
 
+def test_a_create_whose_answer_was_lost_is_not_a_conflict_on_retry(model_files) -> None:
+    with Hub(token=TOKEN, model_files=model_files) as hub:
+        hub.faults_after += [("POST", "/api/repos/create", 502)]  # created, answer lost
+        model = trainer(hub).train(ner_data(), labels=NER_LABELS)
+        assert hub.faults_after == []
+    assert model.metrics["f1"] == 0.5556
+
+
 def test_a_hub_that_keeps_failing_gives_up_with_a_clear_error(model_files) -> None:
     with Hub(token=TOKEN, model_files=model_files) as hub:
         hub.faults += [("POST", "/api/repos/create", 503)] * 3
