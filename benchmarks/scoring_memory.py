@@ -6,7 +6,7 @@ measured is the scoring path (chunks of 1,024, a bounded top-n heap), not a list
 Python objects. Each size runs in a fresh process; the table gives the peak RSS while scoring (``VmHWM``, reset
 just before) and its growth over the RSS before scoring (model, tokenizer and the CoNLL sentences loaded).
 
-The model: ``--model tiny`` (default) is a randomly initialised 2-layer, 128-wide BERT with
+The model: ``--model tiny`` (default) is a randomly initialised 1-layer, 64-wide BERT with
 MiniLM's tokenizer, so a million sentences score in minutes on 2 CPU cores; ``--model minilm``
 uses all-MiniLM-L6-v2 itself (about 340 sentences/s here, so keep the sizes small). Memory
 behaviour does not depend on which: the weights are a constant; per-chunk tensors are bounded
@@ -84,10 +84,10 @@ def load_model(kind: str) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(minilm())
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
-        hidden_size=128,
-        num_hidden_layers=2,
+        hidden_size=64,
+        num_hidden_layers=1,
         num_attention_heads=2,
-        intermediate_size=256,
+        intermediate_size=128,
         num_labels=len(tags),
         id2label=dict(enumerate(tags)),
         label2id={t: i for i, t in enumerate(tags)},

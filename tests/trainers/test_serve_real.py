@@ -126,7 +126,7 @@ def test_push_command_uploads_a_real_round_with_its_card(
     learner.run(rounds=2)
     with Hub(token="hf_env_token") as hub:
         assert main(["push", str(tmp_path / "state"), "acme/ner", "--endpoint", hub.url]) == 0
-        files = hub.repos["acme/ner"]["files"]
+        files = hub.repo("model", "acme/ner")["files"]
     assert {
         "config.json",
         "model.safetensors",
