@@ -385,6 +385,8 @@ def report(result: dict[str, Any]) -> str:
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
+    """Mean score against labelled examples; for NER also against labelled tokens (the
+    annotation cost, since a long sentence takes longer to tag than a short one)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -392,27 +394,36 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     task = result["task"]
     metric = metric_of(task)
-    figure, axes = plt.subplots(figsize=(6.4, 4.2))
-    for name, points in mean_curves(result, metric).items():
-        xs = sorted(points)
-        axes.plot(
-            xs,
-            [statistics.mean(points[x]) for x in xs],
-            marker="o",
-            label=name,
-            linestyle="--" if name == "random" else "-",
+    curves = mean_curves(result, metric)
+    tokens = tokens_at(result)
+    panels = ["examples", "tokens"] if task == "ner" else ["examples"]
+    figure, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.2), squeeze=False)
+    for axis, panel in zip(axes[0], panels, strict=True):
+        for name, points in curves.items():
+            sizes = sorted(points)
+            xs = sizes if panel == "examples" else [tokens[name][n] for n in sizes]
+            axis.plot(
+                xs,
+                [statistics.mean(points[n]) for n in sizes],
+                marker="o",
+                label=name,
+                linestyle="--" if name == "random" else "-",
+            )
+        axis.axhline(
+            result["reference"][metric],
+            color="grey",
+            linewidth=0.8,
+            label=f"all {result['pool']:,} labelled",
         )
-    axes.axhline(
-        result["reference"][metric],
-        color="grey",
-        linewidth=0.8,
-        label=f"all {result['pool']:,} labelled",
-    )
-    axes.set_xlabel("labelled examples")
-    axes.set_ylabel(metric)
-    axes.set_title(f"{task} ({result['mode']}, {len(result['runs'])} seed(s))")
-    axes.grid(alpha=0.3)
-    axes.legend()
+        axis.set_xlabel(
+            f"labelled {'sentences' if task == 'ner' else 'articles'}"
+            if panel == "examples"
+            else "labelled tokens"
+        )
+        axis.set_ylabel(metric)
+        axis.set_title(f"{task} ({result['mode']}, mean of {len(result['runs'])} seed(s))")
+        axis.grid(alpha=0.3)
+        axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
