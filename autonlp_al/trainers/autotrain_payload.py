@@ -43,8 +43,8 @@ TASK_IDS = {"ner": "4", "textcat": "2"}
 _TASK_NAMES = {"ner": "token-classification", "textcat": "text-classification"}
 #: The last release of autotrain-advanced (January 2025); the Space installs exactly this.
 AUTOTRAIN_VERSION = "0.8.36"
-#: Space hardware prices in USD per hour as listed on https://huggingface.co/pricing (late 2025);
-#: prices change, so pass ``hourly_usd`` to the trainer to use your own.
+#: Approximate Space hardware list prices in USD per hour (not checked live; see
+#: https://huggingface.co/pricing); pass ``hourly_usd`` to the trainer to use your own.
 HOURLY_USD = {
     "cpu-basic": 0.0,
     "cpu-upgrade": 0.03,
