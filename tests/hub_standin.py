@@ -11,7 +11,7 @@ poll 3 it "trains" per ``scenario``: it reads PARAMS and the uploaded parquet, c
 (ClassLabel names, integer tags) as AutoTrain's trainer would, publishes ``model_files(names)`` plus
 a model card, checkpoints and logs to ``{user}/{project}``, opens the success discussion and pauses.
 Scenarios: ``success``, ``fail`` (failure discussion, no model), ``build_error``,
-``runtime_error``, ``hang`` (RUNNING for ever).
+``runtime_error``, ``hang`` (RUNNING for ever), ``vanish`` (paused, no discussion, no model).
 """
 
 from __future__ import annotations
@@ -328,6 +328,8 @@ class Hub:
             ]
         elif self.scenario == "hang":
             state["stage"] = "RUNNING"
+        elif self.scenario == "vanish":  # paused with neither a discussion nor a model
+            state["stage"] = "PAUSED"
         else:
             self._train(space_id, state)
 

@@ -62,7 +62,6 @@ T = TypeVar("T")
 _RUNNING = {"BUILDING", "APP_STARTING", "RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"}
 _FAILED = {"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"}
 _ABORTED = {"STOPPED", "DELETING"}
-_SUCCESS_TITLE = "finished successfully"
 _FAILURE_TITLE = "failed"
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _DOWNLOAD = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "README.md"]
@@ -332,10 +331,12 @@ class AutoTrainTrainer:
         fn: Callable[..., T],
         *args: Any,
         creates: bool = False,
+        missing_ok: bool = False,
         **kwargs: Any,
     ) -> T:
         """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors.
-        ``creates``: a 409 on a retry means the failed-looking first attempt did create it."""
+        ``creates``: a 409 on a retry means the failed-looking first attempt did create it.
+        ``missing_ok``: a 404 returns ``None``."""
         hub = require("huggingface_hub", "hub")
         token = self._resolved
         for attempt in range(self.retries):
@@ -351,6 +352,8 @@ class AutoTrainTrainer:
                         f"that the token can write to the namespace, and (for paid hardware) "
                         f"that the account has a payment method"
                     ) from None
+                if status == 404 and missing_ok:
+                    return None  # type: ignore[return-value]
                 if status == 409 and creates and attempt > 0:
                     return None  # type: ignore[return-value]
                 if status == 409:
@@ -553,9 +556,9 @@ class AutoTrainTrainer:
             self._call(
                 f"listing {plan.model_repo}",
                 lambda: list(api.list_repo_files(plan.model_repo)),
+                missing_ok=True,  # no model repo: reported below as a run without a model
             )
-            if any(_SUCCESS_TITLE in t.lower() for t in titles) or not titles
-            else []
+            or ()
         )
         missing = [f for f in ("config.json", "README.md") if f not in files]
         if not any(w in files for w in _WEIGHTS):

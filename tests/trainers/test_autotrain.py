@@ -204,6 +204,14 @@ def test_a_failure_discussion_is_a_run_error_with_logs_and_cleanup(model_files) 
     assert all(TOKEN not in line for line in info.value.logs)
 
 
+def test_a_pause_without_a_model_is_a_run_error(model_files) -> None:
+    with Hub(token=TOKEN, model_files=model_files, scenario="vanish") as hub:
+        with pytest.raises(AutoTrainRunError, match="without a usable model") as info:
+            trainer(hub).train(ner_data(), labels=NER_LABELS)
+        assert any(k.startswith("spaces/") for k in hub.deleted)
+    assert info.value.stage == "PAUSED" and info.value.discussion == ""
+
+
 @pytest.mark.parametrize(
     ("scenario", "stage", "log_line"),
     [
