@@ -235,9 +235,10 @@ def test_timeout_pauses_the_space_then_cleans_up(model_files) -> None:
         with pytest.raises(AutoTrainTimeoutError, match="paused"):
             at.train(ner_data(), labels=NER_LABELS)
         space = at.runs[0].space_repo
-        posted = paths(hub, "POST")
-    assert f"/api/spaces/{space}/pause" in posted
-    assert posted.index(f"/api/spaces/{space}/pause") < len(posted)
+        calls = hub.requests
+    pause = calls.index(("POST", f"/api/spaces/{space}/pause"))
+    delete = max(i for i, call in enumerate(calls) if call == ("DELETE", "/api/repos/delete"))
+    assert pause < delete  # billing stopped first, then the cleanup
     assert f"spaces/{space}" in hub.deleted
 
 
