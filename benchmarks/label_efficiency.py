@@ -57,6 +57,7 @@ from autonlp_al.strategies import (
     Margin,
     MeanTokenEntropy,
     RandomSampling,
+    TotalTokenEntropy,
 )
 from autonlp_al.trainers import TransformersTrainer
 
@@ -69,16 +70,18 @@ CONLL_LABELS = ["PER", "ORG", "LOC", "MISC"]
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "ner": dict(
-            pool=1000,
+            pool=800,
             test=1000,
             seed_size=20,
             batch=25,
-            rounds=7,
+            rounds=6,
             seeds=[0],
             epochs=20,
             max_steps=50,
+            lr=2e-4,
             ref_epochs=6,
-            strategies=["random", "mnlp", "mean_token_entropy", "hybrid"],
+            ref_lr=2e-4,
+            strategies=["random", "mnlp", "total_token_entropy", "hybrid"],
         ),
         "bbc": dict(
             pool=None,
@@ -88,9 +91,11 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             rounds=4,
             seeds=[0],
             epochs=20,
-            max_steps=30,
-            ref_epochs=2,
-            pool_sample=500,
+            max_steps=20,
+            lr=1e-4,
+            ref_epochs=1,
+            ref_lr=1e-4,
+            pool_sample=250,
             strategies=["random", "margin", "hybrid"],
         ),
     },
@@ -104,8 +109,10 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             seeds=[0, 1],
             epochs=20,
             max_steps=300,
+            lr=2e-4,
             ref_epochs=3,
-            strategies=["random", "mnlp", "mean_token_entropy", "hybrid"],
+            ref_lr=2e-4,
+            strategies=["random", "mnlp", "total_token_entropy", "mean_token_entropy", "hybrid"],
         ),
         "bbc": dict(
             pool=None,
@@ -116,7 +123,9 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             seeds=[0, 1],
             epochs=20,
             max_steps=100,
+            lr=1e-4,
             ref_epochs=3,
+            ref_lr=1e-4,
             strategies=["random", "margin", "entropy", "hybrid"],
         ),
     },
@@ -125,7 +134,13 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 
 def strategies(task: str) -> list[Any]:
     if task == "ner":
-        return [RandomSampling(), MNLP(), MeanTokenEntropy(), Hybrid(uncertainty=MNLP())]
+        return [
+            RandomSampling(),
+            MNLP(),
+            TotalTokenEntropy(),
+            MeanTokenEntropy(),
+            Hybrid(uncertainty=TotalTokenEntropy()),
+        ]
     return [RandomSampling(), Margin(), Entropy(), Hybrid(uncertainty=Margin())]
 
 
@@ -190,8 +205,9 @@ def trainer(task: str, settings: dict[str, Any], **overrides: Any) -> Transforme
         task="textcat" if task == "bbc" else "ner",
         epochs=settings["epochs"],
         max_steps=settings["max_steps"],
-        lr=1e-4 if task == "bbc" else 5e-5,
+        lr=settings["lr"],
         max_length=128,
+        group_by_length=task == "ner",
         progress=False,
     )
     options.update(overrides)
@@ -267,12 +283,18 @@ def reference_score(
         return json.loads(path.read_text())
     settings = SETTINGS[mode][task]
     start = time.perf_counter()
-    model = trainer(task, settings, epochs=settings["ref_epochs"], max_steps=None).train(
-        pool, labels=labels
-    )
+    model = trainer(
+        task, settings, epochs=settings["ref_epochs"], max_steps=None, lr=settings["ref_lr"]
+    ).train(pool, labels=labels)
     seconds = time.perf_counter() - start
     scores = evaluate(model, test).as_dict()
-    result = {"n": len(pool), "epochs": settings["ref_epochs"], "train_s": round(seconds), **scores}
+    result = {
+        "n": len(pool),
+        "epochs": settings["ref_epochs"],
+        "lr": settings["ref_lr"],
+        "train_s": round(seconds),
+        **scores,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"  [{task}] reference on all {len(pool):,} pool examples: {scores} ({seconds:.0f} s)")
@@ -452,6 +474,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = args.strategies.split(",") if args.strategies else None
     print(f"machine: {machine()}")
     print(f"mode: {mode}; started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    started = time.perf_counter()
     for task in ("ner", "bbc") if args.task == "all" else (args.task,):
         print(f"\n== {task} ==")
         if args.reference_only:
@@ -469,6 +492,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         plot(result, out / task / f"{task}.png")
         print(text)
         print(f"({result['seconds']} s; {out / task})")
+    print(f"\ntotal: {time.perf_counter() - started:.0f} s ({mode} mode, {args.task})")
 
 
 if __name__ == "__main__":

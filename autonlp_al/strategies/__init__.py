@@ -12,6 +12,7 @@ from .uncertainty import (
     Margin,
     MaxTokenEntropy,
     MeanTokenEntropy,
+    TotalTokenEntropy,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "RandomSampling",
     "Selection",
     "Strategy",
+    "TotalTokenEntropy",
 ]

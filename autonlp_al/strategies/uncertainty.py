@@ -3,7 +3,7 @@
 Text classification (needs :class:`~autonlp_al.trainers.ProbabilityModel`): least confidence,
 margin (breaking ties), entropy, and BALD with MC dropout (needs ``mc_class_probabilities``).
 NER, per sentence (needs :class:`~autonlp_al.trainers.MarginalsModel`): MNLP (Shen et al. 2017),
-least-confident sequence, mean and max token entropy.
+least-confident sequence, mean, total and max token entropy.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
     "Margin",
     "MaxTokenEntropy",
     "MeanTokenEntropy",
+    "TotalTokenEntropy",
 ]
 
 _EPS = 1e-12
@@ -199,6 +200,19 @@ class MeanTokenEntropy(_SequenceUncertainty):
 
     def score(self, marginals: Any) -> float:
         return float(_entropy(marginals, axis=1).mean())
+
+
+@strategies.register("total_token_entropy.v1")
+@attrs.define
+class TotalTokenEntropy(_SequenceUncertainty):
+    """The summed entropy of the words' tag distributions: a long sentence full of uncertain
+    words beats a short one. When the budget is counted in sentences (as annotators see it),
+    this picks the sentences that teach the most per click; per labelled token, prefer MNLP."""
+
+    name: str = "total_token_entropy"
+
+    def score(self, marginals: Any) -> float:
+        return float(_entropy(marginals, axis=1).sum())
 
 
 @strategies.register("max_token_entropy.v1")

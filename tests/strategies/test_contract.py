@@ -25,6 +25,7 @@ from autonlp_al.strategies import (
     PoolExhaustedError,
     RandomSampling,
     Strategy,
+    TotalTokenEntropy,
 )
 from autonlp_al.testing import FakeModel
 
@@ -42,6 +43,7 @@ CASES = {
     "least_confident_sequence": (LeastConfidentSequence(), NER),
     "mean_token_entropy": (MeanTokenEntropy(), NER),
     "max_token_entropy": (MaxTokenEntropy(), NER),
+    "total_token_entropy": (TotalTokenEntropy(), NER),
     "kmeans": (KMeans(), NER),
     "kmeans_cold_start": (KMeans(embedder=NER), None),
     "coreset": (CoreSet(), TEXTCAT),
@@ -154,3 +156,17 @@ def test_coreset_picks_the_farthest_first() -> None:
         None, examples, 2, labeled=[Example(text="0.5")], rng=random.Random(0)
     )
     assert [p.id for p in picks] == [Example(text="11").id, Example(text="2").id]
+
+
+def test_token_entropy_mean_prefers_the_torn_word_total_the_long_sentence() -> None:
+    # long: 10 words, each fairly sure; short: 1 word split evenly between three tags
+    long = [[0.9, 0.05, 0.05]] * 10
+    short = [[1 / 3, 1 / 3, 1 / 3]]
+    table = {"long": long, "short": short}
+    examples = [Example(text="long"), Example(text="short")]
+    (mean,) = MeanTokenEntropy().select(Fixed(table), examples, 1, rng=random.Random(0))
+    (total,) = TotalTokenEntropy().select(Fixed(table), examples, 1, rng=random.Random(0))
+    word = -(0.9 * np.log(0.9) + 2 * 0.05 * np.log(0.05))
+    assert mean.id == Example(text="short").id  # log 3 = 1.10 > 0.39
+    assert total.id == Example(text="long").id  # 10 * 0.39 = 3.9 > 1.10
+    assert total.score == pytest.approx(10 * word, rel=1e-6)

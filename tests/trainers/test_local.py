@@ -302,3 +302,30 @@ def test_mc_dropout_samples_differ_and_repeat_under_a_seed(textcat_model) -> Non
     pool = corpus(30, 4, "textcat")
     picks = BALD(samples=4).select(textcat_model, pool, 5, rng=random.Random(0))
     assert len({p.id for p in picks}) == 5 and all(p.score >= -1e-6 for p in picks)
+
+
+def test_group_by_length_batches_cover_every_input_once_with_less_padding(tiny_bert) -> None:
+    import random
+
+    rng = random.Random(0)
+    features = [([1] * rng.randint(3, 120), 0) for _ in range(300)]
+    plain = TransformersTrainer(model=tiny_bert, task="ner", batch_size=16)
+    grouped = TransformersTrainer(model=tiny_bert, task="ner", batch_size=16, group_by_length=True)
+
+    def padded(batches) -> int:
+        return sum(len(b) * max(len(features[i][0]) for i in b) for b in batches)
+
+    a = plain._epoch_batches(features, random.Random(1))
+    b = grouped._epoch_batches(features, random.Random(1))
+    for batches in (a, b):
+        assert sorted(i for batch in batches for i in batch) == list(range(300))
+        assert max(len(batch) for batch in batches) == 16
+    assert padded(b) < 0.7 * padded(a)
+    assert b != grouped._epoch_batches(features, random.Random(2))  # still shuffled per seed
+
+
+def test_group_by_length_trains_as_well(tiny_bert) -> None:
+    model = ner_trainer(tiny_bert, group_by_length=True, batch_size=8).train(
+        corpus(400, 1, "ner"), labels=NER_LABELS
+    )
+    assert evaluate(model, corpus(150, 2, "ner")).f1 > 0.9
