@@ -79,7 +79,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def label_efficiency(session: nox.Session) -> None:
     """Active-learning strategies against random on CoNLL-2003 and BBC News. ``nox -s
-    label_efficiency -- --quick`` is the 2-CPU-core setting (about 30 minutes); without it, the
+    label_efficiency -- --quick`` is the 2-CPU-core setting (26 minutes here); without it, the
     full setting, meant for a GPU. Results and plots in ``out/label_efficiency/``."""
     session.install(TORCH)
     session.install("-e", ".[local,plot]")
