@@ -1,5 +1,8 @@
-"""The ``autonlp-al`` command. Thin: turns names into objects through the registries, then calls
-the library. ``python -m autonlp_al`` runs the same thing."""
+"""The ``autonlp-al`` command. Thin: arguments become a :class:`~autonlp_al.loop.config.LoopConfig`
+(or, for one-off commands, parts built through the registries), then the library runs. Every
+choice of ``--from``, ``--to``, ``--trainer`` and ``--strategy`` is read from the registries, so a
+plugin registered through an entry point appears here without touching this file.
+``python -m autonlp_al`` runs the same thing."""
 
 from __future__ import annotations
 
@@ -13,14 +16,15 @@ import attrs
 
 from . import __version__, registry
 from .converters import Alignment, Converter, SpacyTokenizer, Unknown
-from .errors import AutoNLPALError
+from .errors import AutoNLPALError, ConfigError
+from .loop.config import LoopConfig, Part, _parameters, recommended_trainer_args
 from .sources.base import OnError, Source
 from .types import Example
 
 __all__ = ["main"]
 
-SOURCES = ("prodigy", "jsonl", "csv", "conll", "folder")
-TARGETS = ("autotrain", "iob", "bilou", "conll", "spacy", "prodigy")
+#: ``--to`` names that pick the tags writer with that scheme
+_SCHEME_TARGETS = ("iob", "bilou")
 
 # CLI option (dest) -> help; each applies to the sources that have an attribute of that name.
 _SOURCE_OPTIONS = {
@@ -50,7 +54,12 @@ _INTS = {"token_column", "tag_column"}
 
 def _add_input(parser: argparse.ArgumentParser) -> None:
     """``--from`` and every source option (the same for every command that reads annotations)."""
-    parser.add_argument("--from", dest="source", choices=SOURCES, required=True)
+    parser.add_argument(
+        "--from",
+        dest="source",
+        choices=registry.short_names("sources"),
+        help="the input's format (required with an input)",
+    )
     parser.add_argument("--lang", default="en", help="spaCy language for tokenisation (blank:LANG)")
     parser.add_argument("--input-scheme", default="iob", help="tag scheme of CoNLL / JSONL input")
     parser.add_argument(
@@ -74,6 +83,14 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
         if dest in _INTS:
             kwargs["type"] = int
         parser.add_argument(flag, **kwargs)
+    parser.add_argument(
+        "--source-arg",
+        dest="source_args",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any other argument of the source (a plugin's, say); VALUE is read as JSON if it "
+        "parses, else as a string (repeatable)",
+    )
 
 
 def _add_alignment(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("input", help="input file (or folder for --from folder)")
     convert.add_argument("output", help="output file; written atomically")
-    convert.add_argument("--to", dest="target", choices=TARGETS, required=True)
+    convert.add_argument(
+        "--to",
+        dest="target",
+        choices=sorted({*registry.short_names("writers"), *_SCHEME_TARGETS} - {"tags"}),
+        required=True,
+    )
     convert.add_argument("--labels", help="comma-separated label set; other labels are an error")
     _add_alignment(convert)
     convert.add_argument(
@@ -125,20 +147,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("input", help="training annotations")
     train.add_argument("output", help="folder to save the model to")
     train.add_argument("--task", choices=("ner", "textcat"), required=True)
-    train.add_argument("--model", required=True, help="base model folder (or Hub id, online)")
     train.add_argument("--labels", required=True, help="comma-separated label set, in order")
     train.add_argument("--eval", help="evaluation annotations, read like INPUT")
     train.add_argument("--init", help="a saved model to warm-start from")
-    train.add_argument("--epochs", type=int, default=3)
-    train.add_argument("--max-steps", type=int)
-    train.add_argument("--batch-size", type=int, default=16)
-    train.add_argument("--lr", type=float, default=5e-5)
-    train.add_argument("--max-length", type=int, default=256)
     train.add_argument("--seed", type=int, default=0)
+    _add_trainer(train, epochs=3, lr=5e-5, max_length=256)
     train.add_argument("--early-stopping-patience", type=int)
-    train.add_argument("--multi-label", action="store_true")
+    train.add_argument("--multi-label", action="store_true", default=None)
     _add_alignment(train)
-    _add_hosted(train)
     _add_input(train)
 
     evaluate = commands.add_parser(
@@ -160,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("input", help="labelled pool (the oracle's answers)")
     simulate.add_argument("test", help="labelled test set, read like INPUT")
     simulate.add_argument("--state-dir", required=True, help="folder for logs, models, report")
+    simulate.add_argument("--config", help="a loop config file instead of the loop options")
     _add_loop(simulate)
     simulate.add_argument("--rounds", type=int, default=3, help="rounds after the seed round")
     simulate.add_argument("--seed-size", type=int, default=10)
@@ -173,8 +190,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Pick the next batch from POOL and write it as Prodigy task JSONL, "
         "pre-annotated by the current model.",
     )
-    query.add_argument("input", help="the unlabelled pool")
+    query.add_argument("input", nargs="?", help="the unlabelled pool (or [pool] in --config)")
     query.add_argument("--state-dir", required=True)
+    query.add_argument(
+        "--config", help="a loop config file (see docs/config.md) instead of the loop options"
+    )
     query.add_argument("--output", help="task file (default STATE_DIR/queries/round-NNN.jsonl)")
     query.add_argument("--seed-data", help="already labelled examples to start from (JSONL)")
     _add_loop(query)
@@ -227,66 +247,165 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_loop(parser: argparse.ArgumentParser) -> None:
     """Options of the learner and its trainer (simulate, query)."""
-    parser.add_argument("--task", choices=("ner", "textcat"), required=True)
-    parser.add_argument("--model", required=True, help="base model folder")
-    parser.add_argument("--labels", required=True, help="comma-separated label set, in order")
-    parser.add_argument("--strategy", default="random", help="e.g. mnlp, margin, hybrid, random")
+    parser.add_argument("--task", choices=("ner", "textcat"))
+    parser.add_argument("--labels", help="comma-separated label set, in order")
+    parser.add_argument(
+        "--strategy",
+        choices=registry.short_names("strategies"),
+        help="query strategy (default: total_token_entropy for ner, margin for textcat)",
+    )
+    parser.add_argument(
+        "--uncertainty",
+        choices=registry.short_names("strategies"),
+        help="hybrid only: the uncertainty strategy that shortlists (default: mnlp for ner, "
+        "margin for textcat)",
+    )
     parser.add_argument("--batch-size", type=int, default=10, help="examples per round")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pool-sample", type=int, help="score at most N pool examples a round")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--max-length", type=int, default=128)
+    _add_trainer(parser, epochs=None, lr=None, max_length=128)
     _add_alignment(parser)
-    _add_hosted(parser)
 
 
-def _add_hosted(parser: argparse.ArgumentParser) -> None:
-    """``--trainer`` and the options of the hosted AutoTrain trainer. There is no --token: the
-    token comes from HF_TOKEN or `hf auth login`, so it never lands in saved settings."""
+def _add_trainer(
+    parser: argparse.ArgumentParser, *, epochs: int | None, lr: float | None, max_length: int
+) -> None:
+    """``--trainer`` (any registered trainer) and the options trainers take. There is no
+    --token: the hosted trainer reads HF_TOKEN or `hf auth login`, so it never lands in a saved
+    config. An option applies to the trainers with an argument of its name."""
     parser.add_argument(
         "--trainer",
-        choices=("local", "autotrain"),
-        default="local",
-        help="train here (transformers) or on Hugging Face AutoTrain (--model is then a Hub id)",
+        choices=registry.short_names("trainers"),
+        default="transformers",
+        help="transformers: fine-tune here; autotrain: on Hugging Face AutoTrain (--model is "
+        "then a Hub id)",
     )
+    parser.add_argument("--model", help="base model folder (a Hub id for autotrain)")
+    loop = epochs is None
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=epochs,
+        help="epochs per round (default: the recommended loop settings)" if loop else None,
+    )
+    parser.add_argument(
+        "--max-steps", type=int, help="optimiser steps per round; wins over --epochs"
+    )
+    # in a loop --batch-size is the examples per round, so the training batch has its own flag
+    flag = "--train-batch-size" if loop else "--batch-size"
+    parser.add_argument(flag, dest="train_batch_size", type=int, help="training batch size")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=lr,
+        help="learning rate (default: 2e-4 for ner, 1e-4 for textcat)" if loop else None,
+    )
+    parser.add_argument("--max-length", type=int, default=max_length)
     hosted = parser.add_argument_group("AutoTrain (--trainer autotrain; token from HF_TOKEN)")
-    hosted.add_argument("--hardware", default="t4-small", help="Space hardware, e.g. t4-small")
+    hosted.add_argument("--hardware", help="Space hardware, e.g. t4-small")
     hosted.add_argument("--namespace", help="user or organisation (default: the token's user)")
     hosted.add_argument("--max-usd", type=float, help="refuse rounds that could exceed this")
-    hosted.add_argument("--hub-endpoint", help="Hub URL (default: huggingface_hub's)")
+    hosted.add_argument("--hub-endpoint", dest="endpoint", help="Hub URL")
     hosted.add_argument("--dry-run", metavar="DIR", help="write the payloads to DIR, send nothing")
-    hosted.add_argument(
-        "--poll-interval", type=float, default=30.0, help="seconds between status polls"
-    )
+    hosted.add_argument("--poll-interval", type=float, help="seconds between status polls")
 
 
-def _hosted_trainer(args: argparse.Namespace) -> Any:
-    """The AutoTrain trainer when ``--trainer autotrain`` was given, else ``None``."""
-    if getattr(args, "trainer", "local") != "autotrain":
-        return None
-    from .trainers import AutoTrainTrainer
+# CLI dest -> trainer argument
+_TRAINER_OPTIONS = {
+    "model": "model",
+    "epochs": "epochs",
+    "max_steps": "max_steps",
+    "train_batch_size": "batch_size",
+    "lr": "lr",
+    "max_length": "max_length",
+    "early_stopping_patience": "early_stopping_patience",
+    "multi_label": "multi_label",
+    "alignment": "alignment",
+    "hardware": "hardware",
+    "namespace": "namespace",
+    "max_usd": "max_usd",
+    "endpoint": "endpoint",
+    "dry_run": "dry_run",
+    "poll_interval": "poll_interval",
+}
 
-    return AutoTrainTrainer(
+
+def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
+    """The ``--trainer`` part with every option given that the trainer takes; an option it does
+    not take is an error naming the ones it does. In a loop, unset options take the recommended
+    loop settings (:func:`~autonlp_al.loop.config.recommended_trainer_args`)."""
+    if not args.model:
+        raise ConfigError("--model is required: the base model folder (or Hub id for autotrain)")
+    part = Part(kind="trainers", name=args.trainer)
+    accepted = set(_parameters(part.factory()) or ())
+    given = {
+        arg: getattr(args, dest)
+        for dest, arg in _TRAINER_OPTIONS.items()
+        if getattr(args, dest, None) is not None
+    }
+    defaults_only = {"alignment", "max_length"}  # always set by argparse
+    refused = sorted(k for k in given if k not in accepted and k not in defaults_only)
+    if refused:
+        raise ConfigError(
+            f"--{refused[0].replace('_', '-')} does not apply to --trainer {args.trainer}; it "
+            f"takes: {', '.join(sorted(accepted & set(_TRAINER_OPTIONS.values())))}"
+        )
+    kwargs = {k: v for k, v in given.items() if k in accepted}
+    if loop:
+        for key, value in recommended_trainer_args(args.task).items():
+            if key in accepted:
+                kwargs.setdefault(key, value)
+    if "progress" in accepted:
+        kwargs["progress"] = False
+    return attrs.evolve(part, args=kwargs)
+
+
+def _strategy_part(args: argparse.Namespace) -> Part:
+    name = args.strategy or ("total_token_entropy" if args.task == "ner" else "margin")
+    part = Part(kind="strategies", name=name)
+    if args.uncertainty:
+        if "uncertainty" not in (_parameters(part.factory()) or ()):
+            raise ConfigError(f"--uncertainty applies to --strategy hybrid, not {name}")
+        part = attrs.evolve(
+            part, args={"uncertainty": Part(kind="strategies", name=args.uncertainty)}
+        )
+    return part
+
+
+def _loop_config(args: argparse.Namespace) -> LoopConfig:
+    """The loop the arguments describe (``--config FILE`` where the command has one)."""
+    if getattr(args, "config", None):
+        return LoopConfig.from_file(args.config)
+    for option in ("task", "labels", "model"):
+        if not getattr(args, option):
+            raise ConfigError(f"--{option} is required (or pass --config FILE)")
+    return LoopConfig(
         task=args.task,
-        base_model=args.model,
-        epochs=args.epochs,
-        lr=args.lr,
-        max_seq_length=args.max_length,
+        labels=_labels(args.labels),
+        trainer=_trainer_part(args, loop=True),
+        strategy=_strategy_part(args),
+        lang=args.lang,
+        batch_size=args.batch_size,
         seed=args.seed,
-        hardware=args.hardware,
-        namespace=args.namespace,
-        max_usd=args.max_usd,
-        endpoint=args.hub_endpoint,
-        dry_run=args.dry_run,
-        poll_interval=getattr(args, "poll_interval", 30.0),
+        pool_sample=args.pool_sample,
     )
 
 
-def _source(args: argparse.Namespace, path: str | None = None) -> Source:
+def _labels(value: str) -> list[str]:
+    return [label.strip() for label in value.split(",") if label.strip()]
+
+
+def _source_part(args: argparse.Namespace, path: str | None = None) -> Part:
+    """The ``--from`` source with the options given; its path made absolute, so a config saved
+    in a state folder reads the same file from any working directory."""
+    if not args.source:
+        raise ConfigError(
+            f"--from is required: one of {', '.join(registry.short_names('sources'))}"
+        )
     cls = registry.get("sources", args.source)
-    fields = {f.name for f in attrs.fields(cls)}
-    kwargs: dict[str, Any] = {"path": path or args.input, "on_error": args.on_error}
+    fields = _parameters(cls) or set()
+    given = path or args.input
+    kwargs: dict[str, Any] = {"path": str(Path(given).absolute()), "on_error": args.on_error}
     if "scheme" in fields:
         kwargs["scheme"] = args.input_scheme
     if args.dedupe:
@@ -302,24 +421,57 @@ def _source(args: argparse.Namespace, path: str | None = None) -> Source:
             )
         kwargs[dest] = value
     if "dedupe" in kwargs and "dedupe" not in fields:
-        raise AutoNLPALError(f"--dedupe does not apply to --from {args.source}")
-    source: Source = cls(**kwargs)
+        takers = [
+            name
+            for name in registry.short_names("sources")
+            if "dedupe" in (_parameters(registry.get("sources", name)) or ())
+        ]
+        raise AutoNLPALError(
+            f"--dedupe does not apply to --from {args.source}; sources that take it: "
+            f"{', '.join(takers)} (or deduplicate the file first)"
+        )
+    for item in args.source_args or ():
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields:
+            raise AutoNLPALError(
+                f"--source-arg {item!r}: give KEY=VALUE with KEY one of {sorted(fields)}"
+            )
+        kwargs[key] = _value(value)
+    return Part(kind="sources", name=args.source, args=kwargs)
+
+
+def _value(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _source(args: argparse.Namespace, path: str | None = None) -> Source:
+    source: Source = _source_part(args, path).build()
     return source
 
 
 def _writer(args: argparse.Namespace, converter: Converter) -> Any:
-    labels = tuple(converter.labels or ())
-    if args.target in ("iob", "bilou"):
-        converter.scheme = registry.get("schemes", args.target)()
-        return registry.get("writers", "tags")(converter=converter)
-    if args.target == "conll":
-        return registry.get("writers", "conll")(converter=converter)
-    if args.target == "autotrain":
+    """The ``--to`` writer: ``iob`` / ``bilou`` are the tags writer in that scheme; any other
+    name is a registered writer, given the options it takes."""
+    name = args.target
+    if name in _SCHEME_TARGETS:
+        converter.scheme = registry.get("schemes", name)()
+        name = "tags"
+    elif name == "autotrain":
         converter.scheme = registry.get("schemes", "iob")()
-        return registry.get("writers", "autotrain")(converter=converter, task=args.task)
-    if args.target == "spacy":
-        return registry.get("writers", "spacy")(converter=converter, lang=args.lang, cats=labels)
-    return registry.get("writers", "prodigy")(converter=converter)
+    factory = registry.get("writers", name)
+    options = {
+        "converter": converter,
+        "task": args.task,
+        "lang": args.lang,
+        "cats": tuple(converter.labels or ()),
+    }
+    accepted = _parameters(factory) or set()
+    return factory(**{k: v for k, v in options.items() if k in accepted})
 
 
 def _progress(examples: Iterator[Example], every: int = 1000) -> Iterator[Example]:
@@ -361,37 +513,24 @@ def _read(args: argparse.Namespace, path: str | None = None) -> list[Example]:
 
 def train(args: argparse.Namespace) -> int:
     from .errors import DryRunFinished
-    from .trainers import TransformersTrainer, load_model
 
-    trainer = _hosted_trainer(args) or TransformersTrainer(
-        model=args.model,
-        task=args.task,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        max_length=args.max_length,
-        seed=args.seed,
-        early_stopping_patience=args.early_stopping_patience,
-        multi_label=args.multi_label,
-        alignment=args.alignment,
-        lang=args.lang,
+    trainer = _trainer_part(args, loop=False).build(
+        {"task": args.task, "lang": args.lang, "seed": args.seed}
     )
     examples = _read(args)
     eval_examples = _read(args, args.eval) if args.eval else []
-    init = load_model(args.init) if args.init else None
+    init = trainer.load(args.init) if args.init else None
     try:
-        model = trainer.train(
-            examples, eval=eval_examples, labels=args.labels.split(","), init=init
-        )
+        model = trainer.train(examples, eval=eval_examples, labels=_labels(args.labels), init=init)
     except DryRunFinished as done:
         print(done)
         return 0
     model.save(args.output)
-    if hasattr(trainer, "report"):
-        print(f"trained: {trainer.report.summary()}")
+    report = getattr(trainer, "report", None)  # a trainer may count what it skipped
+    if report is not None:
+        print(f"trained: {report.summary()}")
     print(f"model {model.version} saved to {args.output}")
-    if model.metrics:
+    if getattr(model, "metrics", None):
         print("eval: " + ", ".join(f"{k} {v:.4f}" for k, v in model.metrics.items()))
     return 0
 
@@ -423,37 +562,6 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _strategy(name: str, task: str) -> Any:
-    cls = registry.get("strategies", name)
-    if name.startswith("hybrid"):
-        uncertainty = registry.get("strategies", "mnlp" if task == "ner" else "margin")()
-        return cls(uncertainty=uncertainty)
-    return cls()
-
-
-def _loop_parts(args: argparse.Namespace) -> dict[str, Any]:
-    from .trainers import TransformersTrainer
-
-    trainer = _hosted_trainer(args) or TransformersTrainer(
-        model=args.model,
-        task=args.task,
-        epochs=args.epochs,
-        lr=args.lr,
-        max_length=args.max_length,
-        seed=args.seed,
-        alignment=args.alignment,
-        lang=args.lang,
-    )
-    return {
-        "trainer": trainer,
-        "strategy": _strategy(args.strategy, args.task),
-        "labels": args.labels.split(","),
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-        "pool_sample": args.pool_sample,
-    }
-
-
 def _logging() -> None:
     import logging
 
@@ -462,63 +570,61 @@ def _logging() -> None:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from .simulate import simulate as run
+    from .loop.config import CONFIG_FILE
+    from .loop.simulate import simulate as run
 
     _logging()
-    parts = _loop_parts(args)
+    config = _loop_config(args)
     gold, test = _read(args), _read(args, args.test)
+    config.save(Path(args.state_dir) / CONFIG_FILE)
     run(
-        trainer=parts["trainer"],
-        strategy=parts["strategy"],
+        trainer=config.build_trainer(),
+        strategy=config.build_strategy(),
+        cold_start=config.cold_start.build(config.shared),
         gold=gold,
         test=test,
-        labels=parts["labels"],
+        labels=config.labels,
         state_dir=args.state_dir,
         seed_size=args.seed_size,
-        batch_size=args.batch_size,
+        batch_size=config.batch_size,
         rounds=args.rounds,
-        seed=args.seed,
+        seed=config.seed,
         control=not args.no_control,
-        pool_sample=args.pool_sample,
+        pool_sample=config.pool_sample,
+        stop=config.build_stopping(),
     )
     return _report(Path(args.state_dir), args.reference, None)
 
 
 def query(args: argparse.Namespace) -> int:
-    import json
-
-    from .learner import ActiveLearner
-    from .sources import JsonlSource
+    from .writers import ProdigyWriter
 
     _logging()
-    state = Path(args.state_dir)
-    state.mkdir(parents=True, exist_ok=True)
-    settings = {k: v for k, v in vars(args).items() if k not in ("command", "output")}
-    (state / "cli.json").write_text(json.dumps(settings, indent=2) + "\n")
-    seed = list(JsonlSource(path=args.seed_data).read()) if args.seed_data else []
-    learner = ActiveLearner(pool=_read(args), state_dir=state, labeled=seed, **_loop_parts(args))
-    path = learner.query(args.output)
+    config = _loop_config(args)
+    if args.input:
+        config = config.evolve(pool=_source_part(args))
+    if args.seed_data:
+        seed = Part(
+            kind="sources", name="jsonl", args={"path": str(Path(args.seed_data).absolute())}
+        )
+        config = config.evolve(seed_data=seed)
+    learner = config.build(args.state_dir)
+    learner.train_pending()
+    query = learner.query()
+    path = Path(args.output or Path(args.state_dir) / "queries" / f"round-{query.round:03d}.jsonl")
+    options = config.labels if config.task == "textcat" else ()
+    ProdigyWriter(options=options, with_answer=False).write(query.tasks(), path)
+    recipe = "ner.correct" if config.task == "ner" else "textcat.manual"
     print(
-        f"round {learner.next_round}: wrote {path}; label it, e.g. "
-        f"prodigy ner.correct <dataset> <model> {path}, then run autonlp-al update"
+        f"round {query.round}: wrote {path}; label it, e.g. prodigy {recipe} <dataset> "
+        f"blank:{config.lang} {path}, then run autonlp-al update {args.state_dir} <answers>"
     )
     return 0
 
 
 def update(args: argparse.Namespace) -> int:
-    import json
-
-    from .learner import ActiveLearner
-    from .sources import JsonlSource
-
     _logging()
-    state = Path(args.state_dir)
-    settings_file = state / "cli.json"
-    if not settings_file.exists():
-        raise AutoNLPALError(f"{state}: no cli.json; start the loop with autonlp-al query")
-    saved = argparse.Namespace(**json.loads(settings_file.read_text()))
-    seed = list(JsonlSource(path=saved.seed_data).read()) if saved.seed_data else []
-    learner = ActiveLearner(pool=_read(saved), state_dir=state, labeled=seed, **_loop_parts(saved))
+    learner = LoopConfig.from_state(args.state_dir).build(args.state_dir, save=False)
     record = learner.update(_source(args))
     if record is None:
         print("no answers found; nothing trained")
@@ -535,7 +641,7 @@ def report(args: argparse.Namespace) -> int:
 
 
 def _report(state_dir: Path, reference: float | None, png: str | None) -> int:
-    from . import curves
+    from .loop import curves
 
     runs = curves.load_runs(state_dir)
     table = curves.markdown(runs, reference=reference)
@@ -552,7 +658,7 @@ def _report(state_dir: Path, reference: float | None, png: str | None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .serve import serve as run
+    from .integrations.serve import serve as run
 
     _logging()
     run(
@@ -568,8 +674,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def push(args: argparse.Namespace) -> int:
-    from .hub import push_to_hub
-    from .serve import load_for_serving
+    from .integrations.hub import push_to_hub
+    from .integrations.serve import load_for_serving
 
     model, info = load_for_serving(args.path)
     details = {

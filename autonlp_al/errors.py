@@ -21,6 +21,10 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     │       ├── BudgetError                      the next round could cost more than allowed
     │       └── DryRunFinished                   a dry run wrote its payloads; nothing was sent
     ├── ModelLoadError (OSError)             a folder that is not a saved / transformers model
+    ├── StateError (ValueError)              a state folder made by another config, or damaged
+    ├── AnswerError (ValueError)             answers that do not fit the open query
+    ├── PoolExhaustedError (ValueError)      fewer unlabelled examples than asked for
+    ├── ConfigError (ValueError)             a loop config that cannot be read or built
     ├── RegistryError (LookupError)          an unknown backend name; lists the known ones
     └── MissingDependencyError (ImportError) an optional extra is not installed
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlignmentError",
+    "AnswerError",
     "AutoNLPALError",
     "AutoTrainAuthError",
     "AutoTrainConflictError",
@@ -38,6 +43,7 @@ __all__ = [
     "AutoTrainRunError",
     "AutoTrainTimeoutError",
     "BudgetError",
+    "ConfigError",
     "ConversionError",
     "DatasetNotFoundError",
     "DryRunFinished",
@@ -46,8 +52,10 @@ __all__ = [
     "MissingDependencyError",
     "ModelLoadError",
     "OverlapError",
+    "PoolExhaustedError",
     "RegistryError",
     "SourceError",
+    "StateError",
     "TagSequenceError",
     "TrainingError",
 ]
@@ -135,6 +143,22 @@ class DryRunFinished(AutoTrainError):
 
 class ModelLoadError(AutoNLPALError, OSError):
     """A folder holds no model autonlp_al or transformers can load."""
+
+
+class StateError(AutoNLPALError, ValueError):
+    """A state folder that does not fit: another configuration, or a damaged log."""
+
+
+class AnswerError(AutoNLPALError, ValueError):
+    """Answers that do not fit the open query: unknown ids, duplicates."""
+
+
+class PoolExhaustedError(AutoNLPALError, ValueError):
+    """The unlabelled pool has fewer examples than were asked for."""
+
+
+class ConfigError(AutoNLPALError, ValueError):
+    """A loop config that cannot be read, validated or built (names the key and the fix)."""
 
 
 class RegistryError(AutoNLPALError, LookupError):

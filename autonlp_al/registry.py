@@ -1,4 +1,5 @@
-"""Backends found by name: ``sources``, ``schemes``, ``writers``, ``trainers``, ``strategies``.
+"""Backends found by name: ``sources``, ``schemes``, ``writers``, ``trainers``, ``strategies``,
+``stopping`` (criteria).
 
 Names carry a version (``"jsonl.v1"``); a bare name (``"jsonl"``) resolves to its newest version.
 Third-party packages register through the entry-point groups ``autonlp_al_sources`` etc.
@@ -14,13 +15,25 @@ import catalogue
 
 from .errors import RegistryError
 
-__all__ = ["get", "names", "schemes", "sources", "strategies", "trainers", "writers"]
+__all__ = [
+    "KINDS",
+    "get",
+    "names",
+    "schemes",
+    "short_names",
+    "sources",
+    "stopping",
+    "strategies",
+    "trainers",
+    "writers",
+]
 
 sources = catalogue.create("autonlp_al", "sources", entry_points=True)
 schemes = catalogue.create("autonlp_al", "schemes", entry_points=True)
 writers = catalogue.create("autonlp_al", "writers", entry_points=True)
 trainers = catalogue.create("autonlp_al", "trainers", entry_points=True)
 strategies = catalogue.create("autonlp_al", "strategies", entry_points=True)
+stopping = catalogue.create("autonlp_al", "stopping", entry_points=True)
 
 _REGISTRIES = {
     "sources": sources,
@@ -28,15 +41,28 @@ _REGISTRIES = {
     "writers": writers,
     "trainers": trainers,
     "strategies": strategies,
+    "stopping": stopping,
 }
-# The built-in backends register themselves when their subpackage is imported.
+# The built-in backends register themselves when their module is imported: one module per backend
+# (or family), imported here only when a registry is asked for names.
 _BUILTIN_MODULES = {
+    "sources": ("conll", "csv", "folder", "jsonl", "prodigy"),
+    "schemes": ("iob", "bilou"),
+    "writers": ("conll", "jsonl", "spacy"),
+    "trainers": ("transformers.trainer", "autotrain.trainer"),
+    "strategies": ("random", "uncertainty", "diversity"),
+    "stopping": ("stopping",),
+}
+_PACKAGES = {
     "sources": "autonlp_al.sources",
     "schemes": "autonlp_al.converters",
     "writers": "autonlp_al.writers",
     "trainers": "autonlp_al.trainers",
     "strategies": "autonlp_al.strategies",
+    "stopping": "autonlp_al.loop",
 }
+#: the kinds of backend, each a registry and an entry-point group ``autonlp_al_<kind>``
+KINDS = tuple(_REGISTRIES)
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 
 
@@ -45,7 +71,8 @@ def _registry(kind: str) -> catalogue.Registry:
         registry = _REGISTRIES[kind]
     except KeyError:
         raise RegistryError(f"no registry {kind!r}; known: {sorted(_REGISTRIES)}") from None
-    importlib.import_module(_BUILTIN_MODULES[kind])
+    for module in _BUILTIN_MODULES[kind]:
+        importlib.import_module(f"{_PACKAGES[kind]}.{module}")
     return registry
 
 
@@ -67,5 +94,14 @@ def get(kind: str, name: str) -> Any:
     ]
     if versions:
         return available[max(versions)[1]]
-    short = sorted({(_VERSIONED.match(n) or {"base": n})["base"] for n in available})
-    raise RegistryError(f"no {kind[:-1]} named {name!r}; available: {', '.join(short)}")
+    raise RegistryError(f"no {kind[:-1]} named {name!r}; available: {', '.join(short_names(kind))}")
+
+
+def short_names(kind: str) -> list[str]:
+    """The registered names of ``kind`` without their versions (what the CLI offers), sorted."""
+    return sorted({_base(n) for n in _registry(kind).get_all()})
+
+
+def _base(name: str) -> str:
+    match = _VERSIONED.match(name)
+    return match["base"] if match else name

@@ -20,10 +20,10 @@ from typing import Any
 import attrs
 
 from ._optional import require
+from .converters.iob import ner_tags
 from .converters.tokenize import SpacyTokenizer
 from .report import Report
 from .trainers.base import Item, Model
-from .trainers.local_model import ner_tags
 from .types import Example, Prediction, ScoredSpan, _str_tuple
 
 __all__ = ["FakeModel", "InMemorySource", "ScriptedTrainer"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from .errors import SourceError
+from .errors import LabelError, SourceError
 
 __all__ = [
     "Answer",
@@ -20,6 +20,7 @@ __all__ = [
     "Span",
     "TaggedSentence",
     "Token",
+    "check_labels",
     "text_hash",
 ]
 
@@ -230,3 +231,22 @@ class Prediction:
             spans=[Span(s.start, s.end, s.label) for s in self.spans],
             labels=(label,) if label is not None else (),
         )
+
+
+def check_labels(example: Example, labels: Collection[str]) -> None:
+    """Raise :class:`LabelError` naming the first span or class label of ``example`` (accepted or
+    rejected) that is outside ``labels``: where, the span's text, the label, and the fix."""
+    where = f"{example.origin}: " if example.origin else ""
+    for span in example.spans + example.rejected_spans:
+        if span.label not in labels:
+            raise LabelError(
+                f"{where}span [{span.start}, {span.end}) "
+                f"{example.text[span.start : span.end]!r} has label {span.label!r}, which is not "
+                f"in the label set {sorted(labels)}; add it to the labels or relabel the span"
+            )
+    for label in example.labels + example.rejected_labels:
+        if label not in labels:
+            raise LabelError(
+                f"{where}class label {label!r} is not in the label set {sorted(labels)}; "
+                f"add it to the labels or relabel the example"
+            )

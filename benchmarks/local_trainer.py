@@ -58,7 +58,8 @@ def speed_part() -> None:
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
 
-    from autonlp_al.trainers import TransformersModel, ner_tags
+    from autonlp_al.converters.iob import ner_tags
+    from autonlp_al.trainers import TransformersModel
 
     sentences = list(ConllSource(path=conll2003("train")).read())[:3000]
     texts = [s.text for s in sentences]

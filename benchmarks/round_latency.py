@@ -19,7 +19,6 @@ with people, through the public API:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import random
 import shutil
@@ -29,7 +28,7 @@ from typing import Any
 
 from _corpora import conll2003, machine, minilm
 
-from autonlp_al.learner import ActiveLearner
+from autonlp_al.loop.learner import ActiveLearner
 from autonlp_al.sources import ConllSource, ProdigySource
 from autonlp_al.strategies import MNLP
 from autonlp_al.testing import InMemorySource
@@ -113,12 +112,13 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    tasks = learner.query()  # trains the seed model (the warm start), then the first batch
+    learner.train_pending()  # the seed model (the warm start)
+    query = learner.query()  # the first batch
     warm = time.perf_counter() - start
     print(f"warm start (seed model + first query, not part of the round): {warm:.1f} s")
 
     # the annotator: gold answers for the queried tasks, as Prodigy db-out JSONL
-    asked = [json.loads(line)["_input_hash"] for line in tasks.open()]
+    asked = [e.id for e in query.examples]
     answers = args.out / "answers.jsonl"
     ProdigyWriter().write([gold[i] for i in asked], answers)
 
@@ -135,10 +135,10 @@ def main() -> None:
     rows.append(("save the round's model + log", update - train_s))
     strategy.score_seconds = 0.0
     start = time.perf_counter()
-    learner.query()
-    query = time.perf_counter() - start
+    ProdigyWriter().write(learner.query().tasks(), args.out / "query.jsonl")
+    query_s = time.perf_counter() - start
     rows.append((f"score ({len(learner.unlabeled):,} sentences)", strategy.score_seconds))
-    rows.append(("select + pre-annotate + write the batch", query - strategy.score_seconds))
+    rows.append(("select + pre-annotate + write the batch", query_s - strategy.score_seconds))
     total = sum(s for _, s in rows)
     print("\n| step | seconds | share |\n|---|---|---|")
     for name, seconds in rows:

@@ -78,7 +78,7 @@ def load_model(kind: str) -> Any:
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer, BertConfig
 
-    from autonlp_al.trainers import ner_tags
+    from autonlp_al.converters.iob import ner_tags
 
     tags = ner_tags(LABELS)
     tokenizer = AutoTokenizer.from_pretrained(minilm())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,23 @@ ProdigyDB = Callable[[Mapping[str, Iterable[Mapping[str, Any]]]], Path]
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "PRODIGY_HOME"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _clean_registries() -> Iterator[None]:
+    """Whatever a test registers (a plugin stand-in) is gone after it. The built-in backends are
+    imported first, so they are in the snapshot and stay registered."""
+    import catalogue
+
+    from autonlp_al import registry
+
+    for kind in registry.KINDS:
+        registry.names(kind)
+    ours = {k: v for k, v in catalogue.REGISTRY.items() if k[0] == "autonlp_al"}
+    yield
+    for key in [k for k in catalogue.REGISTRY if k[0] == "autonlp_al"]:
+        del catalogue.REGISTRY[key]
+    catalogue.REGISTRY.update(ours)
 
 
 @pytest.fixture

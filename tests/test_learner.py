@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from autonlp_al import AutoNLPALError, Example, LabelError, Span
-from autonlp_al.learner import ActiveLearner, AnswerError, GoldOracle
+from autonlp_al.errors import AnswerError, StateError
+from autonlp_al.loop.learner import ActiveLearner, GoldOracle
+from autonlp_al.loop.stopping import LowUncertainty, StablePredictions, TargetMetric
 from autonlp_al.sources import ProdigySource
-from autonlp_al.state import StateError
-from autonlp_al.stopping import LowUncertainty, StablePredictions, TargetMetric
 from autonlp_al.strategies import MNLP, PoolExhaustedError, RandomSampling
 from autonlp_al.testing import InMemorySource, ScriptedTrainer
+from autonlp_al.writers import ProdigyWriter
 
 from .conftest import write_jsonl
 
@@ -154,11 +155,18 @@ def test_duplicate_texts_in_the_pool_are_refused(tmp_path) -> None:
 
 def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
     al = learner(tmp_path, oracle=None)
-    query = al.query()  # trains the seed set first, then picks and pre-annotates
-    assert query == tmp_path / "state" / "queries" / "round-001.jsonl"
-    tasks = [json.loads(line) for line in query.read_text().splitlines()]
+    with pytest.raises(StateError, match="train_pending"):
+        al.query()  # the seed set is not trained yet: query() never trains
+    assert al.train_pending() is not None and al.train_pending() is None
+    query = al.query()  # picks and pre-annotates; writing it is a writer's job
+    assert query.round == 1 and query.task == "ner" and len(query.examples) == 5
+    assert query.predictions is not None and len(query.scores) == 5
+    path = tmp_path / "tasks.jsonl"
+    ProdigyWriter(with_answer=False).write(query.tasks(), path)
+    tasks = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(tasks) == 5 and all("tokens" in t and t["meta"]["round"] == 1 for t in tasks)
-    assert al.query() == query  # the open query is written again, not replaced
+    assert [t["_input_hash"] for t in tasks] == [e.id for e in query.examples]
+    assert al.query() == query  # the open query is given again, not replaced
     # annotators answer three of five in Prodigy (ner.manual), one of them twice
     answers = []
     for task in tasks[:3]:
@@ -184,7 +192,8 @@ def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
 
 def test_update_refuses_unknown_ids_duplicates_and_foreign_labels(tmp_path) -> None:
     al = learner(tmp_path, oracle=None)
-    tasks = [json.loads(x) for x in al.query().read_text().splitlines()]
+    al.train_pending()
+    tasks = [{"text": e.text, "_input_hash": e.id} for e in al.query().examples]
     stranger = Example(text="never queried")
     with pytest.raises(AnswerError, match="was not in the open query"):
         al.update(InMemorySource([stranger]))
@@ -192,7 +201,7 @@ def test_update_refuses_unknown_ids_duplicates_and_foreign_labels(tmp_path) -> N
     other = Example(text=tasks[0]["text"], id=tasks[0]["_input_hash"], spans=[Span(0, 2, "PER")])
     with pytest.raises(AnswerError, match="second, different answer"):
         al.update(InMemorySource([first, other]))
-    with pytest.raises(LabelError, match="outside the label set"):
+    with pytest.raises(LabelError, match="label 'ORG', which is not in the label set"):
         al.update(
             InMemorySource(
                 [

@@ -17,7 +17,7 @@ HEAVY = "{'torch', 'transformers', 'spacy', 'huggingface_hub', 'numpy', 'srsly'}
         # it is imported only when something is tokenised or a DocBin written.
         (
             "autonlp_al.sources, autonlp_al.converters, autonlp_al.writers, autonlp_al.cli, "
-            "autonlp_al.trainers, autonlp_al.metrics, autonlp_al.serve, autonlp_al.learner",
+            "autonlp_al.trainers, autonlp_al.metrics, autonlp_al.integrations.serve, autonlp_al.loop.learner",
             {"numpy", "srsly"},
         ),
     ],
@@ -28,10 +28,42 @@ def test_import_is_light(modules: str, allowed: set[str]) -> None:
     assert set(eval(out.stdout)) <= allowed
 
 
-def test_public_names_sorted_and_present() -> None:
-    assert autonlp_al.__all__ == sorted(autonlp_al.__all__)
+def test_public_names_unique_and_present() -> None:
+    # their order is ruff's (RUF022, isort-style), checked by nox -s lint
+    assert len(set(autonlp_al.__all__)) == len(autonlp_al.__all__)
     for name in autonlp_al.__all__:
-        assert hasattr(autonlp_al, name)
+        assert getattr(autonlp_al, name) is not None
+    assert {"ActiveLearner", "LoopConfig", "TransformersTrainer", "ProdigySource"} <= set(
+        autonlp_al.__all__
+    )
+
+
+def test_top_level_names_load_lazily_without_heavy_imports() -> None:
+    code = (
+        "import sys; from autonlp_al import ActiveLearner, TransformersTrainer, ProdigySource, "
+        "Converter, LoopConfig, Margin, AutoTrainTrainer; "
+        f"print(sorted({HEAVY} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(eval(out.stdout)) <= {"numpy", "srsly"}
+
+
+def test_the_learner_imports_no_backend() -> None:
+    code = (
+        "import sys, autonlp_al.loop.learner; "
+        "print(sorted(m for m in sys.modules if m.startswith('autonlp_al')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = eval(out.stdout)
+    backends = [
+        m
+        for m in loaded
+        if m.startswith(("autonlp_al.trainers.", "autonlp_al.sources.", "autonlp_al.writers"))
+        and not m.endswith(".base")
+    ]
+    assert backends == []
+    assert "autonlp_al.integrations" not in " ".join(loaded)
+    assert len(loaded) < 30
 
 
 @pytest.mark.parametrize("name", errors.__all__)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from autonlp_al import Example, Span
-from autonlp_al.learner import ActiveLearner
-from autonlp_al.prodigy_recipes import RecipeLoop, recipe_components
-from autonlp_al.stopping import LowUncertainty
+from autonlp_al.integrations.prodigy import RecipeLoop, recipe_components
+from autonlp_al.loop.learner import ActiveLearner
+from autonlp_al.loop.stopping import LowUncertainty
 from autonlp_al.strategies import MNLP
 from autonlp_al.testing import ScriptedTrainer
 
@@ -99,7 +99,7 @@ def test_a_failed_retrain_ends_the_stream_and_is_reported(tmp_path) -> None:
 def test_the_recipe_function_builds_the_components(tmp_path, monkeypatch) -> None:
     import json
 
-    import autonlp_al.prodigy_recipes as recipes
+    import autonlp_al.integrations.prodigy as recipes
 
     pool = tmp_path / "pool.jsonl"
     pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in gold(12)))

@@ -17,7 +17,7 @@ pytest.importorskip("uvicorn")
 import uvicorn
 
 from autonlp_al import Example, Span
-from autonlp_al.serve import ModelSlot, StateWatcher, create_app
+from autonlp_al.integrations.serve import ModelSlot, StateWatcher, create_app
 from autonlp_al.testing import FakeModel
 
 TEXT = "anna went to berlin"
@@ -135,7 +135,7 @@ def test_hot_swap_never_fails_or_mixes_models(server) -> None:
 
 
 def test_state_watcher_swaps_in_each_new_round(tmp_path: Path) -> None:
-    from autonlp_al.learner import ActiveLearner, GoldOracle
+    from autonlp_al.loop.learner import ActiveLearner, GoldOracle
     from autonlp_al.strategies import RandomSampling
     from autonlp_al.testing import ScriptedTrainer
 

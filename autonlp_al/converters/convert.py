@@ -8,9 +8,8 @@ from collections.abc import Collection, Iterable, Iterator
 import attrs
 
 from .. import registry
-from ..errors import LabelError
 from ..report import Report
-from ..types import Example, TaggedSentence, Token
+from ..types import Example, TaggedSentence, Token, check_labels
 from .align import Alignment, align_spans
 from .base import Scheme
 from .iob import IOB
@@ -93,22 +92,8 @@ class Converter:
 
     def check_labels(self, example: Example) -> None:
         """Raise :class:`LabelError` if a span or class label is outside ``labels`` (when given)."""
-        if self.labels is None:
-            return
-        where = f"{example.origin}: " if example.origin else ""
-        for span in example.spans + example.rejected_spans:
-            if span.label not in self.labels:
-                raise LabelError(
-                    f"{where}span [{span.start}, {span.end}) "
-                    f"{example.text[span.start : span.end]!r} has label {span.label!r}, which is not "
-                    f"in the label set {sorted(self.labels)}; add it to --labels or relabel the span"
-                )
-        for label in example.labels + example.rejected_labels:
-            if label not in self.labels:
-                raise LabelError(
-                    f"{where}class label {label!r} is not in the label set {sorted(self.labels)}; "
-                    f"add it to --labels or relabel the example"
-                )
+        if self.labels is not None:
+            check_labels(example, self.labels)
 
 
 def spans_from_tags(

@@ -8,7 +8,18 @@ from ..errors import TagSequenceError
 from ..registry import schemes
 from .base import MISSING, OUTSIDE, TokenSpan, check_encodable, split_tag
 
-__all__ = ["IOB"]
+__all__ = ["IOB", "labels_from_tags", "ner_tags"]
+
+
+def ner_tags(labels: Sequence[str]) -> list[str]:
+    """The IOB2 tag list for entity ``labels``: ``O``, then ``B-X``, ``I-X`` per label in order, so
+    appending a label appends tags and never moves an existing id."""
+    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in "BI"]
+
+
+def labels_from_tags(tags: Sequence[str]) -> list[str]:
+    """Entity labels in order of first appearance in an IOB tag list (any order, e.g. AutoTrain's)."""
+    return list(dict.fromkeys(t[2:] for t in tags if t[:2] in ("B-", "I-")))
 
 
 class IOB:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,12 @@ class ProdigySource:
         else:
             counts, tasks = self._jsonl_counts(path), self._jsonl_tasks(path)
         yield from self._merged(tasks, counts)
+
+    def read_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> Iterator[Example]:
+        """Merge tasks already in memory (e.g. the answers Prodigy hands a recipe's ``update``)
+        exactly as :meth:`read` merges a file's; origins are ``<path>:<position>``."""
+        items = [_task(Origin(str(self.path), n), t) for n, t in enumerate(tasks, start=1)]
+        yield from self._merged(items, Counter(_input_hash(t) for _, t in items))
 
     # -- reading tasks ------------------------------------------------------------------------
 

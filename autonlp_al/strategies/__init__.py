@@ -1,23 +1,30 @@
-"""Query strategies: random, uncertainty (textcat and NER), diversity and hybrid."""
+"""Query strategies: random, uncertainty (textcat and NER), diversity and hybrid.
 
-from .base import PoolExhaustedError, Selection, Strategy
-from .diversity import CoreSet, Hybrid, KMeans
-from .random import RandomSampling
-from .uncertainty import (
-    BALD,
-    MNLP,
-    Entropy,
-    LeastConfidence,
-    LeastConfidentSequence,
-    Margin,
-    MaxTokenEntropy,
-    MeanTokenEntropy,
-    TotalTokenEntropy,
-)
+``base`` holds the interface and the templates; each family is one module, imported on first use.
+"""
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+from .base import BatchStrategy, PoolExhaustedError, ScoringStrategy, Selection, Strategy
+
+if TYPE_CHECKING:
+    from .diversity import CoreSet, Hybrid, KMeans
+    from .random import RandomSampling
+    from .uncertainty import (
+        BALD,
+        MNLP,
+        Entropy,
+        LeastConfidence,
+        LeastConfidentSequence,
+        Margin,
+        TokenEntropy,
+    )
 
 __all__ = [
     "BALD",
     "MNLP",
+    "BatchStrategy",
     "CoreSet",
     "Entropy",
     "Hybrid",
@@ -25,11 +32,27 @@ __all__ = [
     "LeastConfidence",
     "LeastConfidentSequence",
     "Margin",
-    "MaxTokenEntropy",
-    "MeanTokenEntropy",
     "PoolExhaustedError",
     "RandomSampling",
+    "ScoringStrategy",
     "Selection",
     "Strategy",
-    "TotalTokenEntropy",
+    "TokenEntropy",
 ]
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "BALD": ".uncertainty",
+        "MNLP": ".uncertainty",
+        "CoreSet": ".diversity",
+        "Entropy": ".uncertainty",
+        "Hybrid": ".diversity",
+        "KMeans": ".diversity",
+        "LeastConfidence": ".uncertainty",
+        "LeastConfidentSequence": ".uncertainty",
+        "Margin": ".uncertainty",
+        "RandomSampling": ".random",
+        "TokenEntropy": ".uncertainty",
+    },
+)

@@ -1,4 +1,10 @@
-"""The query-strategy interface: pick the ``n`` unlabelled examples most worth labelling."""
+"""The query-strategy interface, and the template every built-in strategy fills in.
+
+A strategy that ranks examples one by one writes only :meth:`ScoringStrategy.score` (a pure
+function of the model and a chunk of examples); checking the pool and the model, scoring chunk by
+chunk, keeping the top ``n`` and breaking ties live once, here. A strategy that chooses a set
+(k-means, core-set) writes :meth:`BatchStrategy.choose` instead.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,26 @@ import heapq
 import random
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import AutoNLPALError
+from ..errors import PoolExhaustedError
 from ..trainers.base import Model
 from ..types import Example
 
-__all__ = ["PoolExhaustedError", "Selection", "Strategy", "chunks", "top_n"]
+__all__ = [
+    "BatchStrategy",
+    "PoolExhaustedError",
+    "ScoringStrategy",
+    "Selection",
+    "Strategy",
+    "chunks",
+    "top_n",
+]
 
 #: Pool items scored per model call: bounds memory whatever the pool size.
 CHUNK = 1024
-
-
-class PoolExhaustedError(AutoNLPALError, ValueError):
-    """The unlabelled pool has fewer examples than were asked for."""
 
 
 @attrs.frozen
@@ -99,10 +109,76 @@ def top_n(
     return [Selection(i, s) for s, _, i in sorted(heap, reverse=True)]
 
 
-def require_model(strategy: Any, model: Model | None) -> Model:
-    if model is None:
-        raise ValueError(
-            f"{strategy.name} needs a trained model; start with a cold-start strategy "
-            f"(random or k-means on embeddings) for the first round"
-        )
-    return model
+class _Template:
+    """What every built-in strategy shares: the ``select`` signature, the pool check, and the
+    check that the model offers the capability the strategy reads."""
+
+    name: str
+    #: the model capability the strategy needs (a runtime-checkable protocol), if any
+    needs: ClassVar[type | None] = None
+    needs_what: ClassVar[str] = ""
+
+    def _model(self, model: Model | None) -> Any:
+        if model is None:
+            raise ValueError(
+                f"{self.name} needs a trained model; start with a cold-start strategy "
+                f"(random or k-means on embeddings) for the first round"
+            )
+        if self.needs is not None and not isinstance(model, self.needs):
+            raise TypeError(
+                f"{type(model).__name__} offers no {self.needs_what}; {self.name} needs it"
+            )
+        return model
+
+
+class ScoringStrategy(_Template):
+    """Template: ranks examples by :meth:`score`, highest first. ``stochastic`` strategies get
+    one ``seed`` per selection drawn from ``rng`` (e.g. for MC dropout); others get 0."""
+
+    stochastic: ClassVar[bool] = False
+
+    def select(
+        self,
+        model: Model | None,
+        pool: Sequence[Example],
+        n: int,
+        *,
+        labeled: Sequence[Example] = (),
+        rng: random.Random,
+    ) -> list[Selection]:
+        check_pool(pool, n)
+        scorer = self._model(model)
+        seed = rng.randrange(2**31) if self.stochastic else 0
+        return top_n(pool, n, lambda chunk: self.score(scorer, chunk, seed=seed), rng)
+
+    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
+        """One score per example (higher = more worth labelling); a pure function of its inputs."""
+        raise NotImplementedError
+
+
+class BatchStrategy(_Template):
+    """Template: chooses the batch as a whole (diversity); writes :meth:`choose`."""
+
+    def select(
+        self,
+        model: Model | None,
+        pool: Sequence[Example],
+        n: int,
+        *,
+        labeled: Sequence[Example] = (),
+        rng: random.Random,
+    ) -> list[Selection]:
+        check_pool(pool, n)
+        return self.choose(model, pool, n, labeled=labeled, rng=rng)
+
+    def choose(
+        self,
+        model: Model | None,
+        pool: Sequence[Example],
+        n: int,
+        *,
+        labeled: Sequence[Example],
+        rng: random.Random,
+    ) -> list[Selection]:
+        """``n`` distinct examples of ``pool`` (already checked to hold at least ``n``)."""
+        raise NotImplementedError

@@ -4,7 +4,8 @@
   nearest each centre (works without a trained model if given an ``embedder``: a cold start).
 - :class:`CoreSet`: greedy k-center (Sener & Savarese 2018): repeatedly pick the example farthest
   from everything labelled or picked.
-- :class:`Hybrid`: the ``factor * n`` most uncertain examples by an uncertainty strategy, then
+- :class:`Hybrid`: the ``factor * n`` most uncertain examples by an uncertainty strategy (by
+  default MNLP for a model with token marginals, margin for one with class probabilities), then
   k-means among them, so a batch is both informative and varied.
 
 Embeddings come from ``embedder`` if given, else the current model (an
@@ -22,9 +23,10 @@ import attrs
 
 from .._optional import require
 from ..registry import strategies
-from ..trainers.base import EmbeddingModel, Model
+from ..trainers.base import EmbeddingModel, MarginalsModel, Model
 from ..types import Example
-from .base import Selection, Strategy, check_pool, chunks
+from .base import BatchStrategy, Selection, Strategy, chunks
+from .uncertainty import MNLP, Margin
 
 __all__ = ["CoreSet", "Hybrid", "KMeans", "kmeans"]
 
@@ -88,23 +90,22 @@ def kmeans(vectors: Any, k: int, rng: random.Random, iterations: int = 20) -> li
 
 @strategies.register("kmeans.v1")
 @attrs.define
-class KMeans:
+class KMeans(BatchStrategy):
     """The example nearest each of ``n`` k-means centres of the candidates' embeddings."""
 
     embedder: Any = None
     max_candidates: int | None = 5000
     name: str = "kmeans"
 
-    def select(
+    def choose(
         self,
         model: Model | None,
         pool: Sequence[Example],
         n: int,
         *,
-        labeled: Sequence[Example] = (),
+        labeled: Sequence[Example],
         rng: random.Random,
     ) -> list[Selection]:
-        check_pool(pool, n)
         candidates = _candidates(pool, self.max_candidates, rng)
         vectors = _embed(_embedder(self, model), candidates)
         return [Selection(candidates[i].id, 0.0) for i in kmeans(vectors, n, rng)]
@@ -112,7 +113,7 @@ class KMeans:
 
 @strategies.register("coreset.v1")
 @attrs.define
-class CoreSet:
+class CoreSet(BatchStrategy):
     """Greedy k-center: each pick is the candidate farthest (in embedding space) from every
     labelled example and every earlier pick; the score is that distance."""
 
@@ -120,17 +121,16 @@ class CoreSet:
     max_candidates: int | None = 5000
     name: str = "coreset"
 
-    def select(
+    def choose(
         self,
         model: Model | None,
         pool: Sequence[Example],
         n: int,
         *,
-        labeled: Sequence[Example] = (),
+        labeled: Sequence[Example],
         rng: random.Random,
     ) -> list[Selection]:
         np = require("numpy", "local")
-        check_pool(pool, n)
         embedder = _embedder(self, model)
         candidates = _candidates(pool, self.max_candidates, rng)
         vectors = _embed(embedder, candidates)
@@ -154,25 +154,25 @@ class CoreSet:
 
 @strategies.register("hybrid.v1")
 @attrs.define
-class Hybrid:
+class Hybrid(BatchStrategy):
     """``factor * n`` most uncertain by ``uncertainty``, then k-means among them to ``n``."""
 
-    uncertainty: Strategy
+    uncertainty: Strategy | None = None
     factor: int = 5
     embedder: Any = None
     name: str = "hybrid"
 
-    def select(
+    def choose(
         self,
         model: Model | None,
         pool: Sequence[Example],
         n: int,
         *,
-        labeled: Sequence[Example] = (),
+        labeled: Sequence[Example],
         rng: random.Random,
     ) -> list[Selection]:
-        check_pool(pool, n)
-        shortlist = self.uncertainty.select(
+        uncertainty = self.uncertainty or _default_uncertainty(self._model(model))
+        shortlist = uncertainty.select(
             model, pool, min(len(pool), self.factor * n), labeled=labeled, rng=rng
         )
         by_id = {e.id: e for e in pool}
@@ -183,3 +183,8 @@ class Hybrid:
         return sorted(
             (Selection(candidates[i].id, scores[i]) for i in chosen), key=lambda s: -s.score
         )
+
+
+def _default_uncertainty(model: Model) -> Strategy:
+    """MNLP for a model with token marginals (NER), margin for class probabilities."""
+    return MNLP() if isinstance(model, MarginalsModel) else Margin()

@@ -10,26 +10,25 @@ import attrs
 from ..registry import strategies
 from ..trainers.base import Model
 from ..types import Example
-from .base import Selection, check_pool
+from .base import BatchStrategy, Selection
 
 __all__ = ["RandomSampling"]
 
 
 @strategies.register("random.v1")
 @attrs.define
-class RandomSampling:
+class RandomSampling(BatchStrategy):
     """``n`` examples drawn uniformly without replacement; needs no model."""
 
     name: str = "random"
 
-    def select(
+    def choose(
         self,
         model: Model | None,
         pool: Sequence[Example],
         n: int,
         *,
-        labeled: Sequence[Example] = (),
+        labeled: Sequence[Example],
         rng: _random.Random,
     ) -> list[Selection]:
-        check_pool(pool, n)
         return [Selection(pool[i].id, 0.0) for i in rng.sample(range(len(pool)), n)]

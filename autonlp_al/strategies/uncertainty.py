@@ -1,24 +1,24 @@
 """Uncertainty sampling: the examples the current model is least sure about.
 
 Text classification (needs :class:`~autonlp_al.trainers.ProbabilityModel`): least confidence,
-margin (breaking ties), entropy, and BALD with MC dropout (needs ``mc_class_probabilities``).
-NER, per sentence (needs :class:`~autonlp_al.trainers.MarginalsModel`): MNLP (Shen et al. 2017),
-least-confident sequence, mean, total and max token entropy.
+margin (breaking ties), entropy, and BALD with MC dropout (needs
+:class:`~autonlp_al.trainers.MCDropoutModel`). NER, per sentence (needs
+:class:`~autonlp_al.trainers.MarginalsModel`): MNLP (Shen et al. 2017), least-confident sequence,
+and token entropy reduced over the sentence by mean, sum or max. Each writes only ``score``.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from .._optional import require
 from ..registry import strategies
-from ..trainers.base import MarginalsModel, Model, ProbabilityModel
+from ..trainers.base import MarginalsModel, MCDropoutModel, ProbabilityModel
 from ..types import Example
-from .base import Selection, check_pool, require_model, top_n
+from .base import ScoringStrategy
 
 __all__ = [
     "BALD",
@@ -27,9 +27,7 @@ __all__ = [
     "LeastConfidence",
     "LeastConfidentSequence",
     "Margin",
-    "MaxTokenEntropy",
-    "MeanTokenEntropy",
-    "TotalTokenEntropy",
+    "TokenEntropy",
 ]
 
 _EPS = 1e-12
@@ -40,32 +38,16 @@ def _entropy(probs: Any, axis: int) -> Any:
     return -(probs * np.log(probs + _EPS)).sum(axis=axis)
 
 
-def _needs(model: Model, capability: type, what: str) -> Any:
-    if not isinstance(model, capability):
-        raise TypeError(f"{type(model).__name__} offers no {what}; this strategy needs it")
-    return model
+class _ClassUncertainty(ScoringStrategy):
+    """Scores each example from its row of class probabilities."""
 
+    needs: ClassVar[type | None] = ProbabilityModel
+    needs_what: ClassVar[str] = "class probabilities"
 
-@attrs.define
-class _ClassUncertainty:
-    """Scores each example from its class-probability row."""
+    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
+        return self.from_probabilities(model.class_probabilities(examples))  # type: ignore[no-any-return]
 
-    name: str = ""
-
-    def select(
-        self,
-        model: Model | None,
-        pool: Sequence[Example],
-        n: int,
-        *,
-        labeled: Sequence[Example] = (),
-        rng: random.Random,
-    ) -> list[Selection]:
-        check_pool(pool, n)
-        scorer = _needs(require_model(self, model), ProbabilityModel, "class probabilities")
-        return top_n(pool, n, lambda chunk: self.scores(scorer.class_probabilities(chunk)), rng)
-
-    def scores(self, probs: Any) -> Any:
+    def from_probabilities(self, probs: Any) -> Any:
         raise NotImplementedError
 
 
@@ -76,7 +58,7 @@ class LeastConfidence(_ClassUncertainty):
 
     name: str = "least_confidence"
 
-    def scores(self, probs: Any) -> Any:
+    def from_probabilities(self, probs: Any) -> Any:
         return 1.0 - probs.max(axis=1)
 
 
@@ -87,7 +69,7 @@ class Margin(_ClassUncertainty):
 
     name: str = "margin"
 
-    def scores(self, probs: Any) -> Any:
+    def from_probabilities(self, probs: Any) -> Any:
         np = require("numpy", "local")
         top = np.sort(probs, axis=1)[:, -2:]
         return 1.0 - (top[:, 1] - top[:, 0])
@@ -100,68 +82,38 @@ class Entropy(_ClassUncertainty):
 
     name: str = "entropy"
 
-    def scores(self, probs: Any) -> Any:
+    def from_probabilities(self, probs: Any) -> Any:
         return _entropy(probs, axis=1)
 
 
 @strategies.register("bald.v1")
 @attrs.define
-class BALD:
+class BALD(ScoringStrategy):
     """Bayesian active learning by disagreement with MC dropout (Gal et al. 2017): the mutual
     information between prediction and weights, ``H(mean p) - mean H(p)`` over ``samples``
-    dropout-perturbed forward passes. Needs ``model.mc_class_probabilities(items, samples, seed)``.
-    """
+    dropout-perturbed forward passes (one seed per selection, drawn from its ``rng``)."""
 
     samples: int = 10
     name: str = "bald"
+    needs: ClassVar[type | None] = MCDropoutModel
+    needs_what: ClassVar[str] = "MC-dropout probabilities"
+    stochastic: ClassVar[bool] = True
 
-    def select(
-        self,
-        model: Model | None,
-        pool: Sequence[Example],
-        n: int,
-        *,
-        labeled: Sequence[Example] = (),
-        rng: random.Random,
-    ) -> list[Selection]:
-        check_pool(pool, n)
-        scorer = require_model(self, model)
-        if not hasattr(scorer, "mc_class_probabilities"):
-            raise TypeError(f"{type(scorer).__name__} offers no MC-dropout probabilities")
-        seed = rng.randrange(2**31)
-
-        def scores(chunk: Sequence[Example]) -> Any:
-            runs = scorer.mc_class_probabilities(chunk, samples=self.samples, seed=seed)
-            return _entropy(runs.mean(axis=0), axis=1) - _entropy(runs, axis=2).mean(axis=0)
-
-        return top_n(pool, n, scores, rng)
+    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
+        runs = model.mc_class_probabilities(examples, samples=self.samples, seed=seed)
+        return _entropy(runs.mean(axis=0), axis=1) - _entropy(runs, axis=2).mean(axis=0)  # type: ignore[no-any-return]
 
 
-@attrs.define
-class _SequenceUncertainty:
-    """Scores each sentence from its ``(n_words, n_tags)`` marginals."""
+class _SequenceUncertainty(ScoringStrategy):
+    """Scores each sentence from its ``(n_words, n_tags)`` marginals (0 for an empty one)."""
 
-    name: str = ""
+    needs: ClassVar[type | None] = MarginalsModel
+    needs_what: ClassVar[str] = "token marginals"
 
-    def select(
-        self,
-        model: Model | None,
-        pool: Sequence[Example],
-        n: int,
-        *,
-        labeled: Sequence[Example] = (),
-        rng: random.Random,
-    ) -> list[Selection]:
-        check_pool(pool, n)
-        scorer = _needs(require_model(self, model), MarginalsModel, "token marginals")
-        return top_n(
-            pool,
-            n,
-            lambda chunk: [self.score(m) if len(m) else 0.0 for m in scorer.token_marginals(chunk)],
-            rng,
-        )
+    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
+        return [self.sentence(m) if len(m) else 0.0 for m in model.token_marginals(examples)]
 
-    def score(self, marginals: Any) -> float:
+    def sentence(self, marginals: Any) -> float:
         """The score of one sentence's ``(n_words, n_tags)`` marginals (``n_words >= 1``)."""
         raise NotImplementedError
 
@@ -174,7 +126,7 @@ class MNLP(_SequenceUncertainty):
 
     name: str = "mnlp"
 
-    def score(self, marginals: Any) -> float:
+    def sentence(self, marginals: Any) -> float:
         np = require("numpy", "local")
         return float(-np.log(marginals.max(axis=1) + _EPS).mean())
 
@@ -186,41 +138,41 @@ class LeastConfidentSequence(_SequenceUncertainty):
 
     name: str = "least_confident_sequence"
 
-    def score(self, marginals: Any) -> float:
+    def sentence(self, marginals: Any) -> float:
         np = require("numpy", "local")
         return float(1.0 - np.exp(np.log(marginals.max(axis=1) + _EPS).sum()))
 
 
-@strategies.register("mean_token_entropy.v1")
+_REDUCTIONS = {
+    "mean": "mean_token_entropy",
+    "sum": "total_token_entropy",
+    "max": "max_token_entropy",
+}
+
+
+@strategies.register("token_entropy.v1")
 @attrs.define
-class MeanTokenEntropy(_SequenceUncertainty):
-    """The mean entropy of the words' tag distributions."""
+class TokenEntropy(_SequenceUncertainty):
+    """The entropy of each word's tag distribution, reduced over the sentence.
 
-    name: str = "mean_token_entropy"
+    ``reduction="mean"`` scores how unsure the model is on average; ``"sum"`` (total token
+    entropy) lets a long sentence full of uncertain words beat a short one: when the budget is
+    counted in sentences (as annotators see it), it picks the sentences that teach the most per
+    click, while per labelled token MNLP is the better buy; ``"max"`` looks at the worst word.
+    The name (``mean_token_entropy``, ``total_token_entropy``, ``max_token_entropy``) follows.
+    """
 
-    def score(self, marginals: Any) -> float:
-        return float(_entropy(marginals, axis=1).mean())
+    reduction: str = attrs.field(default="mean", validator=attrs.validators.in_(_REDUCTIONS))
+    name: str = attrs.field(
+        default=attrs.Factory(lambda self: _REDUCTIONS[self.reduction], takes_self=True)
+    )
 
-
-@strategies.register("total_token_entropy.v1")
-@attrs.define
-class TotalTokenEntropy(_SequenceUncertainty):
-    """The summed entropy of the words' tag distributions: a long sentence full of uncertain
-    words beats a short one. When the budget is counted in sentences (as annotators see it),
-    this picks the sentences that teach the most per click; per labelled token, prefer MNLP."""
-
-    name: str = "total_token_entropy"
-
-    def score(self, marginals: Any) -> float:
-        return float(_entropy(marginals, axis=1).sum())
+    def sentence(self, marginals: Any) -> float:
+        return float(getattr(_entropy(marginals, axis=1), self.reduction)())
 
 
-@strategies.register("max_token_entropy.v1")
-@attrs.define
-class MaxTokenEntropy(_SequenceUncertainty):
-    """The largest entropy of any word's tag distribution."""
-
-    name: str = "max_token_entropy"
-
-    def score(self, marginals: Any) -> float:
-        return float(_entropy(marginals, axis=1).max())
+for _reduction, _name in _REDUCTIONS.items():
+    # the reductions by their own names too, so configs and the CLI can say `total_token_entropy`
+    strategies.register(
+        f"{_name}.v1", func=lambda reduction=_reduction, **kw: TokenEntropy(reduction, **kw)
+    )

@@ -1,20 +1,37 @@
-"""Trainers and models: the interfaces, and the local transformers backend.
+"""Trainers and models: the interfaces (``base``), and one backend per folder:
+``transformers/`` (fine-tuning here, ``TransformersTrainer``) and ``autotrain/`` (Hugging Face
+AutoTrain, ``AutoTrainTrainer``; returns the same model type).
 
-Importing this package is light; torch, transformers and huggingface_hub load when a trainer
-trains or a model is loaded. ``TransformersTrainer`` trains here; ``AutoTrainTrainer`` trains on
-Hugging Face AutoTrain and returns the same model type.
+Importing this package is light: a backend loads on first use of its name, and torch,
+transformers and huggingface_hub only when a trainer trains or a model is loaded.
 """
 
-from .autotrain import AutoTrainRun, AutoTrainTrainer
-from .base import EmbeddingModel, Item, MarginalsModel, Model, ProbabilityModel, Trainer
-from .local import TransformersTrainer
-from .local_model import TransformersModel, ner_tags
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+from .base import (
+    EmbeddingModel,
+    Item,
+    MarginalsModel,
+    MCDropoutModel,
+    Model,
+    ProbabilityModel,
+    Trainer,
+)
+
+if TYPE_CHECKING:
+    from .autotrain.trainer import AutoTrainRun, AutoTrainTrainer
+    from .transformers.model import TransformersModel
+    from .transformers.trainer import TransformersTrainer
 
 __all__ = [
     "AutoTrainRun",
     "AutoTrainTrainer",
     "EmbeddingModel",
     "Item",
+    "MCDropoutModel",
     "MarginalsModel",
     "Model",
     "ProbabilityModel",
@@ -22,10 +39,21 @@ __all__ = [
     "TransformersModel",
     "TransformersTrainer",
     "load_model",
-    "ner_tags",
 ]
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "AutoTrainRun": ".autotrain.trainer",
+        "AutoTrainTrainer": ".autotrain.trainer",
+        "TransformersModel": ".transformers.model",
+        "TransformersTrainer": ".transformers.trainer",
+    },
+)
 
 
 def load_model(path: str, *, device: str | None = None) -> TransformersModel:
     """Load a saved model folder (ours, or a plain transformers classification model)."""
+    from .transformers.model import TransformersModel
+
     return TransformersModel.load(path, device=device)

@@ -11,7 +11,15 @@ from ..types import Example, Prediction
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["EmbeddingModel", "Item", "MarginalsModel", "Model", "ProbabilityModel", "Trainer"]
+__all__ = [
+    "EmbeddingModel",
+    "Item",
+    "MCDropoutModel",
+    "MarginalsModel",
+    "Model",
+    "ProbabilityModel",
+    "Trainer",
+]
 
 #: What models accept: raw texts, or examples (whose tokens, when present, are used).
 Item = str | Example
@@ -44,6 +52,17 @@ class ProbabilityModel(Protocol):
 
 
 @runtime_checkable
+class MCDropoutModel(Protocol):
+    """Capability: class probabilities from several dropout-perturbed forward passes (BALD)."""
+
+    def mc_class_probabilities(
+        self, items: Iterable[Item], *, samples: int = 10, seed: int = 0
+    ) -> np.ndarray[Any, Any]:
+        """Shape ``(samples, n_items, n_labels)``; the same seed gives the same passes."""
+        ...
+
+
+@runtime_checkable
 class MarginalsModel(Protocol):
     """Capability: per-token tag marginals for NER."""
 
@@ -65,7 +84,9 @@ class EmbeddingModel(Protocol):
 
 @runtime_checkable
 class Trainer(Protocol):
-    """Trains a model on examples."""
+    """Trains a model on examples, and loads the models it saved (to resume a loop)."""
+
+    task: str  # "ner" or "textcat"
 
     def train(
         self,
@@ -77,4 +98,8 @@ class Trainer(Protocol):
     ) -> Model:
         """Train on ``train``; ``labels`` fixes the label map (a warm start from ``init`` may append
         new labels, never reorder); ``eval`` gives metrics (and early stopping, if enabled)."""
+        ...
+
+    def load(self, path: str | Path) -> Model:
+        """Read back a model that one of this trainer's models saved to ``path``."""
         ...

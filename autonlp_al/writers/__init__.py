@@ -1,9 +1,17 @@
-"""Writers: tags JSONL (IOB/BILOU), AutoNLP/AutoTrain JSONL, CoNLL, spaCy DocBin, Prodigy tasks."""
+"""Writers: tags JSONL (IOB/BILOU), AutoNLP/AutoTrain JSONL, CoNLL, spaCy DocBin, Prodigy tasks.
 
+Each backend is imported on first use of its name (or when the registry lists them).
+"""
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
 from .base import Writer, atomic_write, atomic_write_bytes
-from .conll import ConllWriter
-from .jsonl import AutoTrainWriter, ProdigyWriter, TagsWriter
-from .spacy import DocBinWriter
+
+if TYPE_CHECKING:
+    from .conll import ConllWriter
+    from .jsonl import AutoTrainWriter, ProdigyWriter, TagsWriter
+    from .spacy import DocBinWriter
 
 __all__ = [
     "AutoTrainWriter",
@@ -15,3 +23,14 @@ __all__ = [
     "atomic_write",
     "atomic_write_bytes",
 ]
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "AutoTrainWriter": ".jsonl",
+        "ConllWriter": ".conll",
+        "DocBinWriter": ".spacy",
+        "ProdigyWriter": ".jsonl",
+        "TagsWriter": ".jsonl",
+    },
+)

@@ -9,45 +9,56 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autonlp_al import Example
+from autonlp_al import Example, registry
 from autonlp_al.strategies import (
-    BALD,
     MNLP,
     CoreSet,
     Entropy,
-    Hybrid,
     KMeans,
     LeastConfidence,
     LeastConfidentSequence,
     Margin,
-    MaxTokenEntropy,
-    MeanTokenEntropy,
     PoolExhaustedError,
     RandomSampling,
     Strategy,
-    TotalTokenEntropy,
+    TokenEntropy,
 )
 from autonlp_al.testing import FakeModel
+from autonlp_al.trainers import MarginalsModel
 
 WORDS = ["apple", "berlin", "goal", "market", "chip", "anna", "said", "the", "plan", "new"]
 TEXTCAT = FakeModel(task="textcat", labels=["a", "b", "c"])
 NER = FakeModel(task="ner", labels=["PER", "ORG"])
 
+# arguments for the cases where the defaults would make the suite slow or miss a path
+ARGS = {"bald": {"samples": 4}, "hybrid": {"factor": 3}}
+
+
+def _model_for(strategy: object) -> FakeModel | None:
+    """The fake model a strategy needs: none for random, token marginals (and embeddings) for
+    NER strategies and diversity, class probabilities for the rest."""
+    if isinstance(strategy, RandomSampling):
+        return None
+    needs = getattr(type(strategy), "needs", None)
+    if needs is None or needs is MarginalsModel:
+        return NER
+    return TEXTCAT
+
+
+def _registered() -> dict[str, tuple[Strategy, FakeModel | None]]:
+    """Every registered strategy, built by name: a new one is covered on registration."""
+    out = {}
+    for name in registry.short_names("strategies"):
+        strategy = registry.get("strategies", name)(**ARGS.get(name, {}))
+        out[name] = (strategy, _model_for(strategy))
+    return out
+
+
 CASES = {
-    "random": (RandomSampling(), None),
-    "least_confidence": (LeastConfidence(), TEXTCAT),
-    "margin": (Margin(), TEXTCAT),
-    "entropy": (Entropy(), TEXTCAT),
-    "bald": (BALD(samples=4), TEXTCAT),
-    "mnlp": (MNLP(), NER),
-    "least_confident_sequence": (LeastConfidentSequence(), NER),
-    "mean_token_entropy": (MeanTokenEntropy(), NER),
-    "max_token_entropy": (MaxTokenEntropy(), NER),
-    "total_token_entropy": (TotalTokenEntropy(), NER),
-    "kmeans": (KMeans(), NER),
+    **_registered(),
     "kmeans_cold_start": (KMeans(embedder=NER), None),
-    "coreset": (CoreSet(), TEXTCAT),
-    "hybrid": (Hybrid(uncertainty=MNLP(), factor=3), NER),
+    "coreset_textcat": (CoreSet(), TEXTCAT),
+    "hybrid_textcat": (registry.get("strategies", "hybrid")(), TEXTCAT),
 }
 cases = pytest.mark.parametrize(("strategy", "model"), CASES.values(), ids=CASES.keys())
 
@@ -164,9 +175,34 @@ def test_token_entropy_mean_prefers_the_torn_word_total_the_long_sentence() -> N
     short = [[1 / 3, 1 / 3, 1 / 3]]
     table = {"long": long, "short": short}
     examples = [Example(text="long"), Example(text="short")]
-    (mean,) = MeanTokenEntropy().select(Fixed(table), examples, 1, rng=random.Random(0))
-    (total,) = TotalTokenEntropy().select(Fixed(table), examples, 1, rng=random.Random(0))
+    (mean,) = TokenEntropy().select(Fixed(table), examples, 1, rng=random.Random(0))
+    (total,) = TokenEntropy("sum").select(Fixed(table), examples, 1, rng=random.Random(0))
     word = -(0.9 * np.log(0.9) + 2 * 0.05 * np.log(0.05))
     assert mean.id == Example(text="short").id  # log 3 = 1.10 > 0.39
     assert total.id == Example(text="long").id  # 10 * 0.39 = 3.9 > 1.10
     assert total.score == pytest.approx(10 * word, rel=1e-6)
+
+
+def test_every_registered_strategy_is_a_case_and_names_itself() -> None:
+    names = registry.short_names("strategies")
+    assert {"random", "margin", "mnlp", "total_token_entropy", "hybrid"} <= set(names)
+    assert set(names) <= set(CASES)
+    # the reductions registered by name build the one TokenEntropy class
+    for reduction, name in (("mean", "mean_token_entropy"), ("sum", "total_token_entropy"),
+                            ("max", "max_token_entropy")):
+        built = registry.get("strategies", name)()
+        assert isinstance(built, TokenEntropy)
+        assert (built.reduction, built.name) == (reduction, name)
+
+
+def test_a_strategy_registered_in_a_test_joins_the_registry() -> None:
+    @registry.strategies.register("first_n.v1")
+    class FirstN(RandomSampling):
+        name: str = "first_n"
+
+    assert "first_n" in registry.short_names("strategies")
+    assert isinstance(registry.get("strategies", "first_n")(), RandomSampling)
+
+
+def test_the_registry_is_reset_after_a_test_that_registered() -> None:
+    assert "first_n" not in registry.short_names("strategies")  # runs after the test above

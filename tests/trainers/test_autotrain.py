@@ -25,11 +25,11 @@ from autonlp_al.errors import (
     BudgetError,
     DryRunFinished,
 )
-from autonlp_al.learner import ActiveLearner, GoldOracle
+from autonlp_al.loop.learner import ActiveLearner, GoldOracle
 from autonlp_al.strategies import MNLP
 from autonlp_al.trainers import TransformersModel
-from autonlp_al.trainers.autotrain import AutoTrainTrainer
-from autonlp_al.trainers.autotrain_payload import project_name
+from autonlp_al.trainers.autotrain.plan import project_name
+from autonlp_al.trainers.autotrain.trainer import AutoTrainTrainer
 
 from ..hub_standin import Hub
 from .conftest import corpus
@@ -80,7 +80,7 @@ def model_files(tiny_bert, tmp_path):
 def trainer(hub: Hub, **options) -> AutoTrainTrainer:
     settings = dict(
         task="ner",
-        base_model="sentence-transformers/all-MiniLM-L6-v2",
+        model="sentence-transformers/all-MiniLM-L6-v2",
         token=TOKEN,
         endpoint=hub.url,
         poll_interval=0.01,

@@ -14,7 +14,7 @@ pytest.importorskip("pyarrow")
 
 from autonlp_al import Example
 from autonlp_al.errors import AutoTrainError
-from autonlp_al.trainers.autotrain_payload import (
+from autonlp_al.trainers.autotrain.plan import (
     class_names,
     dockerfile,
     parquet_bytes,

@@ -7,6 +7,7 @@ import pytest
 import transformers
 
 from autonlp_al import Example, Span
+from autonlp_al.converters.iob import ner_tags
 from autonlp_al.errors import LabelError, ModelLoadError, TrainingError
 from autonlp_al.metrics import evaluate
 from autonlp_al.trainers import (
@@ -18,7 +19,6 @@ from autonlp_al.trainers import (
     TransformersModel,
     TransformersTrainer,
     load_model,
-    ner_tags,
 )
 
 from .conftest import corpus

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from autonlp_al.serve import ModelSlot, create_app, load_for_serving
+from autonlp_al.integrations.serve import ModelSlot, create_app, load_for_serving
 
 from ..test_serve import call, running
 from .conftest import corpus
@@ -32,7 +32,7 @@ def test_a_saved_model_is_served_with_spans_at_the_right_offsets(tiny_bert, tmp_
 
 
 def test_a_state_folder_serves_its_latest_round(tiny_bert, tmp_path: Path) -> None:
-    from autonlp_al.learner import ActiveLearner, GoldOracle
+    from autonlp_al.loop.learner import ActiveLearner, GoldOracle
     from autonlp_al.strategies import RandomSampling
 
     gold = corpus(60, 5, "ner")
@@ -104,7 +104,7 @@ def test_push_command_uploads_a_real_round_with_its_card(
     tiny_bert, tmp_path, monkeypatch, capsys
 ) -> None:
     from autonlp_al.cli import main
-    from autonlp_al.learner import ActiveLearner, GoldOracle
+    from autonlp_al.loop.learner import ActiveLearner, GoldOracle
     from autonlp_al.strategies import RandomSampling
 
     from ..hub_standin import Hub

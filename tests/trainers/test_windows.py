@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autonlp_al.trainers._windows import IGNORE, head_tail, word_windows
+from autonlp_al.trainers.transformers.features import IGNORE, head_tail, word_windows
 
 
 def test_first_sub_word_is_labelled_and_the_rest_masked(tiny_bert) -> None:

@@ -14,14 +14,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import AutoNLPALError
-from .types import Answer, Example, Span, Token
+from ..errors import StateError
+from ..types import Answer, Example, Span, Token
 
-__all__ = ["EventLog", "StateError", "example_from_dict", "example_to_dict"]
+__all__ = ["EVENTS", "EventLog", "example_from_dict", "example_to_dict"]
 
-
-class StateError(AutoNLPALError, ValueError):
-    """A state folder that does not fit: another configuration, or a damaged log."""
+#: The event log's file name inside a state folder.
+EVENTS = "events.jsonl"
 
 
 def example_to_dict(example: Example) -> dict[str, Any]:
@@ -59,10 +58,15 @@ def example_from_dict(data: Mapping[str, Any]) -> Example:
 
 
 class EventLog:
-    """``events.jsonl`` in a state folder."""
+    """``events.jsonl`` in a state folder (the only code that parses it)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    @classmethod
+    def of(cls, state_dir: str | Path) -> EventLog:
+        """The log of the state folder ``state_dir``."""
+        return cls(Path(state_dir) / EVENTS)
 
     def read(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
@@ -78,6 +82,10 @@ class EventLog:
                         f"{self.path}:{number}: not a JSON event ({exc}); the log was edited "
                         f"by hand or damaged: restore it, or start a new state folder"
                     ) from exc
+
+    def rounds(self) -> list[dict[str, Any]]:
+        """The round record of every ``trained`` event, in order."""
+        return [e["round_record"] for e in self.read() if e["type"] == "trained"]
 
     def append(self, event: Mapping[str, Any]) -> None:
         line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")

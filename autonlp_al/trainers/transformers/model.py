@@ -4,6 +4,7 @@ score a pool (probabilities, token marginals, embeddings), save and load."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -11,29 +12,18 @@ from typing import Any
 
 import attrs
 
-from .._optional import require
-from ..converters.iob import IOB
-from ..converters.tokenize import SpacyTokenizer
-from ..errors import ModelLoadError
-from ..types import Example, Prediction, ScoredSpan, Token, _str_tuple, text_hash
-from ._windows import Window, head_tail, word_windows
-from .base import Item
+from ..._optional import require
+from ...converters.iob import IOB, labels_from_tags, ner_tags
+from ...converters.tokenize import SpacyTokenizer
+from ...errors import ModelLoadError
+from ...types import Example, Prediction, ScoredSpan, Token, _str_tuple, text_hash
+from ..base import Item
+from .features import Window, auto_class, head_tail, pad_batch, word_windows
 
-__all__ = ["METADATA_FILE", "TransformersModel", "ner_tags"]
+__all__ = ["METADATA_FILE", "TransformersModel", "quiet_transformers", "weights_fingerprint"]
 
 METADATA_FILE = "autonlp_al.json"
 _FORMAT = 1
-
-
-def ner_tags(labels: Sequence[str]) -> list[str]:
-    """The tag list for entity ``labels``: ``O``, then ``B-X``, ``I-X`` per label in order, so
-    appending a label appends tags and never moves an existing id."""
-    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in "BI"]
-
-
-def labels_from_tags(tags: Sequence[str]) -> list[str]:
-    """Entity labels in order of first appearance in an IOB tag list (any order, e.g. AutoTrain's)."""
-    return list(dict.fromkeys(t[2:] for t in tags if t[:2] in ("B-", "I-")))
 
 
 @contextlib.contextmanager
@@ -118,17 +108,10 @@ class TransformersModel:
 
     def _batches(self, sequences: Sequence[list[int]]) -> Iterator[tuple[list[int], Any, Any]]:
         """Length-sorted, dynamically padded batches: (indices, input_ids, attention_mask)."""
-        torch = require("torch", "local")
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        pad = self.tokenizer.pad_token_id or 0
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
-            width = max(len(sequences[i]) for i in index)
-            ids = torch.full((len(index), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(index), width), dtype=torch.long)
-            for row, i in enumerate(index):
-                ids[row, : len(sequences[i])] = torch.tensor(sequences[i])
-                mask[row, : len(sequences[i])] = 1
+            ids, mask = pad_batch([sequences[i] for i in index], self.tokenizer.pad_token_id)
             yield index, ids.to(self.device), mask.to(self.device)
 
     def _forward(
@@ -315,11 +298,7 @@ class TransformersModel:
         sentence-transformers model's) serve a cold start, ``KMeans(embedder=...)``."""
         transformers = require("transformers", "local")
         names = ner_tags(labels) if task == "ner" else list(labels)
-        auto = (
-            transformers.AutoModelForTokenClassification
-            if task == "ner"
-            else transformers.AutoModelForSequenceClassification
-        )
+        auto = auto_class(task)
         with quiet_transformers():
             model = auto.from_pretrained(path, num_labels=len(names))
             tokenizer = transformers.AutoTokenizer.from_pretrained(path)
@@ -360,11 +339,7 @@ class TransformersModel:
                 f"{path}: architecture {architecture or 'unknown'!r} is neither token nor sequence "
                 f"classification; train one with TransformersTrainer or pass a fine-tuned folder"
             )
-        auto = (
-            transformers.AutoModelForTokenClassification
-            if task == "ner"
-            else transformers.AutoModelForSequenceClassification
-        )
+        auto = auto_class(task)
         try:
             with quiet_transformers():
                 model = auto.from_pretrained(path)
@@ -409,3 +384,12 @@ def _id(item: Item) -> int:
 
 def _text(item: Item) -> str:
     return item.text if isinstance(item, Example) else item
+
+
+def weights_fingerprint(hf_model: Any, task: str) -> str:
+    """``task-<16 hex>``: a digest of every weight, so two models compare by content."""
+    digest = hashlib.blake2b(digest_size=8)
+    for name, tensor in sorted(hf_model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return f"{task}-{digest.hexdigest()}"

@@ -2,7 +2,7 @@
 that run before money is spent, the parquet files (with the ClassLabel schema AutoTrain's trainer
 needs), the Space's secrets, README and Dockerfile, and the parser for the model card it returns.
 
-:class:`~autonlp_al.trainers.autotrain.AutoTrainTrainer` sends exactly these; its dry run writes
+:class:`~autonlp_al.trainers.autotrain.trainer.AutoTrainTrainer` sends exactly these; its dry run writes
 them to a folder instead.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 
 import attrs
 
-from .._optional import require
-from ..converters.convert import Converter
-from ..errors import AutoTrainError
-from ..types import Example
-from .local_model import ner_tags
+from ..._optional import require
+from ...converters.convert import Converter
+from ...converters.iob import ner_tags
+from ...errors import AutoTrainError
+from ...types import Example
 
 __all__ = [
     "AUTOTRAIN_VERSION",

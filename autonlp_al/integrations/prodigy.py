@@ -16,20 +16,19 @@ by the new model. Stopping criteria end the stream.
 
 from __future__ import annotations
 
-import json
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-import srsly
 
-from .learner import ActiveLearner
-from .sources import ProdigySource
+from ..loop.config import LoopConfig, Part, recommended_trainer_args
+from ..loop.learner import ActiveLearner
+from ..sources.prodigy import ProdigySource
+from ..writers.jsonl import ProdigyWriter
 
-__all__ = ["RecipeLoop", "recipe_components"]
+__all__ = ["RecipeLoop", "loop_config", "recipe_components"]
 
 
 @attrs.define(eq=False)
@@ -55,10 +54,11 @@ class RecipeLoop:
             if reason or not self.learner.unlabeled:
                 return
             self._trained.clear()
-            tasks = [
-                json.loads(line)
-                for line in self.learner.query().read_text(encoding="utf-8").splitlines()
-            ]
+            self.learner.train_pending()
+            query = self.learner.query()
+            options = self.learner.labels if query.task == "textcat" else ()
+            writer = ProdigyWriter(options=options, with_answer=False)
+            tasks = [writer.task(example) for example in query.tasks()]
             self._open = {t["_input_hash"] for t in tasks}
             yield from tasks
             if not self._trained.wait(self.wait) or self.errors:
@@ -76,11 +76,9 @@ class RecipeLoop:
             self._worker.start()
 
     def _retrain(self, answers: list[dict[str, Any]]) -> None:
-        try:
-            with tempfile.TemporaryDirectory(prefix="autonlp_al-answers-") as tmp:
-                path = Path(tmp) / "answers.jsonl"
-                srsly.write_jsonl(path, answers)
-                self.learner.update(ProdigySource(path=path))
+        try:  # merged exactly as a db-out file of these answers would be
+            source = ProdigySource(path=Path("<prodigy answers>"))
+            self.learner.update(list(source.read_tasks(answers)))
         except BaseException as exc:  # surfaced through errors; the stream then ends
             self.errors.append(exc)
         finally:
@@ -105,23 +103,31 @@ def recipe_components(
     }
 
 
+def loop_config(
+    *, model: str, labels: str, task: str, strategy: str, batch_size: int = 10, lang: str = "en"
+) -> LoopConfig:
+    """The recipe's loop: the local trainer with the recommended round settings, ``strategy``
+    by registry name (every registered strategy works, hybrid included)."""
+    label_list = [label.strip() for label in labels.split(",") if label.strip()]
+    trainer_args = {"model": model, "progress": False, **recommended_trainer_args(task)}
+    return LoopConfig(
+        task=task,
+        labels=label_list,
+        trainer=Part(kind="trainers", name="transformers.v1", args=trainer_args),
+        strategy=Part(kind="strategies", name=strategy),
+        batch_size=batch_size,
+        lang=lang,
+    )
+
+
 def _build(
     state_dir: str, pool: str, model: str, labels: str, task: str, strategy: str, batch_size: int
 ) -> RecipeLoop:
-    from .registry import get
-    from .sources import JsonlSource
-    from .trainers import TransformersTrainer
-
-    label_list = [label.strip() for label in labels.split(",") if label.strip()]
-    learner = ActiveLearner(
-        trainer=TransformersTrainer(model=model, task=task, progress=False),
-        strategy=get("strategies", strategy)(),
-        pool=list(JsonlSource(path=pool).read()),
-        labels=label_list,
-        state_dir=state_dir,
-        batch_size=batch_size,
+    config = loop_config(
+        model=model, labels=labels, task=task, strategy=strategy, batch_size=batch_size
     )
-    return RecipeLoop(learner)
+    source = Part(kind="sources", name="jsonl.v1", args={"path": str(Path(pool).absolute())})
+    return RecipeLoop(config.evolve(pool=source).build(state_dir))
 
 
 try:  # the thin layer: only with Prodigy installed
@@ -163,5 +169,7 @@ def _recipe(task: str, view_id: str, default_strategy: str) -> Any:
 
 
 if prodigy is not None:  # pragma: no cover
-    ner_al = prodigy.recipe("ner.al", **_ARGUMENTS)(_recipe("ner", "ner_manual", "mnlp"))
+    ner_al = prodigy.recipe("ner.al", **_ARGUMENTS)(
+        _recipe("ner", "ner_manual", "total_token_entropy")
+    )
     textcat_al = prodigy.recipe("textcat.al", **_ARGUMENTS)(_recipe("textcat", "choice", "margin"))

@@ -1,7 +1,7 @@
 """Stopping criteria: when another round is not worth its labels.
 
 Each criterion looks at the learner's history and returns a reason to stop, or ``None``. Pass them
-to :meth:`ActiveLearner.run(stop=[...]) <autonlp_al.learner.ActiveLearner.run>`; ``budget=`` and
+to :meth:`ActiveLearner.run(stop=[...]) <autonlp_al.loop.learner.ActiveLearner.run>`; ``budget=`` and
 ``rounds=`` are the plain limits.
 """
 
@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..registry import stopping
+
 __all__ = ["LowUncertainty", "StablePredictions", "StoppingCriterion", "TargetMetric"]
 
 
@@ -19,6 +21,7 @@ class StoppingCriterion(Protocol):
     def should_stop(self, history: Sequence[Any]) -> str | None: ...
 
 
+@stopping.register("target_metric.v1")
 @attrs.frozen
 class TargetMetric:
     """Stop once the last round's eval ``metric`` (e.g. ``"f1"``, ``"accuracy"``) reaches ``value``."""
@@ -32,6 +35,7 @@ class TargetMetric:
         return None
 
 
+@stopping.register("stable_predictions.v1")
 @attrs.frozen
 class StablePredictions:
     """Stop when the model's predictions on a fixed pool sample agree with the previous round's
@@ -57,6 +61,7 @@ class StablePredictions:
         return None
 
 
+@stopping.register("low_uncertainty.v1")
 @attrs.frozen
 class LowUncertainty:
     """Stop when the mean strategy score of the last selected batch falls below ``threshold``

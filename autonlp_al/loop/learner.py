@@ -4,7 +4,7 @@ A round: select a batch from the unlabelled pool (the current model scores it; b
 the cold-start strategy picks), get annotations (a gold oracle in simulation, or people through
 :meth:`ActiveLearner.query` / :meth:`ActiveLearner.update`), train a new model warm-started from the
 last, evaluate, record. Every step is an event in ``state_dir/events.jsonl`` (see
-:mod:`autonlp_al.state`), so a run killed at any point continues where it stopped, with the same
+:mod:`autonlp_al.loop.state`), so a run killed at any point continues where it stopped, with the same
 selections, and no annotation is ever lost. Only the learner takes objects; no backend is named here.
 """
 
@@ -16,23 +16,24 @@ import logging
 import random
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 
-from .errors import AutoNLPALError, LabelError
-from .sources.base import Source
-from .state import EventLog, StateError, example_from_dict, example_to_dict
-from .strategies.base import PoolExhaustedError, Strategy
-from .strategies.random import RandomSampling
-from .trainers.base import Model, Trainer
-from .types import Example, _str_tuple
+from ..converters.tokenize import Tokenizer
+from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
+from ..sources.base import Source
+from ..strategies.base import Strategy
+from ..strategies.random import RandomSampling
+from ..trainers.base import Model, Trainer
+from ..types import Example, Prediction, _str_tuple, check_labels
+from .state import EventLog, example_from_dict, example_to_dict
 
-__all__ = ["ActiveLearner", "AnswerError", "GoldOracle", "Oracle", "Round"]
+__all__ = ["ActiveLearner", "GoldOracle", "Oracle", "Query", "Round"]
 
-log = logging.getLogger("autonlp_al.learner")
+log = logging.getLogger("autonlp_al.loop.learner")
 
 
 def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
@@ -41,10 +42,6 @@ def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
 
 def _examples(values: Iterable[Example]) -> list[Example]:
     return list(values)
-
-
-class AnswerError(AutoNLPALError, ValueError):
-    """Answers that do not fit the open query: unknown ids, duplicates."""
 
 
 class Oracle(Protocol):
@@ -91,6 +88,33 @@ class Round:
     stability: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
 
+@attrs.frozen(kw_only=True)
+class Query:
+    """An open query: the batch selected for round ``round``, with the strategy's scores and, once
+    a model exists, its predictions (to pre-annotate the tasks). Writers turn it into files."""
+
+    round: int
+    task: str
+    examples: tuple[Example, ...] = attrs.field(converter=tuple)
+    scores: tuple[float, ...] = attrs.field(converter=tuple)
+    predictions: tuple[Prediction, ...] | None = None
+
+    def tasks(self) -> list[Example]:
+        """One example per pick to show annotators: the pool example (its tokens kept), with the
+        model's spans or class when there is a model, and ``score`` / ``round`` in ``meta``."""
+        if self.predictions is None:
+            return [attrs.evolve(e, meta={**e.meta, "round": self.round}) for e in self.examples]
+        return [
+            attrs.evolve(
+                p.to_example(),
+                meta={**e.meta, "score": s, "round": self.round},
+                tokens=e.tokens,
+                id=e.id,
+            )
+            for p, e, s in zip(self.predictions, self.examples, self.scores, strict=True)
+        ]
+
+
 def _tokens(example: Example) -> int:
     return len(example.tokens) if example.tokens is not None else len(example.text.split())
 
@@ -117,7 +141,7 @@ class ActiveLearner:
         cold_start: picks the first batch when there is no model (default random).
         pool_sample: score at most this many pool examples per round (a seeded random sample).
         stability_sample: pool examples whose predictions are kept per round, to measure how
-            much predictions still change (see :class:`~autonlp_al.stopping.StablePredictions`).
+            much predictions still change (see :class:`~autonlp_al.loop.stopping.StablePredictions`).
     """
 
     trainer: Trainer
@@ -133,6 +157,7 @@ class ActiveLearner:
     cold_start: Strategy = attrs.field(factory=RandomSampling)
     pool_sample: int | None = None
     stability_sample: int = 200
+    tokenizer: Tokenizer | None = None
     history: list[Round] = attrs.field(init=False, factory=list)
     model: Model | None = attrs.field(init=False, default=None)
     _annotated: dict[int, Example] = attrs.field(init=False, factory=dict)
@@ -147,7 +172,10 @@ class ActiveLearner:
     )
 
     def __attrs_post_init__(self) -> None:
-        self._log = EventLog(self.state_dir / "events.jsonl")
+        self._log = EventLog.of(self.state_dir)
+        if self.tokenizer is not None:
+            self.pool = [self._tokenised(e) for e in self.pool]
+            self.labeled = [self._tokenised(e) for e in self.labeled]
         ids = [e.id for e in self.pool]
         if len(set(ids)) != len(ids):
             raise AutoNLPALError(
@@ -156,6 +184,11 @@ class ActiveLearner:
             )
         self._by_id = {e.id: e for e in self.pool}
         self._load()
+
+    def _tokenised(self, example: Example) -> Example:
+        if example.tokens is not None or self.tokenizer is None:
+            return example
+        return attrs.evolve(example, tokens=self.tokenizer(example.text))
 
     @classmethod
     def resume(cls, state_dir: str | Path, **kwargs: Any) -> ActiveLearner:
@@ -204,21 +237,13 @@ class ActiveLearner:
                 self.history.append(Round(**event["round_record"]))
                 self._untrained = None
         if self.history:
-            self.model = self._load_model(self.history[-1].model_dir)
+            self.model = self.trainer.load(self.history[-1].model_dir)
         log.info(
             "resumed %s: %d rounds, %d labelled",
             self.state_dir,
             len(self.history),
             len(self.labeled_examples),
         )
-
-    def _load_model(self, model_dir: str) -> Model:
-        loader: Callable[[str], Model] | None = getattr(self.trainer, "load", None)
-        if loader is None:
-            from .trainers import load_model
-
-            return load_model(model_dir)
-        return loader(model_dir)
 
     # -- views --------------------------------------------------------------------------------
 
@@ -243,10 +268,9 @@ class ActiveLearner:
         """One whole round with the oracle: (train the seed set first,) select, annotate, train."""
         if self.oracle is None:
             raise AutoNLPALError("step() needs an oracle; with people, call query() then update()")
-        if not self.history and self.labeled:
-            return self._train_round((), (), {})
-        if self._untrained is not None:  # answers saved, then a stop before training
-            return self._train_round(*self._untrained, {})
+        pending = self.train_pending()  # the seed set, or answers saved just before a stop
+        if pending is not None:
+            return pending
         timings: dict[str, float] = {}
         round_, ids, scores = self._select(timings)
         start = time.perf_counter()
@@ -293,7 +317,7 @@ class ActiveLearner:
 
     def _record_answers(self, round_: int, answers: Sequence[Example]) -> None:
         for example in answers:
-            self._check_labels(example)
+            check_labels(example, self.labels)
         self._log.append(
             {
                 "type": "annotated",
@@ -306,16 +330,6 @@ class ActiveLearner:
         self._untrained = self._answered(answers)
         self._pending = None
 
-    def _check_labels(self, example: Example) -> None:
-        known = set(self.labels)
-        found = [s.label for s in example.spans + example.rejected_spans if s.label not in known]
-        found += [lab for lab in example.labels + example.rejected_labels if lab not in known]
-        if found:
-            raise LabelError(
-                f"{example.origin or f'example {example.id}'}: label {found[0]!r} is outside the "
-                f"label set {list(self.labels)}; fix the annotation or start with that label"
-            )
-
     def _train_round(
         self, ids: Sequence[int], scores: Sequence[float], timings: dict[str, float]
     ) -> Round:
@@ -327,7 +341,7 @@ class ActiveLearner:
         start = time.perf_counter()
         metrics: dict[str, float] = {}
         if self.eval:
-            from .metrics import evaluate
+            from ..metrics import evaluate
 
             metrics = evaluate(model, self.eval).as_dict()
         timings["evaluate"] = time.perf_counter() - start
@@ -390,74 +404,67 @@ class ActiveLearner:
 
     # -- people in the loop -------------------------------------------------------------------
 
-    def query(self, path: str | Path | None = None) -> Path:
-        """Select the next batch (or keep the open one) and write it as Prodigy tasks,
-        pre-annotated with the current model's predictions (for ner.correct / textcat.manual)."""
-        from .writers import ProdigyWriter
-
+    def train_pending(self) -> Round | None:
+        """Train what is labelled but not yet trained on: the seed set before the first round, or
+        answers recorded just before a stop. ``None`` when there is nothing to train."""
         if not self.history and self.labeled:
-            self._train_round((), (), {})
+            return self._train_round((), (), {})
         if self._untrained is not None:
-            self._train_round(*self._untrained, {})
+            return self._train_round(*self._untrained, {})
+        return None
+
+    def query(self) -> Query:
+        """Select the next batch (or return the open one again): the pool examples, their scores
+        and the current model's predictions. Write it with a writer, e.g.
+        ``ProdigyWriter().write(query.tasks(), path)``; answer it with :meth:`update`."""
+        if (not self.history and self.labeled) or self._untrained is not None:
+            raise StateError(
+                f"{self.state_dir}: labelled examples wait to be trained on; call "
+                f"train_pending() before query(), so the query is picked by their model"
+            )
         round_, ids, scores = self._select({})
         examples = [self._by_id[i] for i in ids]
-        if self.model is not None:
-            predictions = self.model.predict(examples)
-            examples = [
-                attrs.evolve(
-                    p.to_example(),
-                    meta={**e.meta, "score": s, "round": round_},
-                    tokens=e.tokens,
-                    id=e.id,
-                )
-                for p, e, s in zip(predictions, examples, scores, strict=True)
-            ]
-        else:
-            examples = [
-                Example(text=e.text, id=e.id, tokens=e.tokens, meta={**e.meta, "round": round_})
-                for e in examples
-            ]
-        target = Path(path) if path else self.state_dir / "queries" / f"round-{round_:03d}.jsonl"
-        ProdigyWriter(options=self.labels if self._is_textcat() else (), with_answer=False).write(
-            examples, target
+        predictions = None if self.model is None else tuple(self.model.predict(examples))
+        return Query(
+            round=round_,
+            task=self.trainer.task,
+            examples=examples,
+            scores=scores,
+            predictions=predictions,
         )
-        return target
 
-    def update(self, source: Source) -> Round | None:
-        """Take answers for the open query from ``source``; train the next model on them.
+    def update(self, answers: Source | Iterable[Example]) -> Round | None:
+        """Take answers for the open query (a source, e.g. a Prodigy database, or examples);
+        train the next model on them.
 
         Answers for ids outside the query raise :class:`AnswerError` (nothing is recorded), as do
         two different answers for one id. If only part of the batch is answered, those answers
         are kept and trained on; the rest go back to the pool. Returns the round, or ``None`` if
-        the source held no answer.
+        there was no answer.
         """
         if self._pending is None:
             raise AnswerError("no open query: call query() first, then update() with its answers")
         round_, ids, _ = self._pending
         wanted = set(ids)
-        answers: dict[int, Example] = {}
-        for example in source.read():
+        received: dict[int, Example] = {}
+        for example in answers.read() if isinstance(answers, Source) else answers:
             if example.id not in wanted:
                 raise AnswerError(
                     f"{example.origin or 'an answer'}: id {example.id} ({example.text[:40]!r}) was "
                     f"not in the open query (round {round_}); answer the tasks query() wrote, or "
                     f"add such texts as a seed set"
                 )
-            if example.id in answers and answers[example.id] != example:
+            if example.id in received and received[example.id] != example:
                 raise AnswerError(
                     f"{example.origin or 'an answer'}: a second, different answer for id "
                     f"{example.id}; keep one (Prodigy's db-out merges them by _input_hash)"
                 )
-            answers[example.id] = example
-        if not answers:
+            received[example.id] = example
+        if not received:
             return None
-        self._record_answers(round_, [answers[i] for i in ids if i in answers])
+        self._record_answers(round_, [received[i] for i in ids if i in received])
         assert self._untrained is not None
         return self._train_round(*self._untrained, {})
-
-    def _is_textcat(self) -> bool:
-        task = getattr(self.model, "task", None) or getattr(self.trainer, "task", None)
-        return task == "textcat"
 
     # -- many rounds --------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .state import EventLog, StateError
+from ..errors import StateError
+from .state import EventLog
 
 __all__ = ["curve", "labels_to_reach", "load_runs", "markdown", "plot"]
 
@@ -33,14 +34,7 @@ def load_runs(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
             f"{state_dir}: no events.jsonl here or in its sub-folders; pass the "
             f"state_dir of a learner or a simulation"
         )
-    return {
-        name: [
-            e["round_record"]
-            for e in EventLog(folder / "events.jsonl").read()
-            if e["type"] == "trained"
-        ]
-        for name, folder in folders.items()
-    }
+    return {name: EventLog.of(folder).rounds() for name, folder in folders.items()}
 
 
 def main_metric(rounds: Sequence[Mapping[str, Any]]) -> str:
@@ -116,7 +110,7 @@ def plot(
     reference: float | None = None,
 ) -> Path:
     """A learning-curve PNG: the main metric against labelled examples, one line per run."""
-    from ._optional import require
+    from .._optional import require
 
     require("matplotlib", "plot")
     import matplotlib

@@ -16,14 +16,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ._optional import require
-from .errors import AutoNLPALError
-from .state import EventLog
-from .trainers.base import Model
+from .._optional import require
+from ..errors import AutoNLPALError
+from ..loop.state import EventLog
+from ..trainers.base import Model
 
 __all__ = ["ModelSlot", "StateWatcher", "create_app", "load_for_serving", "serve"]
 
-log = logging.getLogger("autonlp_al.serve")
+log = logging.getLogger("autonlp_al.integrations.serve")
 
 
 def describe(model: Model, **extra: Any) -> dict[str, Any]:
@@ -54,17 +54,13 @@ class ModelSlot:
 
 
 def _latest_round(state_dir: Path) -> dict[str, Any] | None:
-    rounds = [
-        e["round_record"]
-        for e in EventLog(state_dir / "events.jsonl").read()
-        if e["type"] == "trained"
-    ]
+    rounds = EventLog.of(state_dir).rounds()
     return rounds[-1] if rounds else None
 
 
 def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
     """A model folder, or a learner's state folder (its latest round's model)."""
-    from .trainers import load_model
+    from ..trainers import load_model
 
     path = Path(path)
     if (path / "events.jsonl").exists():

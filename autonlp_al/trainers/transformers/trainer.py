@@ -4,7 +4,6 @@ the user's own machine (CPU or GPU), warm-starting from the previous round's mod
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import math
 import random
@@ -14,16 +13,17 @@ from typing import Any
 
 import attrs
 
-from .._optional import require
-from ..converters import Alignment, Converter
-from ..errors import LabelError, TrainingError
-from ..metrics import evaluate
-from ..registry import trainers
-from ..report import Report
-from ..types import Example
-from ._windows import IGNORE, word_windows
-from .base import Model
-from .local_model import TransformersModel, labels_from_tags, ner_tags, quiet_transformers
+from ..._optional import require
+from ...converters import Alignment, Converter, SpacyTokenizer
+from ...converters.iob import labels_from_tags, ner_tags
+from ...errors import LabelError, TrainingError
+from ...metrics import evaluate
+from ...registry import trainers
+from ...report import Report
+from ...types import Example, check_labels
+from ..base import Model
+from .features import IGNORE, auto_class, pad_batch, word_windows
+from .model import TransformersModel, quiet_transformers, weights_fingerprint
 
 __all__ = ["TransformersTrainer"]
 
@@ -79,6 +79,10 @@ class TransformersTrainer:
     progress: bool = True
     report: Report = attrs.field(factory=Report)
 
+    def load(self, path: str | Path) -> TransformersModel:
+        """A model folder this trainer (or :meth:`TransformersModel.save`) wrote."""
+        return TransformersModel.load(path, device=self.device)
+
     def train(
         self,
         train: Sequence[Example],
@@ -100,7 +104,7 @@ class TransformersTrainer:
                 f"{dict(self.report.skipped) or 'none'}); label some examples first"
             )
         self._fit(model, features, eval)
-        model.version = _fingerprint(model.model, self.task)
+        model.version = weights_fingerprint(model.model, self.task)
         if eval:
             model.metrics = evaluate(model, eval).as_dict()
             log.info("eval %s", model.metrics)
@@ -138,11 +142,7 @@ class TransformersTrainer:
             _grow_head(hf_model, len(old), len(names))
             tokenizer, base = init.tokenizer, init.base_model
         else:
-            auto = (
-                transformers.AutoModelForTokenClassification
-                if self.task == "ner"
-                else transformers.AutoModelForSequenceClassification
-            )
+            auto = auto_class(self.task)
             kwargs: dict[str, Any] = {
                 "num_labels": len(names),
                 "id2label": dict(enumerate(names)),
@@ -155,7 +155,7 @@ class TransformersTrainer:
                     hf_model = auto.from_pretrained(self.model, **kwargs)
                     tokenizer = transformers.AutoTokenizer.from_pretrained(self.model)
             except (OSError, ValueError) as exc:
-                from ..errors import ModelLoadError
+                from ...errors import ModelLoadError
 
                 raise ModelLoadError(
                     f"{self.model}: cannot load a base model ({exc}); pass a folder holding a "
@@ -191,12 +191,7 @@ class TransformersTrainer:
         index = {label: i for i, label in enumerate(labels)}
         kept, targets = [], []
         for example in train:
-            unknown = [lab for lab in example.labels if lab not in index]
-            if unknown:
-                raise LabelError(
-                    f"{example.origin or 'a training example'}: class label {unknown[0]!r} is not "
-                    f"in the label set {labels}; add it to labels or relabel the example"
-                )
+            check_labels(example, index)
             if not example.labels:
                 self.report.skip("no class label", example.origin, f"{example.text[:60]!r}")
                 continue
@@ -221,7 +216,11 @@ class TransformersTrainer:
         self, model: TransformersModel, train: Sequence[Example], labels: list[str]
     ) -> list[tuple[list[int], Any]]:
         converter = Converter(
-            scheme="iob", labels=labels, alignment=self.alignment, report=self.report
+            scheme="iob",
+            tokenizer=SpacyTokenizer(self.lang),  # the tokenisation the model predicts with
+            labels=labels,
+            alignment=self.alignment,
+            report=self.report,
         )
         tag_ids = {tag: i for i, tag in enumerate(model.tags)}
         words, word_labels = [], []
@@ -334,13 +333,8 @@ class TransformersTrainer:
     def _collate(
         self, torch: Any, model: TransformersModel, batch: list[tuple[list[int], Any]], device: Any
     ) -> tuple[Any, Any, Any]:
-        width = max(len(ids) for ids, _ in batch)
-        pad = model.tokenizer.pad_token_id or 0
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, (seq, _) in enumerate(batch):
-            ids[row, : len(seq)] = torch.tensor(seq)
-            mask[row, : len(seq)] = 1
+        ids, mask = pad_batch([seq for seq, _ in batch], model.tokenizer.pad_token_id)
+        width = ids.shape[1]
         if self.task == "ner":
             targets = torch.full((len(batch), width), IGNORE, dtype=torch.long)
             for row, (_, labels) in enumerate(batch):
@@ -406,14 +400,6 @@ def _grow_head(hf_model: Any, old: int, new: int) -> None:
             hf_model.num_labels = new
             return
     raise TrainingError(f"found no {old}-way output layer to extend to {new} labels")
-
-
-def _fingerprint(hf_model: Any, task: str) -> str:
-    digest = hashlib.blake2b(digest_size=8)
-    for name, tensor in sorted(hf_model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().cpu().numpy().tobytes())
-    return f"{task}-{digest.hexdigest()}"
 
 
 def _seed(seed: int) -> None:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..strategies.base import Strategy
+from ..strategies.random import RandomSampling
+from ..trainers.base import Trainer
+from ..types import Example
 from .learner import ActiveLearner, GoldOracle, Round
-from .strategies.base import Strategy
-from .strategies.random import RandomSampling
-from .trainers.base import Trainer
-from .types import Example
 
 __all__ = ["seed_set", "simulate"]
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._optional import require
-from .errors import AutoNLPALError
-from .trainers.base import Model
+from .._optional import require
+from ..errors import AutoNLPALError
+from ..trainers.base import Model
 
 __all__ = ["model_card", "push_to_hub"]
 

@@ -1,4 +1,5 @@
-"""Words -> sub-word windows (NER) and head+tail truncation (text classification).
+"""Model inputs: words -> sub-word windows (NER), head+tail truncation (text classification),
+padded batches, and the transformers Auto class per task.
 
 NER labels go on the *first* sub-word of each word; later sub-words, special tokens and words whose
 tag is unknown (``-``) get ``IGNORE`` so the loss skips them. Long sentences become overlapping
@@ -13,7 +14,9 @@ from typing import Any
 
 import attrs
 
-__all__ = ["IGNORE", "Window", "head_tail", "word_windows"]
+from ..._optional import require
+
+__all__ = ["IGNORE", "Window", "auto_class", "head_tail", "pad_batch", "word_windows"]
 
 IGNORE = -100  # torch's CrossEntropyLoss ignore_index
 
@@ -74,3 +77,24 @@ def head_tail(ids: list[int], budget: int, head_fraction: float = 0.25) -> list[
         return ids
     head = int(budget * head_fraction)
     return ids[:head] + ids[len(ids) - (budget - head) :]
+
+
+def auto_class(task: str) -> Any:
+    """The transformers Auto class for ``task``: token classification for ``"ner"``, sequence
+    classification for ``"textcat"``."""
+    transformers = require("transformers", "local")
+    if task == "ner":
+        return transformers.AutoModelForTokenClassification
+    return transformers.AutoModelForSequenceClassification
+
+
+def pad_batch(sequences: Sequence[list[int]], pad: int | None) -> tuple[Any, Any]:
+    """Right-padded ``(input_ids, attention_mask)`` long tensors for ``sequences``."""
+    torch = require("torch", "local")
+    width = max(len(seq) for seq in sequences)
+    ids = torch.full((len(sequences), width), pad or 0, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = torch.tensor(seq)
+        mask[row, : len(seq)] = 1
+    return ids, mask

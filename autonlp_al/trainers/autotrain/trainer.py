@@ -5,8 +5,8 @@ AutoTrain has no job API: a training run is a private Docker Space in your accou
 opens a discussion saying how it went, and pauses itself. This backend does those steps with
 plain ``huggingface_hub`` calls (it does not import ``autotrain-advanced``, whose pins conflict
 with transformers 5), then downloads the model and returns it as a
-:class:`~autonlp_al.trainers.local_model.TransformersModel`, so strategies score the pool locally
-exactly as with :class:`~autonlp_al.trainers.local.TransformersTrainer`.
+:class:`~autonlp_al.trainers.transformers.model.TransformersModel`, so strategies score the pool locally
+exactly as with :class:`~autonlp_al.trainers.transformers.trainer.TransformersTrainer`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from .._optional import require
-from ..errors import (
+from ..._optional import require
+from ...errors import (
     AutoTrainAuthError,
     AutoTrainConflictError,
     AutoTrainError,
@@ -33,9 +33,11 @@ from ..errors import (
     BudgetError,
     DryRunFinished,
 )
-from ..registry import trainers
-from ..types import Example
-from .autotrain_payload import (
+from ...registry import trainers
+from ...types import Example
+from ..base import Model
+from ..transformers.model import TransformersModel, weights_fingerprint
+from .plan import (
     AUTOTRAIN_VERSION,
     HOURLY_USD,
     TASK_IDS,
@@ -51,8 +53,6 @@ from .autotrain_payload import (
     split_validation,
     training_params,
 )
-from .base import Model
-from .local_model import TransformersModel
 
 __all__ = ["AutoTrainRun", "AutoTrainTrainer"]
 
@@ -95,7 +95,8 @@ class AutoTrainTrainer:
 
     Args:
         task: ``"ner"`` (token classification) or ``"textcat"`` (text classification).
-        base_model: the Hub id AutoTrain fine-tunes, e.g.
+        model: the Hub id AutoTrain fine-tunes (the base model, as ``TransformersTrainer``'s
+            ``model`` is), e.g.
             ``"sentence-transformers/all-MiniLM-L6-v2"`` (every round starts from it).
         namespace: the user or organisation that owns the repos; default the token's user.
         token: a write token; default ``HF_TOKEN`` or the ``hf auth login`` token. It is sent
@@ -110,7 +111,7 @@ class AutoTrainTrainer:
         validation_fraction: held out of each round's labelled examples as AutoTrain's
             validation split (stratified for text classification), when ``train`` gets no
             ``eval``; 0 sends no validation split (the model card then has no metrics).
-        epochs, lr, batch_size, max_seq_length, warmup_ratio, weight_decay,
+        epochs, lr, batch_size, max_length (AutoTrain's max_seq_length), warmup_ratio, weight_decay,
             gradient_accumulation, mixed_precision, seed: AutoTrain's hyper-parameters.
         prefix: project names are ``{prefix}-r{round}-{8 hex}``.
         poll_interval, max_poll_interval: seconds between runtime polls, growing 1.5x per poll.
@@ -127,7 +128,7 @@ class AutoTrainTrainer:
     """
 
     task: str = attrs.field(validator=attrs.validators.in_(tuple(TASK_IDS)))
-    base_model: str
+    model: str
     namespace: str | None = None
     token: str | None = attrs.field(default=None, repr=False)
     endpoint: str | None = None
@@ -138,7 +139,7 @@ class AutoTrainTrainer:
     epochs: int = 3
     lr: float = 5e-5
     batch_size: int = 8
-    max_seq_length: int = 128
+    max_length: int = 128
     warmup_ratio: float = 0.1
     weight_decay: float = 0.0
     gradient_accumulation: int = 1
@@ -165,6 +166,10 @@ class AutoTrainTrainer:
 
     # -- the round ------------------------------------------------------------------------------
 
+    def load(self, path: str | Path) -> TransformersModel:
+        """A model folder saved from one of this trainer's rounds (a transformers folder)."""
+        return TransformersModel.load(path)
+
     def train(
         self,
         train: Sequence[Example],
@@ -174,7 +179,7 @@ class AutoTrainTrainer:
         init: Model | None = None,
     ) -> TransformersModel:
         """One AutoTrain run on ``train``. ``init`` is ignored: AutoTrain fine-tunes
-        ``base_model`` each round (the label map stays fixed, so rounds are comparable)."""
+        ``model`` each round (the label map stays fixed, so rounds are comparable)."""
         round_ = self._round
         self._round += 1
         labels = list(dict.fromkeys(labels))
@@ -234,7 +239,7 @@ class AutoTrainTrainer:
             project=project,
             namespace=namespace,
             data_repo=data_repo,
-            base_model=self.base_model,
+            base_model=self.model,
             token=token,
             hyperparameters=self._hyperparameters(),
             has_validation=bool(validation),
@@ -246,7 +251,7 @@ class AutoTrainTrainer:
             "TASK_ID": TASK_IDS[self.task],
             "PARAMS": json.dumps(params),
             "DATA_PATH": data_repo,
-            "MODEL": self.base_model,
+            "MODEL": self.model,
         }
         return RoundPlan(
             task=self.task,
@@ -272,7 +277,7 @@ class AutoTrainTrainer:
             "epochs": self.epochs,
             "lr": self.lr,
             "batch_size": self.batch_size,
-            "max_seq_length": self.max_seq_length,
+            "max_seq_length": self.max_length,
             "warmup_ratio": self.warmup_ratio,
             "weight_decay": self.weight_decay,
             "gradient_accumulation": self.gradient_accumulation,
@@ -587,11 +592,9 @@ class AutoTrainTrainer:
             )
             model = TransformersModel.load(folder)
             card = (Path(folder) / "README.md").read_text(encoding="utf-8")
-        from .local import _fingerprint
-
-        model.version = _fingerprint(model.model, self.task)
-        model.base_model = self.base_model
-        model.max_length = min(model.max_length, self.max_seq_length)
+        model.version = weights_fingerprint(model.model, self.task)
+        model.base_model = self.model
+        model.max_length = min(model.max_length, self.max_length)
         return model, card
 
     def _delete(self, api: Any, created: list[tuple[str, str]]) -> list[str]:

@@ -1,0 +1,386 @@
+"""``LoopConfig``: a whole active-learning loop in one frozen, validated record, read from and
+written to a spaCy-style config file that a person can edit::
+
+    [loop]
+    task = "ner"
+    labels = ["PER", "ORG", "LOC", "MISC"]
+    lang = "en"
+    batch_size = 25
+    seed = 0
+    pool_sample = null
+
+    [trainer]
+    @trainers = "transformers.v1"
+    model = "/models/minilm"
+    lr = 0.0002
+
+    [strategy]
+    @strategies = "hybrid.v1"
+
+    [strategy.uncertainty]
+    @strategies = "total_token_entropy.v1"
+
+    [cold_start]
+    @strategies = "random.v1"
+
+    [pool]
+    @sources = "jsonl.v1"
+    path = "/data/pool.jsonl"
+
+Every part is named by its registry name (``@trainers``, ``@strategies``, ``@sources``,
+``@stopping``) with its arguments; parts nest. The loop's ``task``, ``lang`` and ``seed`` are passed
+to every part that takes an argument of that name and was not given one. :meth:`LoopConfig.build`
+makes the learner; the CLI, the Prodigy recipes, ``simulate`` and Python all go through here, and
+``query`` / ``update`` in separate processes read the copy saved in the state folder.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .. import registry
+from ..errors import ConfigError, RegistryError
+from ..types import Example, _str_tuple
+
+if TYPE_CHECKING:
+    from .learner import ActiveLearner, Oracle
+
+__all__ = ["CONFIG_FILE", "RECOMMENDED", "LoopConfig", "Part", "recommended_trainer_args"]
+
+#: The config's file name inside a state folder.
+CONFIG_FILE = "config.cfg"
+# registry kind -> the key that names a part of that kind in a config section
+_KEYS = {f"@{kind}": kind for kind in registry.KINDS}
+# loop-level values handed to the parts that take them
+_SHARED = ("task", "lang", "seed")
+
+
+#: Trainer settings for a loop's rounds, per task, from the label-efficiency benchmark
+#: (docs/benchmarks.md): few labels need a higher learning rate and a bounded number of steps.
+RECOMMENDED: Mapping[str, Mapping[str, Any]] = {
+    "ner": {"lr": 2e-4, "epochs": 20, "max_steps": 50},
+    "textcat": {"lr": 1e-4, "epochs": 20, "max_steps": 20},
+}
+
+
+def recommended_trainer_args(task: str) -> dict[str, Any]:
+    """The recommended per-round trainer settings for ``task`` (a copy)."""
+    return dict(RECOMMENDED.get(task, {}))
+
+
+def _args(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen(kw_only=True)
+class Part:
+    """One backend: its registry ``kind`` and ``name`` (``"transformers.v1"``, or the bare name
+    for the newest version), with its arguments; an argument may itself be a :class:`Part`."""
+
+    kind: str = attrs.field(validator=attrs.validators.in_(registry.KINDS))
+    name: str
+    args: Mapping[str, Any] = attrs.field(factory=dict, converter=_args)
+
+    def factory(self) -> Any:
+        """The registered class or function (raises :class:`RegistryError` listing the names)."""
+        return registry.get(self.kind, self.name)
+
+    def build(self, shared: Mapping[str, Any] | None = None) -> Any:
+        """The object: nested parts first, then ``factory(**args)``, plus any of ``shared`` the
+        factory takes and ``args`` does not set."""
+        factory = self.factory()
+        accepted = _parameters(factory)
+        kwargs = {k: v.build(shared) if isinstance(v, Part) else v for k, v in self.args.items()}
+        for key, value in (shared or {}).items():
+            if accepted is not None and key in accepted and key not in kwargs:
+                kwargs[key] = value
+        unknown = sorted(set(kwargs) - accepted) if accepted is not None else []
+        if unknown:
+            raise ConfigError(
+                f"[{self.kind}] {self.name!r} takes no argument {unknown[0]!r}; it takes: "
+                f"{', '.join(sorted(accepted or ())) or 'nothing'}"
+            )
+        try:
+            return factory(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{self.kind} {self.name!r}: cannot build it ({exc})") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config section: ``{"@kind": name, **args}`` with nested parts as sub-sections."""
+        out: dict[str, Any] = {f"@{self.kind}": self.name}
+        for key, value in self.args.items():
+            out[key] = value.to_dict() if isinstance(value, Part) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, section: Mapping[str, Any], *, where: str) -> Part:
+        """Read a section holding exactly one ``@kind`` key; sub-sections with one become parts."""
+        keys = [k for k in section if k.startswith("@")]
+        if len(keys) != 1 or keys[0] not in _KEYS:
+            raise ConfigError(
+                f"[{where}] needs exactly one of {', '.join(sorted(_KEYS))} naming a registered "
+                f'part, e.g. @strategies = "margin.v1"; found {keys or "none"}'
+            )
+        args = {
+            k: cls.from_dict(v, where=f"{where}.{k}") if _is_part(v) else v
+            for k, v in section.items()
+            if k != keys[0]
+        }
+        return cls(kind=_KEYS[keys[0]], name=str(section[keys[0]]), args=args)
+
+
+def _is_part(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(str(k).startswith("@") for k in value)
+
+
+def _parameters(factory: Any) -> set[str] | None:
+    """The keyword arguments ``factory`` takes, or ``None`` when it takes ``**kwargs``."""
+    if attrs.has(factory):
+        return {a.alias or a.name.lstrip("_") for a in attrs.fields(factory) if a.init}
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
+
+
+def _task(_: Any, __: Any, value: str) -> None:
+    if value not in ("ner", "textcat"):
+        raise ConfigError(f'[loop] task = {value!r}; use "ner" or "textcat"')
+
+
+def _labels(_: Any, __: Any, value: tuple[str, ...]) -> None:
+    if not value or any(not label.strip() for label in value):
+        raise ConfigError(
+            f'[loop] labels = {list(value)!r}; give the label set, e.g. ["PER", "ORG"]'
+        )
+    if len(set(value)) != len(value):
+        raise ConfigError(f"[loop] labels = {list(value)!r} has a duplicate; list each once")
+
+
+def _positive(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and value < 1:
+        raise ConfigError(f"[loop] {attribute.name} = {value!r}; it must be at least 1")
+
+
+def _kind(kind: str) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        parts = value if isinstance(value, tuple) else (value,)
+        for part in parts:
+            if part is None:
+                continue
+            if not isinstance(part, Part) or part.kind != kind:
+                raise ConfigError(f"[{attribute.name}] must name a part of kind {kind!r}")
+            try:
+                part.factory()
+            except RegistryError as exc:
+                raise ConfigError(f"[{attribute.name}] {exc}") from exc
+
+    return check
+
+
+def _random() -> Part:
+    return Part(kind="strategies", name="random.v1")
+
+
+@attrs.frozen(kw_only=True)
+class LoopConfig:
+    """Everything that defines a loop, validated once (every part name is checked against its
+    registry); :meth:`build` makes the objects. Data sets are parts too (``pool``, ``seed_data``),
+    or are handed to :meth:`build` directly.
+
+    Args:
+        task: ``"ner"`` or ``"textcat"``.
+        labels: the label set, in label-map order.
+        trainer: a ``trainers`` part, e.g. ``Part(kind="trainers", name="transformers.v1",
+            args={"model": "path/to/minilm"})``.
+        strategy: a ``strategies`` part for the rounds with a model.
+        cold_start: picks the first batch before any model (default random).
+        pool: a ``sources`` part reading the unlabelled pool.
+        seed_data: a ``sources`` part reading an already labelled seed set.
+        stopping: ``stopping`` parts (criteria that end :meth:`ActiveLearner.run`).
+        lang: the spaCy language every example is tokenised in, once.
+        batch_size, seed, pool_sample: as :class:`~autonlp_al.loop.learner.ActiveLearner`.
+    """
+
+    task: str = attrs.field(validator=_task)
+    labels: tuple[str, ...] = attrs.field(converter=_str_tuple, validator=_labels)
+    trainer: Part = attrs.field(validator=_kind("trainers"))
+    strategy: Part = attrs.field(validator=_kind("strategies"))
+    cold_start: Part = attrs.field(factory=_random, validator=_kind("strategies"))
+    pool: Part | None = attrs.field(default=None, validator=_kind("sources"))
+    seed_data: Part | None = attrs.field(default=None, validator=_kind("sources"))
+    stopping: tuple[Part, ...] = attrs.field(
+        default=(), converter=tuple, validator=_kind("stopping")
+    )
+    lang: str = "en"
+    batch_size: int = attrs.field(default=10, validator=_positive)
+    seed: int = 0
+    pool_sample: int | None = attrs.field(default=None, validator=_positive)
+
+    # -- building -----------------------------------------------------------------------------
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        return {"task": self.task, "lang": self.lang, "seed": self.seed}
+
+    def build_trainer(self) -> Any:
+        return self.trainer.build(self.shared)
+
+    def build_strategy(self) -> Any:
+        return self.strategy.build(self.shared)
+
+    def read(self, part: Part | None) -> list[Example]:
+        """The examples of a ``sources`` part (empty for ``None``)."""
+        return [] if part is None else list(part.build().read())
+
+    def build(
+        self,
+        state_dir: str | Path,
+        *,
+        pool: Sequence[Example] | None = None,
+        labeled: Sequence[Example] | None = None,
+        eval: Sequence[Example] = (),
+        oracle: Oracle | None = None,
+        trainer: Any = None,
+        save: bool = True,
+    ) -> ActiveLearner:
+        """The learner this config describes, its state in ``state_dir`` (where the config is
+        saved, unless ``save=False``). ``pool`` / ``labeled`` default to reading the ``pool`` /
+        ``seed_data`` parts; ``trainer`` replaces the built one (e.g. a test's fake)."""
+        from ..converters.tokenize import SpacyTokenizer
+        from .learner import ActiveLearner
+
+        if pool is None:
+            if self.pool is None:
+                raise ConfigError(
+                    'no pool: add a [pool] section naming a source (e.g. @sources = "jsonl.v1" '
+                    "with path = ...), or pass pool= to build()"
+                )
+            pool = self.read(self.pool)
+        learner = ActiveLearner(
+            trainer=trainer if trainer is not None else self.build_trainer(),
+            strategy=self.build_strategy(),
+            cold_start=self.cold_start.build(self.shared),
+            pool=pool,
+            labels=self.labels,
+            state_dir=state_dir,
+            labeled=self.read(self.seed_data) if labeled is None else labeled,
+            eval=eval,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            oracle=oracle,
+            pool_sample=self.pool_sample,
+            tokenizer=SpacyTokenizer(self.lang) if self.task == "ner" else None,
+        )
+        if save:
+            self.save(Path(state_dir) / CONFIG_FILE)
+        return learner
+
+    def build_stopping(self) -> list[Any]:
+        return [part.build(self.shared) for part in self.stopping]
+
+    # -- files --------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        loop = {
+            "task": self.task,
+            "labels": list(self.labels),
+            "lang": self.lang,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "pool_sample": self.pool_sample,
+        }
+        out: dict[str, Any] = {"loop": loop}
+        for name in ("trainer", "strategy", "cold_start", "pool", "seed_data"):
+            part = getattr(self, name)
+            if part is not None:
+                out[name] = part.to_dict()
+        if self.stopping:
+            out["stopping"] = {f"c{i}": p.to_dict() for i, p in enumerate(self.stopping)}
+        return out
+
+    def to_str(self) -> str:
+        from confection import Config
+
+        return str(Config(self.to_dict()).to_str())
+
+    def save(self, path: str | Path) -> Path:
+        """Write the config file atomically; return its path."""
+        from ..writers.base import atomic_write
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as f:
+            f.write(self.to_str() + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "config") -> LoopConfig:
+        loop = dict(data.get("loop") or {})
+        unknown = sorted(
+            set(data)
+            - {"loop", "trainer", "strategy", "cold_start", "pool", "seed_data", "stopping"}
+        )
+        if unknown:
+            raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
+        known = {"task", "labels", "lang", "batch_size", "seed", "pool_sample"}
+        if set(loop) - known:
+            raise ConfigError(
+                f"{where}: [loop] has no setting {sorted(set(loop) - known)[0]!r}; "
+                f"settings: {', '.join(sorted(known))}"
+            )
+        for required in ("task", "labels"):
+            if required not in loop:
+                raise ConfigError(f"{where}: [loop] needs {required} = ...")
+        for section in ("trainer", "strategy"):
+            if section not in data:
+                raise ConfigError(f"{where}: needs a [{section}] section naming a registered part")
+        parts = {
+            name: Part.from_dict(data[name], where=name)
+            for name in ("trainer", "strategy", "cold_start", "pool", "seed_data")
+            if data.get(name)
+        }
+        stopping = tuple(
+            Part.from_dict(section, where=f"stopping.{key}")
+            for key, section in dict(data.get("stopping") or {}).items()
+        )
+        return cls(**loop, **parts, stopping=stopping)
+
+    @classmethod
+    def from_str(cls, text: str, *, where: str = "config") -> LoopConfig:
+        from confection import Config
+
+        try:
+            data = Config().from_str(text, interpolate=False)
+        except Exception as exc:  # confection raises its own error types for syntax
+            raise ConfigError(f"{where}: not a valid config file ({exc})") from exc
+        return cls.from_dict(data, where=where)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> LoopConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file; write one or start with the CLI")
+        return cls.from_str(path.read_text(encoding="utf-8"), where=str(path))
+
+    @classmethod
+    def from_state(cls, state_dir: str | Path) -> LoopConfig:
+        """The config saved in a state folder by :meth:`build`."""
+        path = Path(state_dir) / CONFIG_FILE
+        if not path.is_file():
+            raise ConfigError(
+                f"{state_dir}: no {CONFIG_FILE}, so no loop was started here; start one with "
+                f"autonlp-al query (or LoopConfig.build)"
+            )
+        return cls.from_file(path)
+
+    def evolve(self, **changes: Any) -> LoopConfig:
+        return attrs.evolve(self, **changes)
