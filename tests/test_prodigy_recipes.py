@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from autonlp_al import Example, Span
-from autonlp_al.integrations.prodigy import RecipeLoop, recipe_components
+import pytest
+
+from autonlp_al import ConfigError, Example, Part, Span, registry
+from autonlp_al.integrations.prodigy import RecipeLoop, loop_config, recipe_components
+from autonlp_al.loop.config import strategy_tasks
 from autonlp_al.loop.learner import ActiveLearner
 from autonlp_al.loop.stopping import LowUncertainty
 from autonlp_al.strategies import MNLP
@@ -125,3 +128,47 @@ def test_the_recipe_function_builds_the_components(tmp_path, monkeypatch) -> Non
     assert components["dataset"] == "bbc_al" and components["view_id"] == "ner_manual"
     assert components["config"]["labels"] == ["PER", "ORG"]
     assert len([next(components["stream"]) for _ in range(3)]) == 3
+
+
+VIEWS = {"ner": "ner_manual", "textcat": "choice"}
+PAIRS = [
+    (name, task)
+    for name in registry.short_names("strategies")
+    for task in strategy_tasks(Part(kind="strategies", name=name))
+]
+
+
+def test_a_strategy_for_another_task_is_refused_up_front() -> None:
+    with pytest.raises(ConfigError, match="'margin' scores textcat, not ner; strategies for ner"):
+        loop_config(model="m", labels="PER", task="ner", strategy="margin")
+
+
+@pytest.mark.parametrize(("strategy", "task"), PAIRS)
+def test_every_registered_strategy_runs_in_the_recipe(tmp_path, strategy, task) -> None:
+    """``prodigy ner.al ... --strategy NAME`` builds through LoopConfig for every strategy (hybrid
+    used to raise TypeError); two rounds are served, the second picked by the trained model."""
+    truth = gold(24)
+    if task == "textcat":
+        truth = {t: Example(text=t, labels=[t.split()[0]]) for t in truth}
+    labels = "PER" if task == "ner" else ",".join(NAMES)
+    config = loop_config(model="m", labels=labels, task=task, strategy=strategy, batch_size=3)
+    loop = RecipeLoop(
+        config.build(
+            tmp_path, pool=[Example(text=t) for t in truth], trainer=ScriptedTrainer(task=task)
+        ),
+        wait=30,
+    )
+    components = recipe_components(loop, dataset="d", view_id=VIEWS[task], labels=config.labels)
+    stream = components["stream"]
+    first = [next(stream) for _ in range(3)]
+    if task == "textcat":
+        assert [o["id"] for o in first[0]["options"]] == NAMES
+        answers = [{**t, "accept": [t["text"].split()[0]], "answer": "accept"} for t in first]
+    else:
+        answers = [answer(t, truth) for t in first]
+    components["update"](answers)
+    loop.join(30)
+    assert loop.errors == []
+    second = [next(stream) for _ in range(3)]
+    assert {t["meta"]["round"] for t in second} == {1}
+    assert len(loop.learner.labeled_examples) == 3

@@ -50,7 +50,14 @@ from ..types import Example, _str_tuple
 if TYPE_CHECKING:
     from .learner import ActiveLearner, Oracle
 
-__all__ = ["CONFIG_FILE", "RECOMMENDED", "LoopConfig", "Part", "recommended_trainer_args"]
+__all__ = [
+    "CONFIG_FILE",
+    "RECOMMENDED",
+    "LoopConfig",
+    "Part",
+    "recommended_trainer_args",
+    "strategy_tasks",
+]
 
 #: The config's file name inside a state folder.
 CONFIG_FILE = "config.cfg"
@@ -186,6 +193,15 @@ def _kind(kind: str) -> Any:
     return check
 
 
+def strategy_tasks(part: Part) -> tuple[str, ...]:
+    """The tasks a strategy part can score (a hybrid: those of its uncertainty stage too)."""
+    tasks: tuple[str, ...] = getattr(part.factory(), "tasks", ("ner", "textcat"))
+    inner = part.args.get("uncertainty")
+    if isinstance(inner, Part):
+        tasks = tuple(t for t in tasks if t in strategy_tasks(inner))
+    return tasks
+
+
 def _random() -> Part:
     return Part(kind="strategies", name="random.v1")
 
@@ -224,6 +240,20 @@ class LoopConfig:
     batch_size: int = attrs.field(default=10, validator=_positive)
     seed: int = 0
     pool_sample: int | None = attrs.field(default=None, validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("strategy", "cold_start"):
+            tasks = strategy_tasks(getattr(self, name))
+            if self.task not in tasks:
+                fitting = [
+                    n
+                    for n in registry.short_names("strategies")
+                    if self.task in strategy_tasks(Part(kind="strategies", name=n))
+                ]
+                raise ConfigError(
+                    f"[{name}] {getattr(self, name).name!r} scores {' and '.join(tasks)}, not "
+                    f"{self.task}; strategies for {self.task}: {', '.join(fitting)}"
+                )
 
     # -- building -----------------------------------------------------------------------------
 

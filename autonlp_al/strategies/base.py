@@ -117,6 +117,8 @@ class _Template:
     #: the model capability the strategy needs (a runtime-checkable protocol), if any
     needs: ClassVar[type | None] = None
     needs_what: ClassVar[str] = ""
+    #: the tasks the strategy can score (a config for another task is refused up front)
+    tasks: ClassVar[tuple[str, ...]] = ("ner", "textcat")
 
     def _model(self, model: Model | None) -> Any:
         if model is None:

@@ -43,6 +43,7 @@ class _ClassUncertainty(ScoringStrategy):
 
     needs: ClassVar[type | None] = ProbabilityModel
     needs_what: ClassVar[str] = "class probabilities"
+    tasks: ClassVar[tuple[str, ...]] = ("textcat",)
 
     def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
         return self.from_probabilities(model.class_probabilities(examples))  # type: ignore[no-any-return]
@@ -97,6 +98,7 @@ class BALD(ScoringStrategy):
     name: str = "bald"
     needs: ClassVar[type | None] = MCDropoutModel
     needs_what: ClassVar[str] = "MC-dropout probabilities"
+    tasks: ClassVar[tuple[str, ...]] = ("textcat",)
     stochastic: ClassVar[bool] = True
 
     def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
@@ -109,6 +111,7 @@ class _SequenceUncertainty(ScoringStrategy):
 
     needs: ClassVar[type | None] = MarginalsModel
     needs_what: ClassVar[str] = "token marginals"
+    tasks: ClassVar[tuple[str, ...]] = ("ner",)
 
     def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
         return [self.sentence(m) if len(m) else 0.0 for m in model.token_marginals(examples)]

@@ -188,8 +188,11 @@ def test_every_registered_strategy_is_a_case_and_names_itself() -> None:
     assert {"random", "margin", "mnlp", "total_token_entropy", "hybrid"} <= set(names)
     assert set(names) <= set(CASES)
     # the reductions registered by name build the one TokenEntropy class
-    for reduction, name in (("mean", "mean_token_entropy"), ("sum", "total_token_entropy"),
-                            ("max", "max_token_entropy")):
+    for reduction, name in (
+        ("mean", "mean_token_entropy"),
+        ("sum", "total_token_entropy"),
+        ("max", "max_token_entropy"),
+    ):
         built = registry.get("strategies", name)()
         assert isinstance(built, TokenEntropy)
         assert (built.reduction, built.name) == (reduction, name)

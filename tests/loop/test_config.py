@@ -1,0 +1,194 @@
+"""LoopConfig: the file round trip, validation, building through the registries, and the CLI's
+query / update in separate calls reading the config saved in the state folder."""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+import pytest
+
+from autonlp_al import ConfigError, Example, LoopConfig, Part, registry
+from autonlp_al.cli import main
+from autonlp_al.loop.config import CONFIG_FILE
+from autonlp_al.strategies import MNLP, Hybrid, TokenEntropy
+from autonlp_al.testing import ScriptedTrainer
+
+NAMES = ["anna", "omar", "lena", "raj"]
+
+
+def config(**changes) -> LoopConfig:
+    base = LoopConfig(
+        task="ner",
+        labels=["PER", "ORG"],
+        trainer=Part(kind="trainers", name="transformers.v1", args={"model": "m", "lr": 2e-4}),
+        strategy=Part(
+            kind="strategies",
+            name="hybrid.v1",
+            args={"uncertainty": Part(kind="strategies", name="total_token_entropy"), "factor": 3},
+        ),
+        stopping=[Part(kind="stopping", name="target_metric", args={"metric": "f1", "value": 0.9})],
+        batch_size=25,
+        pool_sample=500,
+    )
+    return attrs.evolve(base, **changes)
+
+
+def test_round_trip_through_the_file(tmp_path) -> None:
+    original = config(lang="de", seed=3)
+    path = original.save(tmp_path / "loop.cfg")
+    text = path.read_text()
+    assert '@strategies = "hybrid.v1"' in text and "[strategy.uncertainty]" in text
+    assert LoopConfig.from_file(path) == original
+    assert LoopConfig.from_str(original.to_str()).to_str() == original.to_str()
+
+
+def test_build_makes_the_parts_with_the_loop_values() -> None:
+    built = config().build_strategy()
+    assert isinstance(built, Hybrid) and built.factor == 3
+    assert isinstance(built.uncertainty, TokenEntropy) and built.uncertainty.reduction == "sum"
+    trainer = config(lang="de", seed=7).build_trainer()
+    # task, lang and seed come from [loop]; lr from [trainer]
+    assert (trainer.task, trainer.lang, trainer.seed, trainer.lr) == ("ner", "de", 7, 2e-4)
+    (criterion,) = config().build_stopping()
+    assert criterion.value == 0.9
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"task": "pos"}, 'use "ner" or "textcat"'),
+        ({"labels": []}, "give the label set"),
+        ({"labels": ["A", "A"]}, "duplicate"),
+        ({"batch_size": 0}, "at least 1"),
+        ({"strategy": Part(kind="strategies", name="nope")}, "available: bald, coreset"),
+        ({"strategy": Part(kind="trainers", name="transformers")}, "kind 'strategies'"),
+    ],
+)
+def test_bad_configs_are_refused_with_the_fix(change, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config(**change)
+
+
+def test_bad_files_name_the_section(tmp_path) -> None:
+    text = config().to_str()
+    with pytest.raises(ConfigError, match=r"\[loop\] has no setting 'colour'"):
+        LoopConfig.from_str(text.replace("[loop]", '[loop]\ncolour = "red"'))
+    with pytest.raises(ConfigError, match=r"\[trainer\] needs exactly one of"):
+        LoopConfig.from_str(text.replace('@trainers = "transformers.v1"', ""))
+    with pytest.raises(ConfigError, match="takes no argument 'colour'"):
+        config(
+            trainer=Part(kind="trainers", name="transformers", args={"colour": 1})
+        ).build_trainer()
+    with pytest.raises(ConfigError, match="no such config file"):
+        LoopConfig.from_file(tmp_path / "missing.cfg")
+    with pytest.raises(ConfigError, match="no config.cfg"):
+        LoopConfig.from_state(tmp_path)
+
+
+def test_build_tokenises_every_example_once_in_the_loop_language(tmp_path) -> None:
+    pool = [Example(text="Das ist z.B. gut"), Example(text="Er kam z.B. heute")]
+    learner = config(lang="de").build(tmp_path, pool=pool, trainer=ScriptedTrainer())
+    assert [t.text for t in learner.pool[0].tokens] == ["Das", "ist", "z.B.", "gut"]
+    assert LoopConfig.from_state(tmp_path) == config(lang="de")  # saved beside the state
+
+
+# -- a plugin trainer, registered in the test, reached from the CLI ---------------------------
+
+
+@attrs.define
+class PluginTrainer(ScriptedTrainer):
+    """A third-party trainer: it takes the CLI's --model and --lr."""
+
+    model: str = ""
+    lr: float = 0.0
+
+
+def write_jsonl(path, rows) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_a_registered_trainer_runs_query_and_update_from_the_cli(tmp_path, capsys) -> None:
+    registry.trainers.register("plugin.v1", func=PluginTrainer)
+    with pytest.raises(SystemExit):
+        main(["query", "--help"])
+    assert "plugin" in capsys.readouterr().out  # the choice appears without touching cli.py
+    texts = [f"{NAMES[i % 4]} met a client in office {i}" for i in range(20)]
+    write_jsonl(tmp_path / "pool.jsonl", [{"text": t} for t in texts[4:]])
+    seed = [
+        {"text": t, "spans": [{"start": 0, "end": len(t.split()[0]), "label": "PER"}]}
+        for t in texts[:4]
+    ]
+    write_jsonl(tmp_path / "seed.jsonl", seed)
+    state = tmp_path / "state"
+    args = ["--task", "ner", "--labels", "PER", "--model", "m", "--trainer", "plugin"]
+    assert (
+        main(
+            [
+                "query",
+                str(tmp_path / "pool.jsonl"),
+                "--from",
+                "jsonl",
+                "--state-dir",
+                str(state),
+                "--seed-data",
+                str(tmp_path / "seed.jsonl"),
+                "--strategy",
+                "hybrid",
+                "--uncertainty",
+                "total_token_entropy",
+                "--batch-size",
+                "3",
+                *args,
+            ]
+        )
+        == 0
+    )
+    saved = LoopConfig.from_state(state)
+    assert saved.trainer.name == "plugin" and saved.trainer.args["lr"] == 2e-4  # recommended
+    assert saved.strategy.args["uncertainty"].name == "total_token_entropy"
+    tasks = [
+        json.loads(x) for x in (state / "queries" / "round-001.jsonl").read_text().splitlines()
+    ]
+    assert len(tasks) == 3
+    answers = [
+        {
+            **t,
+            "spans": [{"start": 0, "end": len(t["text"].split()[0]), "label": "PER"}],
+            "answer": "accept",
+        }
+        for t in tasks
+    ]
+    write_jsonl(tmp_path / "answers.jsonl", answers)
+    # another "process": only the state folder carries the loop
+    assert main(["update", str(state), str(tmp_path / "answers.jsonl"), "--from", "prodigy"]) == 0
+    assert "round 1: 7 labelled" in capsys.readouterr().out
+
+
+def test_cli_refuses_an_option_the_trainer_does_not_take(tmp_path, capsys) -> None:
+    write_jsonl(tmp_path / "pool.jsonl", [{"text": "anna came"}])
+    code = main(
+        [
+            "query",
+            str(tmp_path / "pool.jsonl"),
+            "--from",
+            "jsonl",
+            "--state-dir",
+            str(tmp_path / "s"),
+            "--task",
+            "ner",
+            "--labels",
+            "PER",
+            "--model",
+            "m",
+            "--hardware",
+            "t4-small",
+        ]
+    )
+    assert code == 1
+    assert "--hardware does not apply to --trainer transformers" in capsys.readouterr().err
+    assert not (tmp_path / "s" / CONFIG_FILE).exists()  # a refused run leaves no settings
+
+
+def test_a_part_by_bare_name_builds_the_newest_version() -> None:
+    assert Part(kind="strategies", name="mnlp").build() == MNLP()
