@@ -329,3 +329,22 @@ def test_group_by_length_trains_as_well(tiny_bert) -> None:
         corpus(400, 1, "ner"), labels=NER_LABELS
     )
     assert evaluate(model, corpus(150, 2, "ner")).f1 > 0.9
+
+
+def test_training_and_prediction_tokenise_in_the_trainer_language(tiny_bert) -> None:
+    """With lang="de", "z.B." is one word when the model predicts, and one word in training too
+    (the training converter used to tokenise as English: two words, so tags shifted)."""
+    from autonlp_al.trainers.transformers.features import IGNORE
+
+    text = "Das ist z.B. gut bei siemens"
+    example = Example(text=text, spans=[Span(text.index("siemens"), len(text), "ORG")])
+    trainer = TransformersTrainer(
+        model=tiny_bert, task="ner", lang="de", max_steps=1, progress=False
+    )
+    model = trainer.train([example], labels=["ORG"])
+    words = [t.text for t in model.words(text)[1]]
+    assert words == ["Das", "ist", "z.B.", "gut", "bei", "siemens"]
+    ((_, targets),) = trainer._ner_features(model, [example], ["ORG"])
+    tagged = [t for t in targets if t != IGNORE]
+    assert len(tagged) == len(words)
+    assert tagged[-1] == model.tags.index("B-ORG")

@@ -1,0 +1,100 @@
+"""One suite over every trainer (and so every model type it returns): the local transformers
+trainer on a tiny BERT, the AutoTrain trainer against the loopback stand-in Hub, and the public
+fake. Each case only supplies a way to make the trainer."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from autonlp_al.testing import ScriptedTrainer
+from autonlp_al.trainers import Model, Trainer, TransformersTrainer
+
+from .conftest import corpus
+from .test_autotrain import TOKEN, model_files  # noqa: F401  (the fixture)
+
+LABELS = {"ner": ["PER", "ORG", "LOC"], "textcat": ["business", "sport", "tech"]}
+Make = Callable[[str], contextlib.AbstractContextManager[Trainer]]
+
+
+@contextlib.contextmanager
+def scripted(task: str) -> Iterator[Trainer]:
+    yield ScriptedTrainer(task=task)
+
+
+@pytest.fixture
+def transformers_trainer(tiny_bert) -> Make:
+    @contextlib.contextmanager
+    def make(task: str) -> Iterator[Trainer]:
+        yield TransformersTrainer(
+            model=tiny_bert, task=task, max_steps=4, lr=1e-3, max_length=64, progress=False
+        )
+
+    return make
+
+
+@pytest.fixture
+def autotrain_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
+    pytest.importorskip("huggingface_hub")
+    from autonlp_al.trainers import AutoTrainTrainer
+
+    from ..hub_standin import Hub
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+    @contextlib.contextmanager
+    def make(task: str) -> Iterator[Trainer]:
+        with Hub(token=TOKEN, model_files=model_files) as hub:
+            yield AutoTrainTrainer(
+                task=task,
+                model="sentence-transformers/all-MiniLM-L6-v2",
+                token=TOKEN,
+                endpoint=hub.url,
+                poll_interval=0.01,
+                max_poll_interval=0.02,
+                timeout=30,
+                rng=random.Random(7),
+                sleep=lambda seconds: None,
+            )
+
+    return make
+
+
+@pytest.fixture(params=["scripted", "transformers", "autotrain"])
+def make(request) -> Make:
+    if request.param == "scripted":
+        return scripted
+    return request.getfixturevalue(f"{request.param}_trainer")
+
+
+@pytest.mark.parametrize("task", ["ner", "textcat"])
+def test_trains_a_model_that_predicts_saves_and_loads_back(make, task, tmp_path) -> None:
+    data = corpus(30, 1, task)
+    with make(task) as trainer:
+        assert isinstance(trainer, Trainer) and trainer.task == task
+        model = trainer.train(data, labels=LABELS[task])
+        assert isinstance(model, Model)
+        assert model.task == task and tuple(model.labels) == tuple(LABELS[task])
+        assert isinstance(model.version, str) and model.version
+        items = data[:5]
+        predictions = model.predict(items)
+        assert [p.id for p in predictions] == [e.id for e in items]
+        assert [p.text for p in predictions] == [e.text for e in items]
+        if task == "textcat":
+            assert all(set(p.cats) <= set(LABELS[task]) and p.cats for p in predictions)
+        folder = model.save(tmp_path / "model")
+        loaded = trainer.load(folder)
+        assert loaded.version == model.version and tuple(loaded.labels) == tuple(model.labels)
+        assert loaded.predict(items) == predictions
+
+
+def test_a_warm_start_keeps_the_label_map(make) -> None:
+    data = corpus(30, 2, "ner")
+    with make("ner") as trainer:
+        first = trainer.train(data, labels=LABELS["ner"])
+        second = trainer.train(data, labels=LABELS["ner"], init=first)
+        assert tuple(second.labels) == tuple(first.labels)
