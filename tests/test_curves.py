@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 
 from autonlp_al import Example, Span
+from autonlp_al.errors import StateError
 from autonlp_al.loop.curves import labels_to_reach, load_runs, markdown, plot
 from autonlp_al.loop.simulate import seed_set, simulate
-from autonlp_al.errors import StateError
 from autonlp_al.strategies import MNLP
 from autonlp_al.testing import ScriptedTrainer
 

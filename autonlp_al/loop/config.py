@@ -202,6 +202,10 @@ def strategy_tasks(part: Part) -> tuple[str, ...]:
     return tasks
 
 
+def _part_tuple(values: Sequence[Part]) -> tuple[Part, ...]:
+    return tuple(values)
+
+
 def _random() -> Part:
     return Part(kind="strategies", name="random.v1")
 
@@ -234,7 +238,7 @@ class LoopConfig:
     pool: Part | None = attrs.field(default=None, validator=_kind("sources"))
     seed_data: Part | None = attrs.field(default=None, validator=_kind("sources"))
     stopping: tuple[Part, ...] = attrs.field(
-        default=(), converter=tuple, validator=_kind("stopping")
+        default=(), converter=_part_tuple, validator=_kind("stopping")
     )
     lang: str = "en"
     batch_size: int = attrs.field(default=10, validator=_positive)
@@ -382,7 +386,7 @@ class LoopConfig:
             Part.from_dict(section, where=f"stopping.{key}")
             for key, section in dict(data.get("stopping") or {}).items()
         )
-        return cls(**loop, **parts, stopping=stopping)
+        return cls(**loop, **parts, stopping=stopping)  # type: ignore[arg-type]
 
     @classmethod
     def from_str(cls, text: str, *, where: str = "config") -> LoopConfig:

@@ -88,6 +88,14 @@ class Round:
     stability: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
 
+def _example_tuple(values: Iterable[Example]) -> tuple[Example, ...]:
+    return tuple(values)
+
+
+def _float_tuple(values: Iterable[float]) -> tuple[float, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class Query:
     """An open query: the batch selected for round ``round``, with the strategy's scores and, once
@@ -95,8 +103,8 @@ class Query:
 
     round: int
     task: str
-    examples: tuple[Example, ...] = attrs.field(converter=tuple)
-    scores: tuple[float, ...] = attrs.field(converter=tuple)
+    examples: tuple[Example, ...] = attrs.field(converter=_example_tuple)
+    scores: tuple[float, ...] = attrs.field(converter=_float_tuple)
     predictions: tuple[Prediction, ...] | None = None
 
     def tasks(self) -> list[Example]:

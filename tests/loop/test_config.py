@@ -82,7 +82,7 @@ def test_bad_files_name_the_section(tmp_path) -> None:
         ).build_trainer()
     with pytest.raises(ConfigError, match="no such config file"):
         LoopConfig.from_file(tmp_path / "missing.cfg")
-    with pytest.raises(ConfigError, match="no config.cfg"):
+    with pytest.raises(ConfigError, match=r"no config\.cfg"):
         LoopConfig.from_state(tmp_path)
 
 
