@@ -59,6 +59,7 @@ def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
     table = markdown(loaded, reference=1.0)
     assert table.splitlines()[0] == "| labelled | mnlp f1 | random f1 | mnlp - random |"
     assert "| 20 |" in table and "Labels needed to reach" in table
+    pytest.importorskip("matplotlib")  # the plot extra; absent on the core install
     png = plot(loaded, tmp_path / "curve.png", reference=1.0)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second call resumes: nothing is retrained

@@ -5,7 +5,6 @@ fake. Each case only supplies a way to make the trainer."""
 from __future__ import annotations
 
 import contextlib
-import random
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from autonlp_al.trainers import Model, Trainer, TransformersTrainer
 
 from .conftest import corpus
 from .test_autotrain import TOKEN, model_files  # noqa: F401  (the fixture)
+from .test_autotrain import trainer as autotrain
 
 LABELS = {"ner": ["PER", "ORG", "LOC"], "textcat": ["business", "sport", "tech"]}
 Make = Callable[[str], contextlib.AbstractContextManager[Trainer]]
@@ -39,8 +39,6 @@ def transformers_trainer(tiny_bert) -> Make:
 @pytest.fixture
 def autotrain_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
     pytest.importorskip("huggingface_hub")
-    from autonlp_al.trainers import AutoTrainTrainer
-
     from ..hub_standin import Hub
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
@@ -49,17 +47,7 @@ def autotrain_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
     @contextlib.contextmanager
     def make(task: str) -> Iterator[Trainer]:
         with Hub(token=TOKEN, model_files=model_files) as hub:
-            yield AutoTrainTrainer(
-                task=task,
-                model="sentence-transformers/all-MiniLM-L6-v2",
-                token=TOKEN,
-                endpoint=hub.url,
-                poll_interval=0.01,
-                max_poll_interval=0.02,
-                timeout=30,
-                rng=random.Random(7),
-                sleep=lambda seconds: None,
-            )
+            yield autotrain(hub, task=task)
 
     return make
 
