@@ -32,6 +32,23 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _clean_logging() -> Iterator[None]:
+    """The CLI quiets the trainers' logger (a process-wide setting, right for a command); a test
+    that runs the CLI must not leave that to the tests after it."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("autonlp_al", "autonlp_al.trainers")]
+    levels = [logger.level for logger in loggers]
+    root = logging.getLogger()
+    handlers, root_level = list(root.handlers), root.level
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+    root.handlers[:] = handlers
+    root.setLevel(root_level)
+
+
+@pytest.fixture(autouse=True)
 def _clean_registries() -> Iterator[None]:
     """Whatever a test registers (a plugin stand-in) is gone after it. The built-in backends are
     imported first, so they are in the snapshot and stay registered."""
