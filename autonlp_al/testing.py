@@ -3,6 +3,8 @@
 - :class:`InMemorySource`: a :class:`~autonlp_al.sources.Source` over a list of examples.
 - :class:`ScriptedTrainer`: a :class:`~autonlp_al.trainers.Trainer` that records what it was given
   and returns a :class:`FakeModel`, in milliseconds.
+- :class:`FakeHub`: a :class:`~autonlp_al.trainers.autotrain.hub.HubClient` held in memory, with
+  a fake AutoTrain inside, for testing code that trains on AutoTrain without a network.
 - :class:`FakeModel`: every model capability (class probabilities, MC-dropout samples, token
   marginals, embeddings), computed deterministically from each text, so strategies and the
   learner can be tested without torch. Predictions repeat the labels it was trained on for texts
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from .report import Report
 from .trainers.base import Item, Model
 from .types import Example, Prediction, ScoredSpan, _str_tuple
 
-__all__ = ["FakeModel", "InMemorySource", "ScriptedTrainer"]
+__all__ = ["FakeHub", "FakeModel", "InMemorySource", "ScriptedTrainer"]
 
 
 @attrs.define
@@ -205,3 +207,153 @@ class ScriptedTrainer:
 
             model.metrics = evaluate(model, eval).as_dict()
         return model
+
+
+_CARD = """---
+library_name: transformers
+tags:
+- autotrain
+---
+
+# Model Trained Using AutoTrain
+
+## Validation Metrics
+{metrics}
+"""
+
+
+@attrs.define(eq=False)
+class FakeHub:
+    """An in-memory Hub with a fake AutoTrain, for ``AutoTrainTrainer(client=FakeHub(...))``.
+
+    A Space starts when its files are uploaded; poll 1 reads ``BUILDING``, poll 2 ``RUNNING``,
+    poll 3 finishes per ``scenario``: ``success`` reads the uploaded parquet (its ClassLabel
+    names, as AutoTrain does), publishes ``model_files(task, names)`` with a model card and a
+    checkpoint to ``{user}/{project}``, opens the success discussion and pauses; ``fail`` opens
+    a failure discussion; ``build_error`` / ``runtime_error`` end in that stage; ``hang`` stays
+    ``RUNNING``; ``vanish`` pauses with neither a discussion nor a model. ``trained`` records
+    what each run saw (task, label names, rows), ``deleted`` what was deleted.
+    """
+
+    model_files: Any = None  # Callable[[task, names], Mapping[str, bytes]]
+    scenario: str = "success"
+    user: str = "user"
+    repos: dict[tuple[str, str], dict[str, Any]] = attrs.field(factory=dict)
+    trained: list[dict[str, Any]] = attrs.field(factory=list)
+    deleted: list[str] = attrs.field(factory=list)
+
+    def whoami(self) -> str:
+        return self.user
+
+    def create(self, repo_id: str, *, kind: str, hardware: str | None = None) -> None:
+        from .errors import AutoTrainConflictError
+
+        if (kind, repo_id) in self.repos:
+            raise AutoTrainConflictError(f"creating {repo_id}: it already exists (HTTP 409)")
+        self.repos[kind, repo_id] = {
+            "files": {},
+            "secrets": {},
+            "hardware": hardware,
+            "stage": "NO_APP_FILE",
+            "polls": 0,
+            "discussions": [],
+            "logs": [],
+        }
+
+    def _repo(self, kind: str, repo_id: str) -> dict[str, Any]:
+        from .errors import AutoTrainError
+
+        if (kind, repo_id) not in self.repos:
+            raise AutoTrainError(f"{repo_id}: HTTP 404 no such {kind} repo")
+        return self.repos[kind, repo_id]
+
+    def upload(self, repo_id: str, *, kind: str, files: Mapping[str, bytes], message: str) -> None:
+        repo = self._repo(kind, repo_id)
+        repo["files"].update(files)
+        if kind == "space" and "Dockerfile" in files:
+            repo["stage"] = "BUILDING"
+
+    def configure_space(self, space: str, *, secrets: Mapping[str, str], sleep_time: int) -> None:
+        repo = self._repo("space", space)
+        repo["secrets"].update(secrets)
+        repo["sleep_time"] = sleep_time
+
+    def stage(self, space: str) -> str:
+        repo = self._repo("space", space)
+        if repo["stage"] in ("PAUSED", "NO_APP_FILE"):
+            return str(repo["stage"])
+        repo["polls"] += 1
+        if repo["polls"] == 2 or self.scenario == "hang":
+            repo["stage"] = "RUNNING"
+        elif repo["polls"] >= 3:
+            self._finish(repo)
+        return str(repo["stage"])
+
+    def _finish(self, space: dict[str, Any]) -> None:
+        secrets = space["secrets"]
+        if self.scenario in ("build_error", "runtime_error"):
+            space["stage"] = self.scenario.upper()
+            space["logs"] = [f"ERROR | {self.scenario}"]
+            return
+        space["stage"] = "PAUSED"
+        if self.scenario == "vanish":
+            return
+        if self.scenario == "fail":
+            space["logs"] = ["ERROR | training failed"]
+            space["discussions"].append("Your training has failed")
+            return
+        params = json.loads(secrets["PARAMS"])
+        task = "ner" if secrets["TASK_ID"] == "4" else "textcat"
+        data = self._repo("dataset", params["data_path"])["files"]
+        names, n = _split_names(task, data["data/train-00000-of-00001.parquet"], params)
+        self.trained.append({"task": task, "names": names, "train_rows": n, "params": params})
+        if self.model_files is None:
+            raise ValueError("FakeHub needs model_files= to publish a model")
+        files = dict(self.model_files(task, names))
+        metrics = "f1: 0.5\n\naccuracy: 0.9\n" if task == "ner" else "accuracy: 0.85\n"
+        files["README.md"] = _CARD.format(metrics=metrics).encode()
+        files["checkpoint-1/optimizer.pt"] = b"\0" * 8
+        model = f"{params['username']}/{params['project_name']}"
+        self.repos.setdefault(("model", model), {"files": {}, "discussions": []})
+        self.repos["model", model]["files"].update(files)
+        space["discussions"].append("Your training has finished successfully")
+
+    def pause(self, space: str) -> None:
+        self._repo("space", space)["stage"] = "PAUSED"
+
+    def logs(self, space: str, *, build: bool) -> list[str]:
+        return list(self._repo("space", space)["logs"])
+
+    def discussions(self, repo_id: str, *, kind: str) -> list[str]:
+        return list(self._repo(kind, repo_id)["discussions"])
+
+    def files(self, repo_id: str) -> list[str] | None:
+        repo = self.repos.get(("model", repo_id))
+        return None if repo is None else sorted(repo["files"])
+
+    def download(
+        self, repo_id: str, folder: Path, *, allow: Sequence[str], ignore: Sequence[str]
+    ) -> Path:
+        from fnmatch import fnmatch
+
+        for name, data in self._repo("model", repo_id)["files"].items():
+            if any(fnmatch(name, p) for p in allow) and not any(fnmatch(name, p) for p in ignore):
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(data)
+        return folder
+
+    def delete(self, repo_id: str, *, kind: str) -> None:
+        if self.repos.pop((kind, repo_id), None) is not None:
+            self.deleted.append(f"{kind}s/{repo_id}")
+
+
+def _split_names(task: str, parquet: bytes, params: Mapping[str, Any]) -> tuple[list[str], int]:
+    """The ClassLabel names of an uploaded split (as AutoTrain reads them) and its row count."""
+    import io
+
+    pq = require("pyarrow.parquet", "hub")
+    table = pq.read_table(io.BytesIO(parquet))
+    features = json.loads(table.schema.metadata[b"huggingface"])["info"]["features"]
+    if task == "ner":
+        return list(features[params["tags_column"]]["feature"]["names"]), table.num_rows
+    return list(features[params["target_column"]]["names"]), table.num_rows

@@ -1,6 +1,7 @@
 """One suite over every trainer (and so every model type it returns): the local transformers
-trainer on a tiny BERT, the AutoTrain trainer against the loopback stand-in Hub, and the public
-fake. Each case only supplies a way to make the trainer."""
+trainer on a tiny BERT, the AutoTrain trainer against the public ``FakeHub`` and against the
+loopback stand-in Hub (real HTTP), and the public fake trainer. Each case only supplies a way to
+make the trainer."""
 
 from __future__ import annotations
 
@@ -37,7 +38,27 @@ def transformers_trainer(tiny_bert) -> Make:
 
 
 @pytest.fixture
-def autotrain_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
+def autotrain_trainer(model_files) -> Make:  # noqa: F811
+    pytest.importorskip("pyarrow")
+    from autonlp_al.testing import FakeHub
+    from autonlp_al.trainers import AutoTrainTrainer
+
+    @contextlib.contextmanager
+    def make(task: str) -> Iterator[Trainer]:
+        yield AutoTrainTrainer(
+            task=task,
+            model="sentence-transformers/all-MiniLM-L6-v2",
+            token=TOKEN,
+            client=FakeHub(model_files=model_files),
+            poll_interval=0.0,
+            sleep=lambda seconds: None,
+        )
+
+    return make
+
+
+@pytest.fixture
+def autotrain_http_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
     pytest.importorskip("huggingface_hub")
     from ..hub_standin import Hub
 
@@ -52,7 +73,7 @@ def autotrain_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
     return make
 
 
-@pytest.fixture(params=["scripted", "transformers", "autotrain"])
+@pytest.fixture(params=["scripted", "transformers", "autotrain", "autotrain_http"])
 def make(request) -> Make:
     if request.param == "scripted":
         return scripted

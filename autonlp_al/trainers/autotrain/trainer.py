@@ -19,14 +19,13 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
 from ..._optional import require
 from ...errors import (
     AutoTrainAuthError,
-    AutoTrainConflictError,
     AutoTrainError,
     AutoTrainRunError,
     AutoTrainTimeoutError,
@@ -37,6 +36,7 @@ from ...registry import trainers
 from ...types import Example
 from ..base import Model
 from ..transformers.model import TransformersModel, weights_fingerprint
+from .hub import HfHubClient, HubClient, delete_repos, wait_for_space
 from .plan import (
     AUTOTRAIN_VERSION,
     HOURLY_USD,
@@ -57,11 +57,7 @@ from .plan import (
 __all__ = ["AutoTrainRun", "AutoTrainTrainer"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-_RUNNING = {"BUILDING", "APP_STARTING", "RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"}
-_FAILED = {"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"}
-_ABORTED = {"STOPPED", "DELETING"}
 _FAILURE_TITLE = "failed"
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _DOWNLOAD = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "README.md"]
@@ -125,6 +121,9 @@ class AutoTrainTrainer:
         dry_run: a folder: write each round's exact payloads there (parquet files, README,
             Dockerfile, PARAMS with the token redacted) and raise :class:`DryRunFinished`
             without calling the Hub.
+        client: the :class:`~autonlp_al.trainers.autotrain.hub.HubClient` to talk to; default
+            an :class:`~autonlp_al.trainers.autotrain.hub.HfHubClient` for ``token`` and
+            ``endpoint`` (tests pass :class:`~autonlp_al.testing.FakeHub`).
     """
 
     task: str = attrs.field(validator=attrs.validators.in_(tuple(TASK_IDS)))
@@ -156,13 +155,13 @@ class AutoTrainTrainer:
     sleep_time: int = 7 * 24 * 3600
     dry_run: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     log_lines: int = 40
+    client: HubClient | None = attrs.field(default=None, repr=False)
     rng: random.Random = attrs.field(factory=random.Random, repr=False)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
     runs: list[AutoTrainRun] = attrs.field(init=False, factory=list)
     spent_usd: float = attrs.field(init=False, default=0.0)
     _round: int = attrs.field(init=False, default=0)
-    _resolved: str = attrs.field(init=False, default="", repr=False)  # to scrub from messages
 
     # -- the round ------------------------------------------------------------------------------
 
@@ -314,7 +313,6 @@ class AutoTrainTrainer:
         if not token:
             hub = require("huggingface_hub", "hub")
             token = hub.get_token()
-        self._resolved = token or ""
         if not token and required:
             raise AutoTrainAuthError(
                 "no Hugging Face token: pass token=..., set HF_TOKEN, or run `hf auth login` "
@@ -322,70 +320,20 @@ class AutoTrainTrainer:
             )
         return token
 
-    def _api(self, token: str) -> Any:
-        hub = require("huggingface_hub", "hub")
-        return hub.HfApi(endpoint=self.endpoint, token=token)
+    def _client(self, token: str) -> HubClient:
+        if self.client is not None:
+            return self.client
+        return HfHubClient(
+            token=token, endpoint=self.endpoint, retries=self.retries, sleep=self.sleep
+        )
 
     def _whoami(self, token: str | None) -> str:
-        info = self._call("whoami", self._api(token or "").whoami)
-        return str(info["name"])
-
-    def _call(
-        self,
-        what: str,
-        fn: Callable[..., T],
-        *args: Any,
-        creates: bool = False,
-        missing_ok: bool = False,
-        **kwargs: Any,
-    ) -> T:
-        """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors.
-        ``creates``: a 409 on a retry means the failed-looking first attempt did create it.
-        ``missing_ok``: a 404 returns ``None``."""
-        hub = require("huggingface_hub", "hub")
-        token = self._resolved
-        for attempt in range(self.retries):
-            try:
-                return fn(*args, **kwargs)
-            except hub.errors.HfHubHTTPError as exc:
-                status = getattr(exc.response, "status_code", 0)
-                server = _scrub(str(exc.server_message or ""), token)
-                if status in (401, 403):
-                    raise AutoTrainAuthError(
-                        f"{what}: the Hub refused the token (HTTP {status}"
-                        f"{': ' + server if server else ''}); check HF_TOKEN or `hf auth login`, "
-                        f"that the token can write to the namespace, and (for paid hardware) "
-                        f"that the account has a payment method"
-                    ) from None
-                if status == 404 and missing_ok:
-                    return None  # type: ignore[return-value]
-                if status == 409 and creates and attempt > 0:
-                    return None  # type: ignore[return-value]
-                if status == 409:
-                    raise AutoTrainConflictError(
-                        f"{what}: it already exists (HTTP 409); AutoTrain fails on reused names, "
-                        f"so use a new prefix or delete the old repo"
-                    ) from None
-                if status != 429 and status < 500:
-                    raise AutoTrainError(f"{what}: HTTP {status} {server}".strip()) from None
-                wait = _retry_after(exc.response) or min(2.0**attempt, 60.0)
-                reason = f"HTTP {status}"
-            except Exception as exc:
-                if not _transient(exc):
-                    raise
-                wait, reason = min(2.0**attempt, 60.0), type(exc).__name__
-            if attempt + 1 < self.retries:
-                log.warning("%s: %s, retrying in %.0f s", what, reason, wait)
-                self.sleep(wait)
-        raise AutoTrainError(
-            f"{what}: the Hub kept failing ({reason}) after {self.retries} attempts; try later"
-        )
+        return self._client(token or "").whoami()
 
     def _run(self, plan: RoundPlan, round_: int, price: float) -> TransformersModel:
         token = self._token()
         assert token is not None
-        api = self._api(token)
-        hub = require("huggingface_hub", "hub")
+        client = self._client(token)
         created: list[tuple[str, str]] = []
         start = self.clock()
         stage = "NOT_STARTED"
@@ -400,68 +348,48 @@ class AutoTrainTrainer:
                 plan.counts["train"],
                 plan.counts["validation"],
             )
-            self._call(
-                f"creating the data repo {plan.data_repo}",
-                api.create_repo,
-                plan.data_repo,
-                repo_type="dataset",
-                private=True,
-                creates=True,
-            )
+            client.create(plan.data_repo, kind="dataset")
             created.append((plan.data_repo, "dataset"))
-            self._call(
-                f"uploading the data to {plan.data_repo}",
-                api.create_commit,
+            client.upload(
                 plan.data_repo,
-                repo_type="dataset",
-                operations=[
-                    hub.CommitOperationAdd(path_in_repo=name, path_or_fileobj=data)
-                    for name, data in plan.data_files.items()
-                ],
-                commit_message=f"autonlp_al round {round_} data",
+                kind="dataset",
+                files=plan.data_files,
+                message=f"autonlp_al round {round_} data",
             )
-            self._call(
-                f"creating the Space {plan.space_repo}",
-                api.create_repo,
-                plan.space_repo,
-                repo_type="space",
-                space_sdk="docker",
-                space_hardware=plan.hardware,
-                private=True,
-                creates=True,
-            )
+            client.create(plan.space_repo, kind="space", hardware=plan.hardware)
             created.append((plan.space_repo, "space"))
-            for key, value in plan.secrets.items():
-                self._call(
-                    f"setting the Space secret {key}",
-                    api.add_space_secret,
-                    plan.space_repo,
-                    key,
-                    value,
-                )
-            self._call(
-                "setting the Space sleep time",
-                api.set_space_sleep_time,
-                plan.space_repo,
-                plan.sleep_time,
+            client.configure_space(
+                plan.space_repo, secrets=plan.secrets, sleep_time=plan.sleep_time
             )
-            self._call(
-                f"uploading the Space files to {plan.space_repo}",
-                api.create_commit,
+            client.upload(
                 plan.space_repo,
-                repo_type="space",
-                operations=[
-                    hub.CommitOperationAdd(path_in_repo=name, path_or_fileobj=text.encode())
-                    for name, text in plan.space_files.items()
-                ],
-                commit_message=f"autonlp_al round {round_}: start AutoTrain",
+                kind="space",
+                files={name: text.encode() for name, text in plan.space_files.items()},
+                message=f"autonlp_al round {round_}: start AutoTrain",
             )
             start = self.clock()
-            stage = self._wait(api, plan)
+            stage = "STARTED"  # billed from here, whatever the outcome
+            try:
+                stage = wait_for_space(
+                    client,
+                    plan.space_repo,
+                    timeout=self.timeout,
+                    poll_interval=self.poll_interval,
+                    max_poll_interval=self.max_poll_interval,
+                    sleep=self.sleep,
+                    clock=self.clock,
+                    log_lines=self.log_lines,
+                )
+            except AutoTrainRunError as exc:
+                stage = exc.stage or stage
+                raise
+            except AutoTrainTimeoutError:
+                stage = "TIMEOUT"
+                raise
             if not self.keep_model:
                 created.insert(0, (plan.model_repo, "model"))
-            self._check_outcome(api, plan, stage)
-            model, card = self._download_model(api, plan)
+            self._check_outcome(client, plan, stage)
+            model, card = self._download_model(client, plan)
             metrics = parse_card_metrics(card)
             model.metrics = metrics
             log.info("AutoTrain round %d: %s done, %s", round_, plan.model_repo, metrics or "")
@@ -471,7 +399,7 @@ class AutoTrainTrainer:
             usd = price * seconds / 3600
             self.spent_usd += usd
             if self.cleanup:
-                deleted = self._delete(api, created)
+                deleted = delete_repos(client, created)
             self.runs.append(
                 AutoTrainRun(
                     round=round_,
@@ -487,69 +415,14 @@ class AutoTrainTrainer:
                 )
             )
 
-    def _wait(self, api: Any, plan: RoundPlan) -> str:
-        """Poll the Space until it pauses (done), fails, or the timeout passes."""
-        start = self.clock()
-        interval = self.poll_interval
-        last = ""
-        while True:
-            runtime = self._call(
-                f"reading the runtime of {plan.space_repo}", api.get_space_runtime, plan.space_repo
-            )
-            stage = str(runtime.stage)
-            elapsed = self.clock() - start
-            if stage != last:
-                log.info("AutoTrain %s: %s after %.0f s", plan.project, stage, elapsed)
-                last = stage
-            if stage == "PAUSED":
-                return stage
-            if stage in _FAILED or stage in _ABORTED:
-                logs = self._logs(api, plan.space_repo, build=stage == "BUILD_ERROR")
-                self._pause(api, plan.space_repo)
-                raise AutoTrainRunError(
-                    f"AutoTrain Space {plan.space_repo} stopped with {stage} after {elapsed:.0f} s"
-                    f"; it was paused. Last log lines:\n" + "\n".join(logs),
-                    stage=stage,
-                    logs=logs,
-                )
-            if elapsed >= self.timeout:
-                self._pause(api, plan.space_repo)
-                raise AutoTrainTimeoutError(
-                    f"AutoTrain Space {plan.space_repo} was still {stage} after "
-                    f"{elapsed:.0f} s (timeout {self.timeout:.0f} s); it was paused so billing "
-                    f"stopped. Raise timeout= or use faster hardware"
-                )
-            self.sleep(interval)
-            interval = min(interval * 1.5, self.max_poll_interval)
+    def _logs(self, client: HubClient, space: str) -> tuple[str, ...]:
+        return tuple(client.logs(space, build=False)[-self.log_lines :])
 
-    def _pause(self, api: Any, space: str) -> None:
-        try:
-            self._call(f"pausing {space}", api.pause_space, space)
-        except AutoTrainError as exc:
-            log.error("could not pause %s (%s): pause it by hand to stop billing", space, exc)
-
-    def _logs(self, api: Any, space: str, *, build: bool) -> tuple[str, ...]:
-        token = self._resolved
-        fetch = getattr(api, "fetch_space_logs", None)
-        if fetch is None:
-            return ("(this huggingface_hub cannot fetch Space logs; see the Space's page)",)
-        try:
-            lines = [_scrub(line.rstrip("\n"), token) for line in fetch(space, build=build)]
-        except Exception as exc:  # logs are a courtesy; never hide the real failure
-            return (f"(logs unavailable: {type(exc).__name__})",)
-        return tuple(lines[-self.log_lines :])
-
-    def _check_outcome(self, api: Any, plan: RoundPlan, stage: str) -> None:
-        titles = [
-            d.title
-            for d in self._call(
-                f"reading the discussions of {plan.space_repo}",
-                lambda: list(api.get_repo_discussions(plan.space_repo, repo_type="space")),
-            )
-        ]
+    def _check_outcome(self, client: HubClient, plan: RoundPlan, stage: str) -> None:
+        titles = client.discussions(plan.space_repo, kind="space")
         failed = next((t for t in titles if _FAILURE_TITLE in t.lower()), "")
         if failed:
-            logs = self._logs(api, plan.space_repo, build=False)
+            logs = self._logs(client, plan.space_repo)
             raise AutoTrainRunError(
                 f"AutoTrain reported {failed!r} for {plan.project} (Space {plan.space_repo}). "
                 f"Last log lines:\n" + "\n".join(logs),
@@ -557,19 +430,13 @@ class AutoTrainTrainer:
                 discussion=failed,
                 logs=logs,
             )
-        files = set(
-            self._call(
-                f"listing {plan.model_repo}",
-                lambda: list(api.list_repo_files(plan.model_repo)),
-                missing_ok=True,  # no model repo: reported below as a run without a model
-            )
-            or ()
-        )
+        # no model repo at all: reported below as a run without a model
+        files = set(client.files(plan.model_repo) or ())
         missing = [f for f in ("config.json", "README.md") if f not in files]
         if not any(w in files for w in _WEIGHTS):
             missing.append(" or ".join(_WEIGHTS))
         if missing:
-            logs = self._logs(api, plan.space_repo, build=False)
+            logs = self._logs(client, plan.space_repo)
             raise AutoTrainRunError(
                 f"AutoTrain Space {plan.space_repo} paused without a usable model in "
                 f"{plan.model_repo} (missing {', '.join(missing)}; discussions: {titles}). "
@@ -579,53 +446,13 @@ class AutoTrainTrainer:
                 logs=logs,
             )
 
-    def _download_model(self, api: Any, plan: RoundPlan) -> tuple[TransformersModel, str]:
+    def _download_model(self, client: HubClient, plan: RoundPlan) -> tuple[TransformersModel, str]:
         """The model (weights, config, tokenizer; not checkpoints or logs) and its card."""
         with tempfile.TemporaryDirectory(prefix="autonlp_al-autotrain-") as tmp:
-            folder = self._call(
-                f"downloading {plan.model_repo}",
-                api.snapshot_download,
-                plan.model_repo,
-                local_dir=tmp,
-                allow_patterns=_DOWNLOAD,
-                ignore_patterns=_SKIP,
-            )
+            folder = client.download(plan.model_repo, Path(tmp), allow=_DOWNLOAD, ignore=_SKIP)
             model = TransformersModel.load(folder)
-            card = (Path(folder) / "README.md").read_text(encoding="utf-8")
+            card = (folder / "README.md").read_text(encoding="utf-8")
         model.version = weights_fingerprint(model.model, self.task)
         model.base_model = self.model
         model.max_length = min(model.max_length, self.max_length)
         return model, card
-
-    def _delete(self, api: Any, created: list[tuple[str, str]]) -> list[str]:
-        deleted = []
-        for repo, kind in reversed(created):
-            try:
-                self._call(
-                    f"deleting {repo}", api.delete_repo, repo, repo_type=kind, missing_ok=True
-                )
-                deleted.append(repo)
-            except AutoTrainError as exc:
-                log.error("could not delete the %s %s (%s); delete it by hand", kind, repo, exc)
-        return deleted
-
-
-def _scrub(text: str, token: str) -> str:
-    return text.replace(token, "<HF_TOKEN>") if token else text
-
-
-def _retry_after(response: Any) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After"))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def _transient(exc: Exception) -> bool:
-    """No answer from the Hub (refused, reset, timed out): worth another try."""
-    module = type(exc).__module__
-    name = type(exc).__name__
-    return isinstance(exc, ConnectionError | TimeoutError) or (
-        module.startswith(("httpx", "httpcore", "requests", "urllib3"))
-        and any(word in name for word in ("Connect", "Timeout", "RemoteProtocol", "ReadError"))
-    )
