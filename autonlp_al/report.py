@@ -61,12 +61,6 @@ class Report:
     def n_skipped(self) -> int:
         return sum(self.skipped.values())
 
-    def merge(self, other: Report) -> None:
-        self.counts.update(other.counts)
-        self.skipped.update(other.skipped)
-        self.adjusted.update(other.adjusted)
-        self.issues.extend(other.issues)
-
     def summary(self) -> str:
         """A few human-readable lines: the counts, then every reason with its tally and examples."""
         lines = [", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "nothing read"]

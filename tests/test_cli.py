@@ -12,8 +12,7 @@ import spacy
 from spacy.tokens import DocBin
 
 from autonlp_al.cli import main
-
-from .conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 TEXT = "Apple hired Tim Cook in London."
 TOKENS = [

@@ -159,3 +159,15 @@ def test_arbitrary_input_raises_only_our_errors(tmp_path: Path, make, data: byte
             # Our typed errors are the allowed outcome (whole-file problems such as undecodable
             # bytes raise under on_error=skip too); anything else propagates and fails the test.
             continue
+
+
+def test_every_registered_source_has_a_case(tmp_path: Path) -> None:
+    """The case list is checked against the registry: a newly registered source fails here until
+    it supplies a small valid input, and then runs the whole suite."""
+    from autonlp_al import registry
+
+    assert set(registry.short_names("sources")) == set(BUILDERS)
+    for name, build in BUILDERS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        assert registry.get("sources", name) is type(build(folder))

@@ -11,8 +11,7 @@ import pytest
 from autonlp_al import Span
 from autonlp_al.errors import DatasetNotFoundError, SourceError
 from autonlp_al.sources import ProdigySource
-
-from ..conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 TEXT = "Apple hired Tim Cook in London."
 TOKENS = [

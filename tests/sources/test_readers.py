@@ -7,8 +7,7 @@ import pytest
 from autonlp_al import Span
 from autonlp_al.errors import InputFileNotFoundError, SourceError
 from autonlp_al.sources import ConllSource, CsvSource, FolderSource, JsonlSource
-
-from ..conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 
 def test_jsonl_text_label_and_spans(tmp_path) -> None:

@@ -12,10 +12,9 @@ import pytest
 
 from autonlp_al.testing import ScriptedTrainer
 from autonlp_al.trainers import Model, Trainer, TransformersTrainer
-
-from .conftest import corpus
-from .test_autotrain import TOKEN, model_files  # noqa: F401  (the fixture)
-from .test_autotrain import trainer as autotrain
+from tests.models import corpus
+from tests.trainers.autotrain.test_trainer_http import TOKEN, model_files  # noqa: F401  (the fixture)
+from tests.trainers.autotrain.test_trainer_http import trainer as autotrain
 
 LABELS = {"ner": ["PER", "ORG", "LOC"], "textcat": ["business", "sport", "tech"]}
 Make = Callable[[str], contextlib.AbstractContextManager[Trainer]]
@@ -60,7 +59,7 @@ def autotrain_trainer(model_files) -> Make:  # noqa: F811
 @pytest.fixture
 def autotrain_http_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa: F811
     pytest.importorskip("huggingface_hub")
-    from ..hub_standin import Hub
+    from tests.hub_standin import Hub
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from autonlp_al.cli import main
 from autonlp_al.writers import AutoTrainWriter
-
-from .conftest import corpus
+from tests.models import corpus
 
 
 def test_simulate_writes_a_report_with_the_random_control(

@@ -12,9 +12,8 @@ from autonlp_al.errors import AutoTrainConflictError, AutoTrainRunError, AutoTra
 from autonlp_al.testing import FakeHub
 from autonlp_al.trainers import AutoTrainTrainer
 from autonlp_al.trainers.autotrain.hub import HubClient
-
-from .conftest import corpus
-from .test_autotrain import TOKEN, model_files  # noqa: F401  (the fixture)
+from tests.models import corpus
+from tests.trainers.autotrain.test_trainer_http import TOKEN, model_files  # noqa: F401  (the fixture)
 
 pytest.importorskip("pyarrow")
 LABELS = ["PER", "ORG", "LOC"]

@@ -9,10 +9,9 @@ import pytest
 pytest.importorskip("uvicorn")
 
 from autonlp_al.integrations.serve import ModelSlot, create_app, load_for_serving
-
-from ..test_serve import call, running
-from .conftest import corpus
-from .test_local import NER_LABELS, ner_trainer
+from tests.integrations.test_serve import call, running
+from tests.models import corpus
+from tests.trainers.transformers.test_trainer import NER_LABELS, ner_trainer
 
 
 def test_a_saved_model_is_served_with_spans_at_the_right_offsets(tiny_bert, tmp_path) -> None:
@@ -106,8 +105,7 @@ def test_push_command_uploads_a_real_round_with_its_card(
     from autonlp_al.cli import main
     from autonlp_al.loop.learner import ActiveLearner, GoldOracle
     from autonlp_al.strategies import RandomSampling
-
-    from ..hub_standin import Hub
+    from tests.hub_standin import Hub
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_TOKEN", "hf_env_token")

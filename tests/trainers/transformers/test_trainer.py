@@ -20,8 +20,7 @@ from autonlp_al.trainers import (
     TransformersTrainer,
     load_model,
 )
-
-from .conftest import corpus
+from tests.models import corpus
 
 NER_LABELS = ["PER", "ORG", "LOC"]
 CLASSES = ["business", "sport", "tech"]
@@ -259,7 +258,7 @@ def test_a_base_encoder_gives_cold_start_embeddings(tiny_bert) -> None:
 def test_multi_label_textcat_learns_each_label(tiny_bert) -> None:
     import random
 
-    from .conftest import FILLER, TOPICS
+    from tests.models import FILLER, TOPICS
 
     rng = random.Random(1)
 

@@ -30,9 +30,8 @@ from autonlp_al.strategies import MNLP
 from autonlp_al.trainers import TransformersModel
 from autonlp_al.trainers.autotrain.plan import project_name
 from autonlp_al.trainers.autotrain.trainer import AutoTrainTrainer
-
-from ..hub_standin import Hub
-from .conftest import corpus
+from tests.hub_standin import Hub
+from tests.models import corpus
 
 TOKEN = "hf_s3cret_Token_4711"
 NER_LABELS = ["PER", "ORG", "LOC"]

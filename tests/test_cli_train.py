@@ -7,8 +7,7 @@ from pathlib import Path
 
 from autonlp_al.cli import main
 from autonlp_al.writers import AutoTrainWriter, ProdigyWriter
-
-from .conftest import corpus
+from tests.models import corpus
 
 
 def test_train_then_evaluate_ner_from_files(tiny_bert, tmp_path: Path, capsys) -> None:

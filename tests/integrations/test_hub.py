@@ -9,8 +9,7 @@ pytest.importorskip("huggingface_hub")
 from autonlp_al import AutoNLPALError
 from autonlp_al.integrations.hub import model_card, push_to_hub
 from autonlp_al.testing import FakeModel
-
-from .hub_standin import Hub
+from tests.hub_standin import Hub
 
 
 @pytest.fixture(autouse=True)

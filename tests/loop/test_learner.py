@@ -21,8 +21,7 @@ from autonlp_al.sources import ProdigySource
 from autonlp_al.strategies import MNLP, PoolExhaustedError, RandomSampling
 from autonlp_al.testing import InMemorySource, ScriptedTrainer
 from autonlp_al.writers import ProdigyWriter
-
-from .conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 NAMES = ["anna", "omar", "lena", "raj", "mia", "ivan", "zoe", "paul"]
 
@@ -225,7 +224,7 @@ def test_update_refuses_unknown_ids_duplicates_and_foreign_labels(tmp_path) -> N
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
-    from tests.test_learner import learner
+    from tests.loop.test_learner import learner
     from autonlp_al.testing import ScriptedTrainer
     from pathlib import Path
 
