@@ -19,6 +19,7 @@ __all__ = [
     "KINDS",
     "get",
     "names",
+    "resolve",
     "schemes",
     "short_names",
     "sources",
@@ -83,17 +84,22 @@ def names(kind: str) -> list[str]:
 
 def get(kind: str, name: str) -> Any:
     """The object registered as ``name`` (``"jsonl"`` or ``"jsonl.v1"``) in registry ``kind``."""
-    registry = _registry(kind)
-    available = registry.get_all()
+    return _registry(kind).get_all()[resolve(kind, name)]
+
+
+def resolve(kind: str, name: str) -> str:
+    """The full registered name for ``name``: itself, or a bare name's newest version
+    (``"jsonl"`` -> ``"jsonl.v1"``); what a saved config records, so it keeps its meaning."""
+    available = _registry(kind).get_all()
     if name in available:
-        return available[name]
+        return name
     versions = [
         (int(m["version"]), full)
         for full in available
         if (m := _VERSIONED.match(full)) and m["base"] == name
     ]
     if versions:
-        return available[max(versions)[1]]
+        return max(versions)[1]
     raise RegistryError(f"no {kind[:-1]} named {name!r}; available: {', '.join(short_names(kind))}")
 
 

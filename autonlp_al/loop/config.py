@@ -118,8 +118,9 @@ class Part:
             raise ConfigError(f"{self.kind} {self.name!r}: cannot build it ({exc})") from exc
 
     def to_dict(self) -> dict[str, Any]:
-        """The config section: ``{"@kind": name, **args}`` with nested parts as sub-sections."""
-        out: dict[str, Any] = {f"@{self.kind}": self.name}
+        """The config section: ``{"@kind": name, **args}`` with nested parts as sub-sections; a
+        bare name is written with the version it resolves to now (``"mnlp"`` -> ``"mnlp.v1"``)."""
+        out: dict[str, Any] = {f"@{self.kind}": registry.resolve(self.kind, self.name)}
         for key, value in self.args.items():
             out[key] = value.to_dict() if isinstance(value, Part) else value
         return out
