@@ -99,7 +99,7 @@ def resolve(kind: str, name: str) -> str:
         if (m := _VERSIONED.match(full)) and m["base"] == name
     ]
     if versions:
-        return max(versions)[1]
+        return str(max(versions)[1])
     raise RegistryError(f"no {kind[:-1]} named {name!r}; available: {', '.join(short_names(kind))}")
 
 
