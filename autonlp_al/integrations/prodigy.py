@@ -23,10 +23,12 @@ from typing import Any
 
 import attrs
 
-from ..loop.config import LoopConfig, Part, recommended_trainer_args
-from ..loop.learner import ActiveLearner
-from ..sources.prodigy import ProdigySource
-from ..writers.jsonl import ProdigyWriter
+# absolute imports: `prodigy ... -F autonlp_al/integrations/prodigy.py` loads this file by its
+# path, outside the package, where relative imports fail
+from autonlp_al.loop.config import LoopConfig, Part, recommended_trainer_args
+from autonlp_al.loop.learner import ActiveLearner
+from autonlp_al.sources.prodigy import ProdigySource
+from autonlp_al.writers.jsonl import ProdigyWriter
 
 __all__ = ["RecipeLoop", "loop_config", "recipe_components"]
 

@@ -172,3 +172,18 @@ def test_every_registered_strategy_runs_in_the_recipe(tmp_path, strategy, task) 
     second = [next(stream) for _ in range(3)]
     assert {t["meta"]["round"] for t in second} == {1}
     assert len(loop.learner.labeled_examples) == 3
+
+
+def test_the_recipe_file_loads_by_path_as_prodigy_f_does() -> None:
+    """``prodigy ner.al ... -F autonlp_al/integrations/prodigy.py`` imports the file by its path,
+    outside the package (it failed with relative imports)."""
+    import importlib.util
+    from pathlib import Path
+
+    import autonlp_al.integrations.prodigy as packaged
+
+    spec = importlib.util.spec_from_file_location("recipes_from_file", packaged.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(module.loop_config) and Path(packaged.__file__).name == "prodigy.py"
