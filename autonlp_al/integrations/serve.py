@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,19 @@ def _latest_round(state_dir: Path) -> dict[str, Any] | None:
     return rounds[-1] if rounds else None
 
 
+def _loader(state_dir: Path) -> Callable[[str], Model]:
+    """How a state folder's models load: through the loop's own trainer when its config is saved
+    there (so any registered trainer's models can be served), else as transformers folders (a
+    learner made in Python without a config)."""
+    from ..loop.config import CONFIG_FILE, LoopConfig
+    from ..trainers import load_model
+
+    if (state_dir / CONFIG_FILE).is_file():
+        loader: Callable[[str], Model] = LoopConfig.from_state(state_dir).build_trainer().load
+        return loader
+    return load_model
+
+
 def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
     """A model folder, or a learner's state folder (its latest round's model)."""
     from ..trainers import load_model
@@ -67,7 +81,7 @@ def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
         record = _latest_round(path)
         if record is None:
             raise AutoNLPALError(f"{path}: no round has been trained yet; nothing to serve")
-        model = load_model(record["model_dir"])
+        model = _loader(path)(record["model_dir"])
         return model, describe(
             model,
             round=record["round"],

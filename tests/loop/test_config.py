@@ -10,9 +10,10 @@ import pytest
 
 from autonlp_al import ConfigError, Example, LoopConfig, Part, registry
 from autonlp_al.cli import main
+from autonlp_al.integrations.serve import load_for_serving
 from autonlp_al.loop.config import CONFIG_FILE
 from autonlp_al.strategies import MNLP, Hybrid, TokenEntropy
-from autonlp_al.testing import ScriptedTrainer
+from autonlp_al.testing import FakeModel, ScriptedTrainer
 
 NAMES = ["anna", "omar", "lena", "raj"]
 
@@ -166,6 +167,9 @@ def test_a_registered_trainer_runs_query_and_update_from_the_cli(tmp_path, capsy
     # another "process": only the state folder carries the loop
     assert main(["update", str(state), str(tmp_path / "answers.jsonl"), "--from", "prodigy"]) == 0
     assert "round 1: 7 labelled" in capsys.readouterr().out
+    # serving the state folder loads the round's model through the loop's own (plugin) trainer
+    model, info = load_for_serving(state)
+    assert isinstance(model, FakeModel) and info["round"] == 1 and info["n_labeled"] == 7
 
 
 def test_cli_refuses_an_option_the_trainer_does_not_take(tmp_path, capsys) -> None:
