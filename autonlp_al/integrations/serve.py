@@ -19,7 +19,7 @@ from typing import Any
 
 from .._optional import require
 from ..errors import AutoNLPALError
-from ..loop.state import EventLog
+from ..loop.state import EventLog, model_path
 from ..trainers.base import Model
 
 __all__ = ["ModelSlot", "StateWatcher", "create_app", "load_for_serving", "serve"]
@@ -81,7 +81,7 @@ def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
         record = _latest_round(path)
         if record is None:
             raise AutoNLPALError(f"{path}: no round has been trained yet; nothing to serve")
-        model = _loader(path)(record["model_dir"])
+        model = _loader(path)(str(model_path(path, record["model_dir"])))
         return model, describe(
             model,
             round=record["round"],

@@ -29,7 +29,7 @@ from ..strategies.base import Strategy
 from ..strategies.random import RandomSampling
 from ..trainers.base import Model, Trainer
 from ..types import Example, Prediction, _str_tuple, check_labels
-from .state import EventLog, example_from_dict, example_to_dict
+from .state import EventLog, example_from_dict, example_to_dict, model_path
 
 __all__ = ["ActiveLearner", "GoldOracle", "Oracle", "Query", "Round"]
 
@@ -81,7 +81,7 @@ class Round:
     strategy: str
     seed: int
     model_version: str
-    model_dir: str
+    model_dir: str  # relative to the state folder (see ActiveLearner.model_path)
     metrics: Mapping[str, float]
     timings: Mapping[str, float]
     mean_score: float | None = None
@@ -245,13 +245,17 @@ class ActiveLearner:
                 self.history.append(Round(**event["round_record"]))
                 self._untrained = None
         if self.history:
-            self.model = self.trainer.load(self.history[-1].model_dir)
+            self.model = self.trainer.load(str(self.model_path(self.history[-1])))
         log.info(
             "resumed %s: %d rounds, %d labelled",
             self.state_dir,
             len(self.history),
             len(self.labeled_examples),
         )
+
+    def model_path(self, record: Round) -> Path:
+        """The folder of a round's model (``Round.model_dir`` is relative to ``state_dir``)."""
+        return model_path(self.state_dir, record.model_dir)
 
     # -- views --------------------------------------------------------------------------------
 
@@ -363,7 +367,7 @@ class ActiveLearner:
             strategy=self.strategy.name if self.model else self.cold_start.name if ids else "seed",
             seed=self.seed,
             model_version=model.version,
-            model_dir=str(model_dir),
+            model_dir=model_dir.relative_to(self.state_dir).as_posix(),
             metrics=metrics,
             timings=timings,
             mean_score=sum(scores) / len(scores) if scores else None,

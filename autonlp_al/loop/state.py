@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import StateError
 from ..types import Answer, Example, Span, Token
 
-__all__ = ["EVENTS", "EventLog", "example_from_dict", "example_to_dict"]
+__all__ = ["EVENTS", "EventLog", "example_from_dict", "example_to_dict", "model_path"]
 
 #: The event log's file name inside a state folder.
 EVENTS = "events.jsonl"
@@ -55,6 +55,20 @@ def example_from_dict(data: Mapping[str, Any]) -> Example:
         answer=Answer(data["answer"]),
         meta=data["meta"],
     )
+
+
+def model_path(state_dir: str | Path, model_dir: str) -> Path:
+    """Where a round's ``model_dir`` is. Rounds record it relative to the state folder, so a run
+    resumed, served or pushed from any working directory loads that run's own model. Logs written
+    before that recorded it relative to the working directory of the run; such a path is used as
+    it is when no folder of that name is inside the state folder."""
+    path = Path(model_dir)
+    if path.is_absolute():
+        return path
+    inside = Path(state_dir) / path
+    if inside.exists() or not path.exists():
+        return inside
+    return path
 
 
 class EventLog:

@@ -152,12 +152,12 @@ def test_state_watcher_swaps_in_each_new_round(tmp_path: Path) -> None:
         batch_size=5,
     )
     learner.step()
-    slot = ModelSlot(trainer.load(learner.history[-1].model_dir))
+    slot = ModelSlot(trainer.load(learner.model_path(learner.history[-1])))
     watcher = StateWatcher(
         tmp_path,
         slot,
         load=lambda p: (
-            trainer.load(learner.history[-1].model_dir),
+            trainer.load(learner.model_path(learner.history[-1])),
             {"version": learner.history[-1].model_version, "round": learner.history[-1].round},
         ),
     )

@@ -258,3 +258,37 @@ def test_kill_9_mid_round_then_resume_loses_nothing(tmp_path) -> None:
     resumed.run(rounds=2)
     assert [r.selected for r in resumed.history] == [r.selected for r in reference.history]
     assert resumed.labeled_examples == reference.labeled_examples
+
+
+def test_model_dir_is_relative_to_the_state_folder_not_the_working_directory(
+    tmp_path, monkeypatch
+) -> None:
+    """A run started with a relative state folder, then resumed from another
+    working directory that holds another run of the same name, loads its own model (it used to
+    load the other run's: the path was recorded relative to the working directory)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    ours = learner(tmp_path, state_dir=Path("run"))
+    ours.run(rounds=2)
+    assert ours.history[-1].model_dir == "models/round-001"
+    monkeypatch.chdir(tmp_path / "b")  # a decoy run with the same relative folder names
+    decoy = learner(tmp_path, state_dir=Path("run"), labeled=gold()[:3])
+    decoy.run(rounds=2)
+    assert decoy.model.version != ours.model.version
+    resumed = learner(tmp_path, state_dir=tmp_path / "a" / "run")
+    assert resumed.model.version == ours.model.version
+    assert (
+        resumed.model_path(resumed.history[-1]) == tmp_path / "a" / "run" / "models" / "round-001"
+    )
+
+
+def test_logs_that_recorded_cwd_relative_model_dirs_still_resume(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    old = learner(tmp_path, state_dir=Path("run"))
+    old.run(rounds=1)
+    log = tmp_path / "run" / "events.jsonl"
+    # what earlier versions wrote: the path as seen from the run's working directory
+    log.write_text(log.read_text().replace('"models/round-000"', '"run/models/round-000"'))
+    resumed = learner(tmp_path, state_dir=Path("run"))
+    assert resumed.model.version == old.model.version
