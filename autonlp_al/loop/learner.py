@@ -466,6 +466,13 @@ class ActiveLearner:
                     f"not in the open query (round {round_}); answer the tasks query() wrote, or "
                     f"add such texts as a seed set"
                 )
+            queried = self._by_id[example.id].text
+            if example.text != queried:
+                raise AnswerError(
+                    f"{example.origin or 'an answer'}: id {example.id} was queried for the text "
+                    f"{queried[:60]!r} but the answer's text is {example.text[:60]!r}; the task "
+                    f"was edited or its _input_hash reused: answer the text as it was queried"
+                )
             if example.id in received and received[example.id] != example:
                 raise AnswerError(
                     f"{example.origin or 'an answer'}: a second, different answer for id "

@@ -292,3 +292,16 @@ def test_logs_that_recorded_cwd_relative_model_dirs_still_resume(tmp_path, monke
     log.write_text(log.read_text().replace('"models/round-000"', '"run/models/round-000"'))
     resumed = learner(tmp_path, state_dir=Path("run"))
     assert resumed.model.version == old.model.version
+
+
+def test_an_answer_whose_text_differs_from_the_queried_one_is_refused(tmp_path) -> None:
+    """An answer with a queried ``_input_hash`` but another text (an edited task) used to be
+    trained on while the queried pool text was marked labelled."""
+    al = learner(tmp_path, oracle=None)
+    al.train_pending()
+    queried = al.query().examples[0]
+    edited = Example(text=queried.text + " (edited)", id=queried.id, spans=[Span(0, 2, "PER")])
+    with pytest.raises(AnswerError, match=r"was queried for the text .* but the answer's text is"):
+        al.update(InMemorySource([edited]))
+    assert queried.id in {e.id for e in al.unlabeled}  # nothing recorded
+    assert len(al.labeled_examples) == 4
