@@ -17,7 +17,7 @@ import attrs
 from . import __version__, registry
 from .converters import Alignment, Converter, SpacyTokenizer, Unknown
 from .errors import AutoNLPALError, ConfigError
-from .loop.config import LoopConfig, Part, _parameters, recommended_trainer_args
+from .loop.config import LoopConfig, Part, parameters, recommended_trainer_args
 from .sources.base import OnError, Source
 from .types import Example
 
@@ -337,7 +337,7 @@ def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
     if not args.model:
         raise ConfigError("--model is required: the base model folder (or Hub id for autotrain)")
     part = Part(kind="trainers", name=args.trainer)
-    accepted = set(_parameters(part.factory()) or ())
+    accepted = set(parameters(part.factory()) or ())
     given = {
         arg: getattr(args, dest)
         for dest, arg in _TRAINER_OPTIONS.items()
@@ -364,7 +364,7 @@ def _strategy_part(args: argparse.Namespace) -> Part:
     name = args.strategy or ("total_token_entropy" if args.task == "ner" else "margin")
     part = Part(kind="strategies", name=name)
     if args.uncertainty:
-        if "uncertainty" not in (_parameters(part.factory()) or ()):
+        if "uncertainty" not in (parameters(part.factory()) or ()):
             raise ConfigError(f"--uncertainty applies to --strategy hybrid, not {name}")
         part = attrs.evolve(
             part, args={"uncertainty": Part(kind="strategies", name=args.uncertainty)}
@@ -403,7 +403,7 @@ def _source_part(args: argparse.Namespace, path: str | None = None) -> Part:
             f"--from is required: one of {', '.join(registry.short_names('sources'))}"
         )
     cls = registry.get("sources", args.source)
-    fields = _parameters(cls) or set()
+    fields = parameters(cls) or set()
     given = path or args.input
     kwargs: dict[str, Any] = {"path": str(Path(given).absolute()), "on_error": args.on_error}
     if "scheme" in fields:
@@ -424,7 +424,7 @@ def _source_part(args: argparse.Namespace, path: str | None = None) -> Part:
         takers = [
             name
             for name in registry.short_names("sources")
-            if "dedupe" in (_parameters(registry.get("sources", name)) or ())
+            if "dedupe" in (parameters(registry.get("sources", name)) or ())
         ]
         raise AutoNLPALError(
             f"--dedupe does not apply to --from {args.source}; sources that take it: "
@@ -470,7 +470,7 @@ def _writer(args: argparse.Namespace, converter: Converter) -> Any:
         "lang": args.lang,
         "cats": tuple(converter.labels or ()),
     }
-    accepted = _parameters(factory) or set()
+    accepted = parameters(factory) or set()
     return factory(**{k: v for k, v in options.items() if k in accepted})
 
 

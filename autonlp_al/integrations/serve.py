@@ -19,7 +19,7 @@ from typing import Any
 
 from .._optional import require
 from ..errors import AutoNLPALError
-from ..loop.state import EventLog, model_path
+from ..loop.state import EventLog, is_state, model_path
 from ..trainers.base import Model
 
 __all__ = ["ModelSlot", "StateWatcher", "create_app", "load_for_serving", "serve"]
@@ -77,7 +77,7 @@ def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
     from ..trainers import load_model
 
     path = Path(path)
-    if (path / "events.jsonl").exists():
+    if is_state(path):
         record = _latest_round(path)
         if record is None:
             raise AutoNLPALError(f"{path}: no round has been trained yet; nothing to serve")
@@ -228,7 +228,7 @@ def serve(
     model, info = load_for_serving(path)
     slot = ModelSlot(model, info)
     watcher = None
-    if (Path(path) / "events.jsonl").exists():
+    if is_state(path):
         watcher = StateWatcher(Path(path), slot, poll=poll)
         watcher.start()
     try:

@@ -45,7 +45,7 @@ import attrs
 
 from .. import registry
 from ..errors import ConfigError, RegistryError
-from ..types import Example, _str_tuple
+from ..types import Example, _str_tuple, _tuple
 
 if TYPE_CHECKING:
     from .learner import ActiveLearner, Oracle
@@ -55,6 +55,7 @@ __all__ = [
     "RECOMMENDED",
     "LoopConfig",
     "Part",
+    "parameters",
     "recommended_trainer_args",
     "strategy_tasks",
 ]
@@ -65,6 +66,9 @@ CONFIG_FILE = "config.cfg"
 _KEYS = {f"@{kind}": kind for kind in registry.KINDS}
 # loop-level values handed to the parts that take them
 _SHARED = ("task", "lang", "seed")
+# the [loop] settings, and the sections that name a part, in file order
+_SETTINGS = ("task", "labels", "lang", "batch_size", "seed", "pool_sample")
+_PARTS = ("trainer", "strategy", "cold_start", "pool", "seed_data")
 
 
 #: Trainer settings for a loop's rounds, per task, from the label-efficiency benchmark
@@ -101,7 +105,7 @@ class Part:
         """The object: nested parts first, then ``factory(**args)``, plus any of ``shared`` the
         factory takes and ``args`` does not set."""
         factory = self.factory()
-        accepted = _parameters(factory)
+        accepted = parameters(factory)
         kwargs = {k: v.build(shared) if isinstance(v, Part) else v for k, v in self.args.items()}
         for key, value in (shared or {}).items():
             if accepted is not None and key in accepted and key not in kwargs:
@@ -146,8 +150,9 @@ def _is_part(value: Any) -> bool:
     return isinstance(value, Mapping) and any(str(k).startswith("@") for k in value)
 
 
-def _parameters(factory: Any) -> set[str] | None:
-    """The keyword arguments ``factory`` takes, or ``None`` when it takes ``**kwargs``."""
+def parameters(factory: Any) -> set[str] | None:
+    """The keyword arguments ``factory`` (a registered class or function) takes, or ``None``
+    when it takes ``**kwargs``; the config and the CLI pass a part only what it takes."""
     if attrs.has(factory):
         return {a.alias or a.name.lstrip("_") for a in attrs.fields(factory) if a.init}
     try:
@@ -203,10 +208,6 @@ def strategy_tasks(part: Part) -> tuple[str, ...]:
     return tasks
 
 
-def _part_tuple(values: Sequence[Part]) -> tuple[Part, ...]:
-    return tuple(values)
-
-
 def _random() -> Part:
     return Part(kind="strategies", name="random.v1")
 
@@ -239,7 +240,7 @@ class LoopConfig:
     pool: Part | None = attrs.field(default=None, validator=_kind("sources"))
     seed_data: Part | None = attrs.field(default=None, validator=_kind("sources"))
     stopping: tuple[Part, ...] = attrs.field(
-        default=(), converter=_part_tuple, validator=_kind("stopping")
+        default=(), converter=_tuple, validator=_kind("stopping")
     )
     lang: str = "en"
     batch_size: int = attrs.field(default=10, validator=_positive)
@@ -264,7 +265,8 @@ class LoopConfig:
 
     @property
     def shared(self) -> dict[str, Any]:
-        return {"task": self.task, "lang": self.lang, "seed": self.seed}
+        """The loop values handed to every part that takes them."""
+        return {name: getattr(self, name) for name in _SHARED}
 
     def build_trainer(self) -> Any:
         return self.trainer.build(self.shared)
@@ -325,16 +327,10 @@ class LoopConfig:
     # -- files --------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        loop = {
-            "task": self.task,
-            "labels": list(self.labels),
-            "lang": self.lang,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-            "pool_sample": self.pool_sample,
-        }
+        loop = {name: getattr(self, name) for name in _SETTINGS}
+        loop["labels"] = list(self.labels)
         out: dict[str, Any] = {"loop": loop}
-        for name in ("trainer", "strategy", "cold_start", "pool", "seed_data"):
+        for name in _PARTS:
             part = getattr(self, name)
             if part is not None:
                 out[name] = part.to_dict()
@@ -360,17 +356,13 @@ class LoopConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "config") -> LoopConfig:
         loop = dict(data.get("loop") or {})
-        unknown = sorted(
-            set(data)
-            - {"loop", "trainer", "strategy", "cold_start", "pool", "seed_data", "stopping"}
-        )
+        unknown = sorted(set(data) - {"loop", "stopping", *_PARTS})
         if unknown:
             raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
-        known = {"task", "labels", "lang", "batch_size", "seed", "pool_sample"}
-        if set(loop) - known:
+        if set(loop) - set(_SETTINGS):
             raise ConfigError(
-                f"{where}: [loop] has no setting {sorted(set(loop) - known)[0]!r}; "
-                f"settings: {', '.join(sorted(known))}"
+                f"{where}: [loop] has no setting {sorted(set(loop) - set(_SETTINGS))[0]!r}; "
+                f"settings: {', '.join(sorted(_SETTINGS))}"
             )
         for required in ("task", "labels"):
             if required not in loop:
@@ -378,11 +370,7 @@ class LoopConfig:
         for section in ("trainer", "strategy"):
             if section not in data:
                 raise ConfigError(f"{where}: needs a [{section}] section naming a registered part")
-        parts = {
-            name: Part.from_dict(data[name], where=name)
-            for name in ("trainer", "strategy", "cold_start", "pool", "seed_data")
-            if data.get(name)
-        }
+        parts = {name: Part.from_dict(data[name], where=name) for name in _PARTS if data.get(name)}
         stopping = tuple(
             Part.from_dict(section, where=f"stopping.{key}")
             for key, section in dict(data.get("stopping") or {}).items()

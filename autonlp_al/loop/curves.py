@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateError
-from .state import EventLog
+from .state import EventLog, is_state
 
 __all__ = ["curve", "labels_to_reach", "load_runs", "markdown", "plot"]
 
@@ -19,14 +19,14 @@ def load_runs(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
     read from the event logs alone (no model, trainer or corpus needed)."""
     state_dir = Path(state_dir)
     folders = {}
-    if (state_dir / "events.jsonl").exists():
+    if is_state(state_dir):
         folders[state_dir.name] = state_dir
     else:
         simulation = state_dir / "simulation.json"
         names = (
             json.loads(simulation.read_text())["runs"]
             if simulation.exists()
-            else sorted(p.name for p in state_dir.iterdir() if (p / "events.jsonl").exists())
+            else sorted(p.name for p in state_dir.iterdir() if is_state(p))
         )
         folders = {name: state_dir / name for name in names}
     if not folders:

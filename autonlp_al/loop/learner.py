@@ -28,16 +28,12 @@ from ..sources.base import Source
 from ..strategies.base import Strategy
 from ..strategies.random import RandomSampling
 from ..trainers.base import Model, Trainer
-from ..types import Example, Prediction, _str_tuple, check_labels
-from .state import EventLog, example_from_dict, example_to_dict, model_path
+from ..types import Example, Prediction, _str_tuple, _tuple, check_labels
+from .state import EventLog, example_from_dict, example_to_dict, is_state, model_path
 
 __all__ = ["ActiveLearner", "GoldOracle", "Oracle", "Query", "Round"]
 
 log = logging.getLogger("autonlp_al.loop.learner")
-
-
-def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
-    return tuple(values)
 
 
 def _examples(values: Iterable[Example]) -> list[Example]:
@@ -77,7 +73,7 @@ class Round:
     round: int
     n_labeled: int
     n_tokens: int
-    selected: tuple[int, ...] = attrs.field(converter=_int_tuple)
+    selected: tuple[int, ...] = attrs.field(converter=_tuple)
     strategy: str
     seed: int
     model_version: str
@@ -88,14 +84,6 @@ class Round:
     stability: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
 
-def _example_tuple(values: Iterable[Example]) -> tuple[Example, ...]:
-    return tuple(values)
-
-
-def _float_tuple(values: Iterable[float]) -> tuple[float, ...]:
-    return tuple(values)
-
-
 @attrs.frozen(kw_only=True)
 class Query:
     """An open query: the batch selected for round ``round``, with the strategy's scores and, once
@@ -103,8 +91,8 @@ class Query:
 
     round: int
     task: str
-    examples: tuple[Example, ...] = attrs.field(converter=_example_tuple)
-    scores: tuple[float, ...] = attrs.field(converter=_float_tuple)
+    examples: tuple[Example, ...] = attrs.field(converter=_tuple)
+    scores: tuple[float, ...] = attrs.field(converter=_tuple)
     predictions: tuple[Prediction, ...] | None = None
 
     def tasks(self) -> list[Example]:
@@ -194,14 +182,15 @@ class ActiveLearner:
         self._load()
 
     def _tokenised(self, example: Example) -> Example:
-        if example.tokens is not None or self.tokenizer is None:
+        assert self.tokenizer is not None
+        if example.tokens is not None:
             return example
         return attrs.evolve(example, tokens=self.tokenizer(example.text))
 
     @classmethod
     def resume(cls, state_dir: str | Path, **kwargs: Any) -> ActiveLearner:
         """Continue a run from ``state_dir``, given the same parts it was started with."""
-        if not (Path(state_dir) / "events.jsonl").exists():
+        if not is_state(state_dir):
             raise StateError(f"{state_dir}: no events.jsonl, so nothing to resume; start a run")
         return cls(state_dir=state_dir, **kwargs)
 

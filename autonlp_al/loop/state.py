@@ -17,7 +17,14 @@ from typing import Any
 from ..errors import StateError
 from ..types import Answer, Example, Span, Token
 
-__all__ = ["EVENTS", "EventLog", "example_from_dict", "example_to_dict", "model_path"]
+__all__ = [
+    "EVENTS",
+    "EventLog",
+    "example_from_dict",
+    "example_to_dict",
+    "is_state",
+    "model_path",
+]
 
 #: The event log's file name inside a state folder.
 EVENTS = "events.jsonl"
@@ -55,6 +62,11 @@ def example_from_dict(data: Mapping[str, Any]) -> Example:
         answer=Answer(data["answer"]),
         meta=data["meta"],
     )
+
+
+def is_state(path: str | Path) -> bool:
+    """Whether ``path`` is a learner's state folder (it holds an event log)."""
+    return (Path(path) / EVENTS).exists()
 
 
 def model_path(state_dir: str | Path, model_dir: str) -> Path:

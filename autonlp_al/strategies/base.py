@@ -109,9 +109,10 @@ def top_n(
     return [Selection(i, s) for s, _, i in sorted(heap, reverse=True)]
 
 
-class _Template:
-    """What every built-in strategy shares: the ``select`` signature, the pool check, and the
-    check that the model offers the capability the strategy reads."""
+class BatchStrategy:
+    """Template for every built-in strategy: ``select`` checks the pool once, then calls
+    :meth:`choose`, which a strategy that picks the batch as a whole (diversity) writes. It also
+    holds the check that the model offers the capability the strategy reads."""
 
     name: str
     #: the model capability the strategy needs (a runtime-checkable protocol), if any
@@ -119,47 +120,6 @@ class _Template:
     needs_what: ClassVar[str] = ""
     #: the tasks the strategy can score (a config for another task is refused up front)
     tasks: ClassVar[tuple[str, ...]] = ("ner", "textcat")
-
-    def _model(self, model: Model | None) -> Any:
-        if model is None:
-            raise ValueError(
-                f"{self.name} needs a trained model; start with a cold-start strategy "
-                f"(random or k-means on embeddings) for the first round"
-            )
-        if self.needs is not None and not isinstance(model, self.needs):
-            raise TypeError(
-                f"{type(model).__name__} offers no {self.needs_what}; {self.name} needs it"
-            )
-        return model
-
-
-class ScoringStrategy(_Template):
-    """Template: ranks examples by :meth:`score`, highest first. ``stochastic`` strategies get
-    one ``seed`` per selection drawn from ``rng`` (e.g. for MC dropout); others get 0."""
-
-    stochastic: ClassVar[bool] = False
-
-    def select(
-        self,
-        model: Model | None,
-        pool: Sequence[Example],
-        n: int,
-        *,
-        labeled: Sequence[Example] = (),
-        rng: random.Random,
-    ) -> list[Selection]:
-        check_pool(pool, n)
-        scorer = self._model(model)
-        seed = rng.randrange(2**31) if self.stochastic else 0
-        return top_n(pool, n, lambda chunk: self.score(scorer, chunk, seed=seed), rng)
-
-    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
-        """One score per example (higher = more worth labelling); a pure function of its inputs."""
-        raise NotImplementedError
-
-
-class BatchStrategy(_Template):
-    """Template: chooses the batch as a whole (diversity); writes :meth:`choose`."""
 
     def select(
         self,
@@ -183,4 +143,41 @@ class BatchStrategy(_Template):
         rng: random.Random,
     ) -> list[Selection]:
         """``n`` distinct examples of ``pool`` (already checked to hold at least ``n``)."""
+        raise NotImplementedError
+
+    def _model(self, model: Model | None) -> Any:
+        if model is None:
+            raise ValueError(
+                f"{self.name} needs a trained model; start with a cold-start strategy "
+                f"(random or k-means on embeddings) for the first round"
+            )
+        if self.needs is not None and not isinstance(model, self.needs):
+            raise TypeError(
+                f"{type(model).__name__} offers no {self.needs_what}; {self.name} needs it"
+            )
+        return model
+
+
+class ScoringStrategy(BatchStrategy):
+    """Template for a strategy that ranks examples one by one: it writes only :meth:`score`;
+    the batch is the top ``n`` (chunked, ties broken by ``rng``). ``stochastic`` strategies get
+    one ``seed`` per selection drawn from ``rng`` (e.g. for MC dropout); others get 0."""
+
+    stochastic: ClassVar[bool] = False
+
+    def choose(
+        self,
+        model: Model | None,
+        pool: Sequence[Example],
+        n: int,
+        *,
+        labeled: Sequence[Example],
+        rng: random.Random,
+    ) -> list[Selection]:
+        scorer = self._model(model)
+        seed = rng.randrange(2**31) if self.stochastic else 0
+        return top_n(pool, n, lambda chunk: self.score(scorer, chunk, seed=seed), rng)
+
+    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
+        """One score per example (higher = more worth labelling); a pure function of its inputs."""
         raise NotImplementedError
