@@ -576,7 +576,6 @@ def simulate(args: argparse.Namespace) -> int:
     _logging()
     config = _loop_config(args)
     gold, test = _read(args), _read(args, args.test)
-    config.save(Path(args.state_dir) / CONFIG_FILE)
     run(
         trainer=config.build_trainer(),
         strategy=config.build_strategy(),
@@ -593,6 +592,7 @@ def simulate(args: argparse.Namespace) -> int:
         pool_sample=config.pool_sample,
         stop=config.build_stopping(),
     )
+    config.save(Path(args.state_dir) / CONFIG_FILE)  # once the run was accepted, as query does
     return _report(Path(args.state_dir), args.reference, None)
 
 

@@ -199,3 +199,35 @@ def test_cli_refuses_an_option_the_trainer_does_not_take(tmp_path, capsys) -> No
 
 def test_a_part_by_bare_name_builds_the_newest_version() -> None:
     assert Part(kind="strategies", name="mnlp").build() == MNLP()
+
+
+def test_a_refused_simulate_leaves_no_config(tmp_path, capsys) -> None:
+    """A pool with a repeated text is refused before any training; the state folder must not
+    then hold a config.cfg that looks like a started run (simulate wrote it first)."""
+    # two repeated texts: whichever one the seed set takes, the other stays in the pool twice
+    rows = [
+        {"text": t, "spans": [{"start": 0, "end": 4, "label": "PER"}]}
+        for t in ("anna came", "omar left")
+    ]
+    write_jsonl(tmp_path / "gold.jsonl", rows * 2)
+    code = main(
+        [
+            "simulate",
+            str(tmp_path / "gold.jsonl"),
+            str(tmp_path / "gold.jsonl"),
+            "--from",
+            "jsonl",
+            "--task",
+            "ner",
+            "--labels",
+            "PER",
+            "--model",
+            "m",
+            "--state-dir",
+            str(tmp_path / "sim"),
+            "--seed-size",
+            "1",
+        ]
+    )
+    assert code == 1 and "duplicate texts" in capsys.readouterr().err
+    assert not (tmp_path / "sim" / CONFIG_FILE).exists()
