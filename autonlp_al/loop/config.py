@@ -67,7 +67,7 @@ _KEYS = {f"@{kind}": kind for kind in registry.KINDS}
 # loop-level values handed to the parts that take them
 _SHARED = ("task", "lang", "seed")
 # the [loop] settings, and the sections that name a part, in file order
-_SETTINGS = ("task", "labels", "lang", "batch_size", "seed", "pool_sample")
+_SETTINGS = ("task", "labels", "lang", "batch_size", "seed", "pool_sample", "dedupe")
 _PARTS = ("trainer", "strategy", "cold_start", "pool", "seed_data")
 
 
@@ -246,6 +246,7 @@ class LoopConfig:
     batch_size: int = attrs.field(default=10, validator=_positive)
     seed: int = 0
     pool_sample: int | None = attrs.field(default=None, validator=_positive)
+    dedupe: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         for name in ("strategy", "cold_start"):
@@ -275,8 +276,15 @@ class LoopConfig:
         return self.strategy.build(self.shared)
 
     def read(self, part: Part | None) -> list[Example]:
-        """The examples of a ``sources`` part (empty for ``None``)."""
-        return [] if part is None else list(part.build().read())
+        """The examples of a ``sources`` part (empty for ``None``); each text once if ``dedupe``."""
+        if part is None:
+            return []
+        source = part.build()
+        if self.dedupe:
+            from ..sources.dedupe import Deduplicated
+
+            source = Deduplicated(source)
+        return list(source.read())
 
     def build(
         self,

@@ -11,6 +11,7 @@ from .base import OnError, Source
 if TYPE_CHECKING:
     from .conll import ConllSource
     from .csv import CsvSource
+    from .dedupe import Deduplicated
     from .folder import FolderSource
     from .jsonl import JsonlSource
     from .prodigy import ProdigySource
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConllSource",
     "CsvSource",
+    "Deduplicated",
     "FolderSource",
     "JsonlSource",
     "OnError",
@@ -30,6 +32,7 @@ __getattr__, __dir__ = attach(
     {
         "ConllSource": ".conll",
         "CsvSource": ".csv",
+        "Deduplicated": ".dedupe",
         "FolderSource": ".folder",
         "JsonlSource": ".jsonl",
         "ProdigySource": ".prodigy",
