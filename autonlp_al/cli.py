@@ -31,59 +31,106 @@ _SOURCE_OPTIONS = {
     "dataset": "Prodigy dataset to read from a database",
     "sessions": "only Prodigy answers from this session id (repeatable)",
     "answers": "Prodigy answers to use, e.g. accept (repeatable; default accept and reject)",
-    "text_field": "JSONL field with the text",
-    "label_field": "JSONL field with the class label(s)",
-    "spans_field": "JSONL field with entity spans",
-    "tokens_field": "JSONL field with tokens",
-    "tags_field": "JSONL field with tags, one per token",
-    "id_field": "JSONL field kept as meta['id']",
-    "text_column": "CSV column with the text",
-    "label_column": "CSV column with the class label",
-    "id_column": "CSV column kept as meta['id']",
-    "label_separator": "split CSV labels on this string (multi-label)",
-    "delimiter": "CSV delimiter (default: sniffed)",
-    "token_column": "CoNLL token column index",
-    "tag_column": "CoNLL tag column index (default -1, the last)",
-    "separator": "CoNLL column separator (default: whitespace)",
+    "text_field": "field with the text (default text)",
+    "label_field": "field with the class label(s) (default label)",
+    "spans_field": "field with entity spans (default spans)",
+    "tokens_field": "field with tokens (default tokens)",
+    "tags_field": "field with tags, one per token (default tags)",
+    "id_field": "field kept as meta['id']",
+    "text_column": "column with the text (default text)",
+    "label_column": "column with the class label",
+    "id_column": "column kept as meta['id']",
+    "label_separator": "split labels on this string (multi-label)",
+    "delimiter": "column delimiter (default: sniffed)",
+    "token_column": "token column index (default 0)",
+    "tag_column": "tag column index (default -1, the last)",
+    "separator": "column separator (default: whitespace)",
     "encoding": "input encoding",
-    "pattern": "folder source: file pattern inside each label folder",
+    "pattern": "file pattern inside each label folder (default *.txt)",
 }
 _REPEATABLE = {"sessions", "answers"}
+_METAVARS = {
+    **{dest: "NAME" for dest in _SOURCE_OPTIONS if dest.endswith(("_field", "_column"))},
+    "token_column": "N",
+    "tag_column": "N",
+    "sessions": "ID",
+    "answers": "ANSWER",
+    "label_separator": "SEP",
+    "separator": "SEP",
+    "delimiter": "CHAR",
+}
 _INTS = {"token_column", "tag_column"}
 
 
+def _flag(dest: str) -> str:
+    return "--" + {"sessions": "session", "answers": "answer"}.get(dest, dest).replace("_", "-")
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Shows an option's default where it has one worth showing, and wider columns."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30, width=100)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and default is not None
+            and default is not False
+            and default != argparse.SUPPRESS
+            and "default" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _command(
+    commands: Any, name: str, *, help: str, description: str, usage: str, epilog: str = ""
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help,
+        description=description,
+        usage=f"autonlp-al {name} {usage}",
+        epilog=epilog or None,
+        formatter_class=_Help,
+    )
+    return parser
+
+
 def _add_input(parser: argparse.ArgumentParser) -> None:
-    """``--from`` and every source option (the same for every command that reads annotations)."""
-    parser.add_argument(
+    """``--from`` and the source options, grouped by the sources that take them (the same for
+    every command that reads annotations). The groups are read from the registry: a plugin
+    source's own arguments go through ``--source-arg``."""
+    group = parser.add_argument_group("input")
+    group.add_argument(
         "--from",
         dest="source",
+        metavar="FORMAT",
         choices=registry.short_names("sources"),
-        help="the input's format (required with an input)",
+        help="the input's format, one of: %(choices)s",
     )
-    parser.add_argument("--lang", default="en", help="spaCy language for tokenisation (blank:LANG)")
-    parser.add_argument("--input-scheme", default="iob", help="tag scheme of CoNLL / JSONL input")
-    parser.add_argument(
+    group.add_argument(
         "--on-error",
         choices=[o.value for o in OnError],
         default="raise",
-        help="stop at the first bad record, or skip and count it",
+        help="raise: stop at the first bad record; skip: count it and go on",
     )
-    parser.add_argument("--dedupe", action="store_true", help="folder source: skip duplicates")
-    for dest, help_text in _SOURCE_OPTIONS.items():
-        flag = "--" + (
-            "session"
-            if dest == "sessions"
-            else "answer"
-            if dest == "answers"
-            else dest.replace("_", "-")
-        )
-        kwargs: dict[str, Any] = {"dest": dest, "help": help_text, "default": None}
-        if dest in _REPEATABLE:
-            kwargs["action"] = "append"
-        if dest in _INTS:
-            kwargs["type"] = int
-        parser.add_argument(flag, **kwargs)
-    parser.add_argument(
+    group.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="keep each text once (the first copy; the rest are counted, conflicts apart)",
+    )
+    group.add_argument("--lang", default="en", help="spaCy language for tokenisation (blank:LANG)")
+    group.add_argument(
+        "--input-scheme",
+        choices=registry.short_names("schemes"),
+        default="iob",
+        help="tag scheme of tagged (CoNLL / JSONL) input",
+    )
+    group.add_argument(
         "--source-arg",
         dest="source_args",
         action="append",
@@ -91,47 +138,85 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
         help="any other argument of the source (a plugin's, say); VALUE is read as JSON if it "
         "parses, else as a string (repeatable)",
     )
+    takers: dict[str, list[str]] = {dest: [] for dest in _SOURCE_OPTIONS}
+    for name in registry.short_names("sources"):
+        for dest in parameters(registry.get("sources", name)) or ():
+            if dest in takers:
+                takers[dest].append(name)
+    groups: dict[str, Any] = {}
+    for dest, help_text in _SOURCE_OPTIONS.items():
+        names = takers[dest] or ["(no source)"]
+        title = f"--from {' / '.join(names)}"
+        if title not in groups:
+            groups[title] = parser.add_argument_group(title)
+        kwargs: dict[str, Any] = {"dest": dest, "help": help_text, "default": None}
+        if dest in _REPEATABLE:
+            kwargs["action"] = "append"
+        if dest in _INTS:
+            kwargs["type"] = int
+        groups[title].add_argument(_flag(dest), metavar=_METAVARS.get(dest, dest.upper()), **kwargs)
 
 
-def _add_alignment(parser: argparse.ArgumentParser) -> None:
+def _add_alignment(parser: argparse.ArgumentParser | Any) -> None:
     parser.add_argument(
         "--alignment",
         choices=[a.value for a in Alignment],
         default="strict",
-        help="what to do with spans off token boundaries",
+        help="spans off token boundaries: strict (an error), expand, contract, skip (counted)",
     )
+
+
+_DESCRIPTION = """\
+Active learning for NLP: label a few examples, train, let the model pick the next ones.
+
+A loop on your own data (see docs/tutorial.md):
+  autonlp-al query pool.jsonl --from jsonl --state-dir runs/x --task textcat \\
+      --labels a,b,c --model path/to/model        # writes runs/x/queries/round-000.jsonl
+  (label that file in Prodigy, or add "accept"/"answer" to each line)
+  autonlp-al update answers.jsonl --from prodigy --state-dir runs/x   # trains round 0
+  autonlp-al query --state-dir runs/x             # the next batch, picked by the model
+  autonlp-al serve runs/x                         # the latest round over HTTP
+
+Run "autonlp-al COMMAND --help" for a command's options."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autonlp-al", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="autonlp-al", description=_DESCRIPTION, formatter_class=_Help
+    )
     parser.add_argument("--version", action="version", version=f"autonlp_al {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    convert = commands.add_parser(
+    convert = _command(
+        commands,
         "convert",
         help="convert annotations between formats",
         description="Read annotations from INPUT and write them to OUTPUT in another format.",
+        usage="INPUT OUTPUT --from FORMAT --to FORMAT [options]",
     )
     convert.add_argument("input", help="input file (or folder for --from folder)")
     convert.add_argument("output", help="output file; written atomically")
-    convert.add_argument(
+    out = convert.add_argument_group("output")
+    out.add_argument(
         "--to",
         dest="target",
+        metavar="FORMAT",
         choices=sorted({*registry.short_names("writers"), *_SCHEME_TARGETS} - {"tags"}),
         required=True,
+        help="the output's format, one of: %(choices)s",
     )
-    convert.add_argument("--labels", help="comma-separated label set; other labels are an error")
-    _add_alignment(convert)
-    convert.add_argument(
+    out.add_argument("--labels", help="comma-separated label set; other labels are an error")
+    _add_alignment(out)
+    out.add_argument(
         "--unknown",
         choices=[u.value for u in Unknown],
         default="missing",
         help="tag for unannotated tokens of partial (ner.teach) examples",
     )
-    convert.add_argument(
+    out.add_argument(
         "--scheme", choices=("iob", "bilou"), default="iob", help="tag scheme of CoNLL output"
     )
-    convert.add_argument(
+    out.add_argument(
         "--task",
         choices=("auto", "ner", "textcat"),
         default="auto",
@@ -139,104 +224,146 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_input(convert)
 
-    train = commands.add_parser(
+    train = _command(
+        commands,
         "train",
-        help="fine-tune a transformers model on annotations",
+        help="fine-tune a model on annotations",
         description="Train a model on INPUT and save it to OUTPUT (a folder).",
+        usage="INPUT OUTPUT --from FORMAT --task TASK --labels A,B --model PATH [options]",
     )
     train.add_argument("input", help="training annotations")
     train.add_argument("output", help="folder to save the model to")
-    train.add_argument("--task", choices=("ner", "textcat"), required=True)
-    train.add_argument("--labels", required=True, help="comma-separated label set, in order")
-    train.add_argument("--eval", help="evaluation annotations, read like INPUT")
-    train.add_argument("--init", help="a saved model to warm-start from")
-    train.add_argument("--seed", type=int, default=0)
+    what = train.add_argument_group("what to train")
+    what.add_argument("--task", choices=("ner", "textcat"), required=True)
+    what.add_argument("--labels", required=True, help="comma-separated label set, in order")
+    what.add_argument("--eval", metavar="FILE", help="evaluation annotations, read like INPUT")
+    what.add_argument("--init", metavar="MODEL", help="a saved model to warm-start from")
+    what.add_argument("--seed", type=int, default=0, help="random seed")
     _add_trainer(train, epochs=3, lr=5e-5, max_length=256)
-    train.add_argument("--early-stopping-patience", type=int)
-    train.add_argument("--multi-label", action="store_true", default=None)
-    _add_alignment(train)
     _add_input(train)
 
-    evaluate = commands.add_parser(
+    evaluate = _command(
+        commands,
         "evaluate",
         help="score a saved model on annotations",
         description="Score the model in MODEL on the gold annotations in INPUT.",
+        usage="MODEL INPUT --from FORMAT [options]",
     )
     evaluate.add_argument("model", help="a saved model folder")
     evaluate.add_argument("input", help="gold annotations")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     _add_input(evaluate)
 
-    simulate = commands.add_parser(
+    simulate = _command(
+        commands,
         "simulate",
         help="simulate active learning on labelled data, against a random control",
         description="Active learning with a gold oracle: start from a seed set of INPUT, label "
         "batches picked by --strategy, score each round on TEST.",
+        usage="INPUT TEST --from FORMAT --state-dir DIR (--config FILE | --task TASK "
+        "--labels A,B --model PATH) [options]",
     )
     simulate.add_argument("input", help="labelled pool (the oracle's answers)")
     simulate.add_argument("test", help="labelled test set, read like INPUT")
-    simulate.add_argument("--state-dir", required=True, help="folder for logs, models, report")
-    simulate.add_argument("--config", help="a loop config file instead of the loop options")
+    simulate.add_argument(
+        "--state-dir", required=True, metavar="DIR", help="folder for logs, models, report"
+    )
+    run = simulate.add_argument_group("the simulation")
+    run.add_argument("--rounds", type=int, default=3, help="rounds after the seed round")
+    run.add_argument("--seed-size", type=int, default=10, help="random examples labelled first")
+    run.add_argument("--no-control", action="store_true", help="skip the random control")
+    run.add_argument("--reference", type=float, help="reference score for the report")
     _add_loop(simulate)
-    simulate.add_argument("--rounds", type=int, default=3, help="rounds after the seed round")
-    simulate.add_argument("--seed-size", type=int, default=10)
-    simulate.add_argument("--no-control", action="store_true", help="skip the random control")
-    simulate.add_argument("--reference", type=float, help="reference score for the report")
     _add_input(simulate)
 
-    query = commands.add_parser(
+    query = _command(
+        commands,
         "query",
         help="write the next batch to label as Prodigy tasks",
         description="Pick the next batch from POOL and write it as Prodigy task JSONL, "
-        "pre-annotated by the current model.",
+        "pre-annotated by the current model. The first query of a state folder saves the loop "
+        "in DIR/config.cfg; later queries reuse it when given no loop options.",
+        usage="[POOL --from FORMAT] --state-dir DIR [--config FILE | --task TASK --labels A,B "
+        "--model PATH] [options]",
     )
-    query.add_argument("input", nargs="?", help="the unlabelled pool (or [pool] in --config)")
-    query.add_argument("--state-dir", required=True)
+    query.add_argument("input", nargs="?", metavar="POOL", help="the unlabelled pool")
     query.add_argument(
-        "--config", help="a loop config file (see docs/config.md) instead of the loop options"
+        "--state-dir", required=True, metavar="DIR", help="the loop's folder (state, models)"
     )
-    query.add_argument("--output", help="task file (default STATE_DIR/queries/round-NNN.jsonl)")
-    query.add_argument("--seed-data", help="already labelled examples to start from (JSONL)")
+    query.add_argument(
+        "--output", metavar="FILE", help="task file (default DIR/queries/round-NNN.jsonl)"
+    )
+    query.add_argument(
+        "--seed-data", metavar="FILE", help="already labelled examples to start from (JSONL)"
+    )
     _add_loop(query)
     _add_input(query)
 
-    update = commands.add_parser(
+    update = _command(
+        commands,
         "update",
         help="train the next model on answers to the open query",
-        description="Read answers (e.g. a Prodigy database) and train the next round's model.",
+        description="Read answers (a Prodigy database or db-out file, JSONL, CSV ...) to the "
+        "open query of DIR and train the next round's model.",
+        usage="ANSWERS --from FORMAT --state-dir DIR [options]",
     )
-    update.add_argument("state_dir", help="the state folder query() wrote to")
-    update.add_argument("input", help="answers: a Prodigy DB / db-out file, JSONL, CSV ...")
+    update.add_argument("input", metavar="ANSWERS", help="the answers")
+    update.add_argument(
+        "--state-dir", required=True, metavar="DIR", help="the folder query wrote to"
+    )
     _add_input(update)
 
-    report = commands.add_parser(
+    label = _command(
+        commands,
+        "label",
+        help="answer a query's tasks in the terminal (no annotation tool needed)",
+        description="Ask about each task in TASKS (the file query wrote) and append the answers "
+        "to ANSWERS as Prodigy db-out JSONL, for update --from prodigy. Classification: pick a "
+        "number (Enter takes the model's guess). NER: Enter accepts the model's entities, e "
+        "types them as phrase=LABEL; ... . s skips, q stops; a rerun asks only what is left.",
+        usage="TASKS ANSWERS [--labels A,B]",
+    )
+    label.add_argument("tasks", metavar="TASKS", help="a task file written by query")
+    label.add_argument("answers", metavar="ANSWERS", help="answers file, appended to")
+    label.add_argument(
+        "--labels", help="NER: the entity labels (default: the state folder's config.cfg)"
+    )
+
+    report = _command(
+        commands,
         "report",
         help="learning curves of a state folder",
         description="Print the learning-curve table of a learner or simulation folder and draw "
         "it as a PNG.",
+        usage="DIR [options]",
     )
-    report.add_argument("state_dir")
+    report.add_argument("state_dir", metavar="DIR", help="a learner's or simulation's folder")
     report.add_argument("--reference", type=float, help="e.g. the full-data score")
-    report.add_argument("--png", help="where to draw the curve (default STATE_DIR/curve.png)")
+    report.add_argument("--png", help="where to draw the curve (default DIR/curve.png)")
 
-    serve = commands.add_parser(
+    serve = _command(
+        commands,
         "serve",
         help="serve a model (or a learner's latest round) over HTTP",
         description="POST /predict, GET /health, GET /model. Given a state folder, each newly "
         "trained round's model is swapped in without dropping a request.",
+        usage="PATH [options]",
     )
     serve.add_argument("path", help="a saved model folder or a learner's state folder")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--token", help="require Authorization: Bearer TOKEN")
     serve.add_argument("--max-batch", type=int, default=64, help="texts per request, at most")
     serve.add_argument("--max-chars", type=int, default=20_000, help="characters per text")
     serve.add_argument("--poll", type=float, default=5.0, help="seconds between state checks")
 
-    push = commands.add_parser(
+    push = _command(
+        commands,
         "push",
         help="publish a model (or a learner's latest round) on the Hugging Face Hub",
-        description="Upload the model and a model card (labels, metrics, data size, strategy).",
+        description="Upload the model and a model card (labels, metrics, data size, strategy). "
+        "The token comes from HF_TOKEN or `hf auth login`.",
+        usage="PATH REPO_ID [options]",
     )
     push.add_argument("path", help="a saved model folder or a learner's state folder")
     push.add_argument("repo_id", help="e.g. your-name/bbc-ner")
@@ -247,24 +374,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_loop(parser: argparse.ArgumentParser) -> None:
     """Options of the learner and its trainer (simulate, query)."""
-    parser.add_argument("--task", choices=("ner", "textcat"))
-    parser.add_argument("--labels", help="comma-separated label set, in order")
-    parser.add_argument(
+    loop = parser.add_argument_group("the loop (or --config FILE, see docs/config.md)")
+    loop.add_argument("--config", metavar="FILE", help="a loop config file instead of these")
+    loop.add_argument("--task", choices=("ner", "textcat"))
+    loop.add_argument("--labels", help="comma-separated label set, in order")
+    loop.add_argument(
         "--strategy",
+        metavar="NAME",
         choices=registry.short_names("strategies"),
-        help="query strategy (default: total_token_entropy for ner, margin for textcat)",
+        help="query strategy (default: total_token_entropy for ner, margin for textcat), one "
+        "of: %(choices)s",
     )
-    parser.add_argument(
+    loop.add_argument(
         "--uncertainty",
+        metavar="NAME",
         choices=registry.short_names("strategies"),
         help="hybrid only: the uncertainty strategy that shortlists (default: mnlp for ner, "
         "margin for textcat)",
     )
-    parser.add_argument("--batch-size", type=int, default=10, help="examples per round")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pool-sample", type=int, help="score at most N pool examples a round")
+    loop.add_argument("--batch-size", type=int, default=10, metavar="N", help="examples per round")
+    loop.add_argument("--seed", type=int, default=0, help="random seed")
+    loop.add_argument(
+        "--pool-sample", type=int, metavar="N", help="score at most N pool examples a round"
+    )
     _add_trainer(parser, epochs=None, lr=None, max_length=128)
-    _add_alignment(parser)
 
 
 def _add_trainer(
@@ -273,35 +406,57 @@ def _add_trainer(
     """``--trainer`` (any registered trainer) and the options trainers take. There is no
     --token: the hosted trainer reads HF_TOKEN or `hf auth login`, so it never lands in a saved
     config. An option applies to the trainers with an argument of its name."""
-    parser.add_argument(
+    model = parser.add_argument_group("the model")
+    model.add_argument(
         "--trainer",
         choices=registry.short_names("trainers"),
         default="transformers",
         help="transformers: fine-tune here; autotrain: on Hugging Face AutoTrain (--model is "
         "then a Hub id)",
     )
-    parser.add_argument("--model", help="base model folder (a Hub id for autotrain)")
+    model.add_argument(
+        "--model", metavar="PATH", help="base model folder (a Hub id for --trainer autotrain)"
+    )
     loop = epochs is None
-    parser.add_argument(
+    model.add_argument(
         "--epochs",
         type=int,
         default=epochs,
-        help="epochs per round (default: the recommended loop settings)" if loop else None,
+        help="epochs per round (default: 20, bounded by --max-steps)" if loop else "epochs",
     )
-    parser.add_argument(
-        "--max-steps", type=int, help="optimiser steps per round; wins over --epochs"
+    model.add_argument(
+        "--max-steps",
+        type=int,
+        help="optimiser steps per round, wins over --epochs (default: 50 for ner, 20 for textcat)"
+        if loop
+        else "optimiser steps, wins over --epochs",
     )
     # in a loop --batch-size is the examples per round, so the training batch has its own flag
     flag = "--train-batch-size" if loop else "--batch-size"
-    parser.add_argument(flag, dest="train_batch_size", type=int, help="training batch size")
-    parser.add_argument(
+    model.add_argument(
+        flag, dest="train_batch_size", type=int, help="training batch size (default 16)"
+    )
+    model.add_argument(
         "--lr",
         type=float,
         default=lr,
-        help="learning rate (default: 2e-4 for ner, 1e-4 for textcat)" if loop else None,
+        help="learning rate (default: 2e-4 for ner, 1e-4 for textcat)" if loop else "learning rate",
     )
-    parser.add_argument("--max-length", type=int, default=max_length)
-    hosted = parser.add_argument_group("AutoTrain (--trainer autotrain; token from HF_TOKEN)")
+    model.add_argument(
+        "--max-length", type=int, default=max_length, help="word pieces per text, at most"
+    )
+    if not loop:
+        model.add_argument(
+            "--early-stopping-patience",
+            type=int,
+            metavar="N",
+            help="stop after N evaluations without improvement (needs --eval)",
+        )
+        model.add_argument(
+            "--multi-label", action="store_true", default=None, help="textcat: several labels"
+        )
+    _add_alignment(model)
+    hosted = parser.add_argument_group("--trainer autotrain (token from HF_TOKEN)")
     hosted.add_argument("--hardware", help="Space hardware, e.g. t4-small")
     hosted.add_argument("--namespace", help="user or organisation (default: the token's user)")
     hosted.add_argument("--max-usd", type=float, help="refuse rounds that could exceed this")
@@ -373,22 +528,41 @@ def _strategy_part(args: argparse.Namespace) -> Part:
 
 
 def _loop_config(args: argparse.Namespace) -> LoopConfig:
-    """The loop the arguments describe (``--config FILE`` where the command has one)."""
+    """The loop the arguments describe: ``--config FILE``; else the loop options; else, given
+    none of ``--task``/``--labels``/``--model``, the config a first ``query`` saved in the state
+    folder."""
+    from .loop.config import CONFIG_FILE
+
+    saved = Path(args.state_dir) / CONFIG_FILE
     if getattr(args, "config", None):
-        return LoopConfig.from_file(args.config)
-    for option in ("task", "labels", "model"):
-        if not getattr(args, option):
-            raise ConfigError(f"--{option} is required (or pass --config FILE)")
-    return LoopConfig(
-        task=args.task,
-        labels=_labels(args.labels),
-        trainer=_trainer_part(args, loop=True),
-        strategy=_strategy_part(args),
-        lang=args.lang,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        pool_sample=args.pool_sample,
-    )
+        config = LoopConfig.from_file(args.config)
+    elif (
+        args.command == "query" and saved.is_file() and not (args.task or args.labels or args.model)
+    ):
+        print(f"the loop saved in {saved}")
+        config = LoopConfig.from_file(saved)
+    else:
+        for option in ("task", "labels", "model"):
+            if not getattr(args, option):
+                raise ConfigError(
+                    f"--{option} is required (or --config FILE"
+                    + (
+                        ", or a state folder a first query has set up)"
+                        if args.command == "query"
+                        else ")"
+                    )
+                )
+        config = LoopConfig(
+            task=args.task,
+            labels=_labels(args.labels),
+            trainer=_trainer_part(args, loop=True),
+            strategy=_strategy_part(args),
+            lang=args.lang,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            pool_sample=args.pool_sample,
+        )
+    return config.evolve(dedupe=True) if args.dedupe else config
 
 
 def _labels(value: str) -> list[str]:
@@ -408,28 +582,16 @@ def _source_part(args: argparse.Namespace, path: str | None = None) -> Part:
     kwargs: dict[str, Any] = {"path": str(Path(given).absolute()), "on_error": args.on_error}
     if "scheme" in fields:
         kwargs["scheme"] = args.input_scheme
-    if args.dedupe:
-        kwargs["dedupe"] = True
     for dest in _SOURCE_OPTIONS:
         value = getattr(args, dest)
         if value is None:
             continue
         if dest not in fields:
-            raise AutoNLPALError(
-                f"--{dest.replace('_', '-')} does not apply to --from {args.source}; "
-                f"options for it: {sorted(fields & set(_SOURCE_OPTIONS))}"
+            raise ConfigError(
+                f"{_flag(dest)} does not apply to --from {args.source}; options for it: "
+                f"{', '.join(_flag(d) for d in _SOURCE_OPTIONS if d in fields) or 'none'}"
             )
         kwargs[dest] = value
-    if "dedupe" in kwargs and "dedupe" not in fields:
-        takers = [
-            name
-            for name in registry.short_names("sources")
-            if "dedupe" in (parameters(registry.get("sources", name)) or ())
-        ]
-        raise AutoNLPALError(
-            f"--dedupe does not apply to --from {args.source}; sources that take it: "
-            f"{', '.join(takers)} (or deduplicate the file first)"
-        )
     for item in args.source_args or ():
         key, sep, value = item.partition("=")
         if not sep or key not in fields:
@@ -451,6 +613,10 @@ def _value(text: str) -> Any:
 
 def _source(args: argparse.Namespace, path: str | None = None) -> Source:
     source: Source = _source_part(args, path).build()
+    if args.dedupe:
+        from .sources.dedupe import Deduplicated
+
+        return Deduplicated(source)
     return source
 
 
@@ -496,9 +662,10 @@ def convert(args: argparse.Namespace) -> int:
     source = _source(args)
     writer = _writer(args, converter)
     writer.write(_progress(source.read()), args.output)
-    print(f"read ({args.input}): {source.report.summary()}")
-    print(f"converted: {converter.report.summary()}")
-    print(f"written ({args.output}): {writer.report.summary()}")
+    print(f"read {args.input}: {source.report.summary()}")
+    if converter.report.counts or converter.report.skipped or converter.report.adjusted:
+        print(f"conversion: {converter.report.summary()}")
+    print(f"wrote {args.output}: {writer.report.summary()}")
     skipped = source.report.n_skipped + converter.report.n_skipped + writer.report.n_skipped
     print(f"total skipped: {skipped}")
     return 0
@@ -507,7 +674,7 @@ def convert(args: argparse.Namespace) -> int:
 def _read(args: argparse.Namespace, path: str | None = None) -> list[Example]:
     source = _source(args, path)
     examples = list(_progress(source.read()))
-    print(f"read ({path or args.input}): {source.report.summary()}")
+    print(f"read {path or args.input}: {source.report.summary()}")
     return examples
 
 
@@ -616,8 +783,10 @@ def query(args: argparse.Namespace) -> int:
     ProdigyWriter(options=options, with_answer=False).write(query.tasks(), path)
     recipe = "ner.correct" if config.task == "ner" else "textcat.manual"
     print(
-        f"round {query.round}: wrote {path}; label it, e.g. prodigy {recipe} <dataset> "
-        f"blank:{config.lang} {path}, then run autonlp-al update {args.state_dir} <answers>"
+        f"round {query.round}: wrote {len(query.examples)} tasks to {path}\n"
+        f"label them, e.g. prodigy {recipe} <dataset> blank:{config.lang} {path} "
+        f"(or by hand: docs/tutorial.md), then:\n"
+        f"  autonlp-al update <answers> --from prodigy --state-dir {args.state_dir}"
     )
     return 0
 
@@ -633,6 +802,22 @@ def update(args: argparse.Namespace) -> int:
     print(
         f"round {record.round}: {record.n_labeled} labelled, model {record.model_version} {metrics}"
     )
+    return 0
+
+
+def label(args: argparse.Namespace) -> int:
+    from .integrations.console import ConsoleAnnotator
+    from .loop.config import CONFIG_FILE
+
+    tasks = Path(args.tasks)
+    state = tasks.absolute().parent.parent  # query writes DIR/queries/round-NNN.jsonl
+    labels: Sequence[str] = _labels(args.labels) if args.labels else ()
+    if not labels and (state / CONFIG_FILE).is_file():
+        labels = LoopConfig.from_state(state).labels
+    report = ConsoleAnnotator(labels=labels).annotate(tasks, args.answers)
+    print(f"\n{report.summary()}")
+    where = state if (state / CONFIG_FILE).is_file() else "DIR"
+    print(f"next: autonlp-al update {args.answers} --from prodigy --state-dir {where}")
     return 0
 
 
@@ -699,6 +884,7 @@ COMMANDS = {
     "simulate": simulate,
     "query": query,
     "update": update,
+    "label": label,
     "report": report,
     "serve": serve,
     "push": push,

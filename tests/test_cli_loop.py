@@ -105,7 +105,7 @@ def test_query_then_update_from_the_command_line(tiny_bert, tmp_path: Path, caps
             for task in tasks
         )
     )
-    assert main(["update", str(state), str(answers), "--from", "prodigy"]) == 0
+    assert main(["update", str(answers), "--state-dir", str(state), "--from", "prodigy"]) == 0
     assert "round 0: 5 labelled" in capsys.readouterr().out
     assert main(["query", str(pool), "--from", "jsonl", "--state-dir", str(state), *common]) == 0
     second = [

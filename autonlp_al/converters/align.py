@@ -110,7 +110,7 @@ def _drop_overlaps(
                 where = f"{origin}: " if origin else ""
                 raise OverlapError(
                     f"{where}span {detail}; IOB/BILOU give one tag per token: remove one span, "
-                    f"or pass alignment='skip' to keep the first and count the rest"
+                    f"or pass alignment='skip' (--alignment skip) to keep the first and count the rest"
                 )
             report.skip("overlapping span", origin, detail)
             continue

@@ -113,7 +113,9 @@ def first_undecodable_line(path: Path, encoding: str) -> tuple[int, bytes]:
 
 def require_object(origin: Origin, value: Any) -> Mapping[str, Any]:
     if isinstance(value, _BadJson):
-        raise SourceError(value.message + "; fix the line or pass on_error='skip'")
+        raise SourceError(
+            value.message + "; fix the line or pass on_error='skip' (--on-error skip)"
+        )
     if not isinstance(value, Mapping):
         raise SourceError(
             f"{origin}: expected a JSON object per line, got {type(value).__name__} {value!r:.60}"

@@ -78,7 +78,7 @@ class FolderSource:
         else:
             raise SourceError(
                 f"{origin}: not decodable as any of {list(self.encodings)}; "
-                f"pass encodings=(...) with the file's encoding"
+                f"pass encodings=(...) with the file's encoding (--source-arg 'encodings=[\"cp1252\"]')"
             )
         text = text.strip()
         return Example(

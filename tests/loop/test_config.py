@@ -165,7 +165,8 @@ def test_a_registered_trainer_runs_query_and_update_from_the_cli(tmp_path, capsy
     ]
     write_jsonl(tmp_path / "answers.jsonl", answers)
     # another "process": only the state folder carries the loop
-    assert main(["update", str(state), str(tmp_path / "answers.jsonl"), "--from", "prodigy"]) == 0
+    answers = str(tmp_path / "answers.jsonl")
+    assert main(["update", answers, "--state-dir", str(state), "--from", "prodigy"]) == 0
     assert "round 1: 7 labelled" in capsys.readouterr().out
     # serving the state folder loads the round's model through the loop's own (plugin) trainer
     model, info = load_for_serving(state)
