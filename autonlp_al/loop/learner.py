@@ -97,9 +97,14 @@ class Query:
 
     def tasks(self) -> list[Example]:
         """One example per pick to show annotators: the pool example (its tokens kept), with the
-        model's spans or class when there is a model, and ``score`` / ``round`` in ``meta``."""
+        model's spans or class when there is a model, and ``score`` / ``round`` in ``meta``.
+        Without a model the tasks are bare: labels a pool file happens to carry are not shown as
+        if they were a guess."""
         if self.predictions is None:
-            return [attrs.evolve(e, meta={**e.meta, "round": self.round}) for e in self.examples]
+            return [
+                Example(text=e.text, id=e.id, tokens=e.tokens, meta={**e.meta, "round": self.round})
+                for e in self.examples
+            ]
         return [
             attrs.evolve(
                 p.to_example(),
@@ -175,9 +180,13 @@ class ActiveLearner:
         ids = [e.id for e in self.pool]
         if len(set(ids)) != len(ids):
             raise AutoNLPALError(
-                f"the pool has {len(ids) - len(set(ids))} duplicate texts; deduplicate it first "
-                f"(e.g. FolderSource(dedupe=True)), since an id names one text"
+                f"the pool has {len(ids) - len(set(ids))} duplicate texts, and an id names one text; "
+                f"deduplicate it: --dedupe on the command line, dedupe = true in the config's "
+                f"[loop], or Deduplicated(source) in Python (the first copy wins; the rest are "
+                f"counted)"
             )
+        for example in self.labeled:  # a seed set off the label set fails before any training
+            check_labels(example, self.labels)
         self._by_id = {e.id: e for e in self.pool}
         self._load()
 
@@ -293,6 +302,14 @@ class ActiveLearner:
             candidates = [candidates[i] for i in keep]
         strategy = self.strategy if self.model is not None else self.cold_start
         n = min(self.batch_size, len(candidates))
+        log.info(
+            "[%s] round %d: %s picks %d of %d pool texts",
+            self.state_dir.name,
+            round_,
+            strategy.name,
+            n,
+            len(candidates),
+        )
         start = time.perf_counter()
         picks = strategy.select(self.model, candidates, n, labeled=self.labeled_examples, rng=rng)
         timings["select"] = time.perf_counter() - start
@@ -413,6 +430,40 @@ class ActiveLearner:
         if self._untrained is not None:
             return self._train_round(*self._untrained, {})
         return None
+
+    def adopt(self, record: Round, model_dir: str | Path) -> Round:
+        """Take round 0 from another run trained on this learner's very seed set (a simulation's
+        random control shares the strategy run's seed round): the model folder is copied in and
+        the round recorded as this run's own, so the seed model is trained once, not twice.
+
+        Raises :class:`StateError` unless this learner has a seed set and no round yet, and
+        ``record`` is a seed round on as many examples."""
+        if self.history or not self.labeled:
+            raise StateError(
+                f"{self.state_dir}: only a run with a seed set and no round yet can adopt a seed "
+                f"round; this one has {len(self.history)} rounds and {len(self.labeled)} seeds"
+            )
+        if record.round != 0 or record.selected or record.n_labeled != len(self.labeled):
+            raise StateError(
+                f"round {record.round} ({record.n_labeled} labelled, {len(record.selected)} "
+                f"selected) is not a seed round on this run's {len(self.labeled)} seed examples"
+            )
+        final = self.state_dir / "models" / "round-000"
+        tmp = final.with_name(final.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(model_dir, tmp)
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+        self.model = self.trainer.load(str(final))
+        adopted = attrs.evolve(
+            record,
+            model_dir=final.relative_to(self.state_dir).as_posix(),
+            timings={"adopted": 0.0},
+        )
+        self._log.append({"type": "trained", "round": 0, "round_record": _jsonable(adopted)})
+        self.history.append(adopted)
+        log.info("[%s] round 0: adopted the seed model of %s", self.state_dir.name, model_dir)
+        return adopted
 
     def query(self) -> Query:
         """Select the next batch (or return the open one again): the pool examples, their scores

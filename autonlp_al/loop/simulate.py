@@ -13,7 +13,7 @@ from typing import Any
 from ..strategies.base import Strategy
 from ..strategies.random import RandomSampling
 from ..trainers.base import Trainer
-from ..types import Example
+from ..types import Example, check_labels
 from .learner import ActiveLearner, GoldOracle, Round
 
 __all__ = ["seed_set", "simulate"]
@@ -61,6 +61,8 @@ def simulate(
     """Run ``strategy`` (and, with ``control``, random selection) for ``rounds`` rounds after the
     seed round, each in ``state_dir/<name>/``; resumes runs already there. Returns the histories."""
     state_dir = Path(state_dir)
+    for example in gold:  # the oracle's answers: a wrong label set fails before any training
+        check_labels(example, labels)
     seeds = seed_set(gold, seed_size, random.Random(f"{seed}-seed-set"))
     seed_ids = {e.id for e in seeds}
     pool = [
@@ -71,7 +73,8 @@ def simulate(
     runs = {strategy.name: strategy}
     if control and strategy.name != "random":
         runs["random"] = RandomSampling()
-    histories = {}
+    histories: dict[str, list[Round]] = {}
+    seed_round: tuple[Round, Path] | None = None  # trained once, adopted by the other runs
     for name, chosen in runs.items():
         learner = ActiveLearner(
             trainer=trainer,
@@ -87,9 +90,13 @@ def simulate(
             cold_start=cold_start or RandomSampling(),
             pool_sample=pool_sample,
         )
+        if not learner.history and seeds and seed_round is not None:
+            learner.adopt(*seed_round)
         missing = rounds + 1 - len(learner.history)
         if missing > 0:
             learner.run(rounds=missing, stop=stop)
+        if seed_round is None and seeds and learner.history:
+            seed_round = (learner.history[0], learner.model_path(learner.history[0]))
         histories[name] = learner.history
     (state_dir / "simulation.json").write_text(
         json.dumps(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import random
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Pool items scored per model call: bounds memory whatever the pool size.
-CHUNK = 1024
+CHUNK = 512
 
 
 @attrs.frozen
@@ -77,17 +77,22 @@ def check_pool(pool: Sequence[Example], n: int) -> None:
 
 
 def chunks(pool: Sequence[Example], size: int = CHUNK) -> Iterator[Sequence[Example]]:
-    """The pool in slices of ``size``; a progress bar on a terminal when there are several."""
-    starts: Iterable[int] = range(0, len(pool), size)
+    """The pool in slices of ``size``; on a terminal, a progress bar counting texts whenever there
+    is more than one slice (scoring a few thousand texts takes minutes on a CPU)."""
+    bar = None
     if len(pool) > size and sys.stderr.isatty():
         try:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc="scoring", unit="chunk", leave=False)
+            bar = tqdm(total=len(pool), desc="scoring", unit="text", leave=False)
         except ImportError:
             pass
-    for start in starts:
+    for start in range(0, len(pool), size):
         yield pool[start : start + size]
+        if bar is not None:
+            bar.update(min(size, len(pool) - start))
+    if bar is not None:
+        bar.close()
 
 
 def top_n(

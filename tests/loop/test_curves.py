@@ -81,3 +81,83 @@ def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
 def test_load_runs_needs_a_state_folder(tmp_path) -> None:
     with pytest.raises(StateError, match=r"no events\.jsonl"):
         load_runs(tmp_path)
+
+
+def test_the_random_control_adopts_the_seed_model_instead_of_training_it_again(tmp_path) -> None:
+    trainer = ScriptedTrainer()
+    runs = simulate(
+        trainer=trainer,
+        strategy=MNLP(),
+        gold=gold(80),
+        test=gold(80)[:20],
+        labels=["PER"],
+        state_dir=tmp_path,
+        seed_size=5,
+        batch_size=5,
+        rounds=2,
+    )
+    sizes = [call["n"] for call in trainer.calls]
+    assert sizes == [5, 10, 15, 10, 15]  # the seed round once, then two rounds per run
+    control = runs["random"][0]
+    assert control.timings == {"adopted": 0.0} and control.metrics == runs["mnlp"][0].metrics
+    assert (tmp_path / "random" / control.model_dir).is_dir()  # its own copy, not a link
+    # the adopted round resumes like a trained one
+    again = ScriptedTrainer()
+    simulate(
+        trainer=again,
+        strategy=MNLP(),
+        gold=gold(80),
+        test=gold(80)[:20],
+        labels=["PER"],
+        state_dir=tmp_path,
+        seed_size=5,
+        batch_size=5,
+        rounds=2,
+    )
+    assert again.calls == []
+
+
+def test_adopt_refuses_a_round_that_is_not_this_runs_seed_round(tmp_path) -> None:
+    from autonlp_al.loop.learner import ActiveLearner
+    from autonlp_al.strategies import RandomSampling
+
+    runs = simulate(
+        trainer=ScriptedTrainer(),
+        strategy=MNLP(),
+        gold=gold(40),
+        test=[],
+        labels=["PER"],
+        state_dir=tmp_path / "sim",
+        seed_size=5,
+        batch_size=5,
+        rounds=1,
+        control=False,
+    )
+    first = runs["mnlp"][1]  # a selection round, not a seed round
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(),
+        strategy=RandomSampling(),
+        pool=gold(40)[5:],
+        labels=["PER"],
+        state_dir=tmp_path / "other",
+        labeled=gold(40)[:5],
+    )
+    with pytest.raises(StateError, match="not a seed round"):
+        learner.adopt(first, tmp_path / "sim" / "mnlp" / first.model_dir)
+
+
+def test_a_label_set_that_misses_the_gold_labels_fails_before_any_training(tmp_path) -> None:
+    from autonlp_al.errors import LabelError
+
+    trainer = ScriptedTrainer()
+    gold_cats = [Example(text=f"match {i}", labels=["sports"]) for i in range(20)]
+    with pytest.raises(LabelError, match="'sports' is not in the label set"):
+        simulate(
+            trainer=trainer,
+            strategy=MNLP(),
+            gold=gold_cats,
+            test=[],
+            labels=["sport"],
+            state_dir=tmp_path,
+        )
+    assert trainer.calls == [] and not (tmp_path / "mnlp").exists()

@@ -148,8 +148,16 @@ def test_stopping_criteria(tmp_path) -> None:
 
 
 def test_duplicate_texts_in_the_pool_are_refused(tmp_path) -> None:
-    with pytest.raises(AutoNLPALError, match="duplicate texts"):
+    with pytest.raises(AutoNLPALError, match="duplicate texts") as refused:
         learner(tmp_path, pool=[Example(text="same"), Example(text="same")])
+    assert "--dedupe" in str(refused.value) and "Deduplicated(source)" in str(refused.value)
+
+
+def test_a_seed_set_off_the_label_set_is_refused_before_any_training(tmp_path) -> None:
+    trainer = ScriptedTrainer()
+    with pytest.raises(LabelError, match="'PER', which is not in the label set"):
+        learner(tmp_path, trainer=trainer, labels=["PERSON"])
+    assert trainer.calls == []
 
 
 def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
@@ -305,3 +313,18 @@ def test_an_answer_whose_text_differs_from_the_queried_one_is_refused(tmp_path) 
         al.update(InMemorySource([edited]))
     assert queried.id in {e.id for e in al.unlabeled}  # nothing recorded
     assert len(al.labeled_examples) == 4
+
+
+def test_first_query_tasks_do_not_show_labels_the_pool_file_carries(tmp_path) -> None:
+    labelled = [Example(text=f"match {i}", labels=["sport"]) for i in range(6)]
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(task="textcat"),
+        strategy=RandomSampling(),
+        pool=labelled,
+        labels=["sport", "tech"],
+        state_dir=tmp_path,
+        batch_size=3,
+    )
+    tasks = learner.query().tasks()
+    assert len(tasks) == 3
+    assert all(t.labels == () and t.spans == () and t.meta["round"] == 0 for t in tasks)

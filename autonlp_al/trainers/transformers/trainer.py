@@ -96,6 +96,8 @@ class TransformersTrainer:
             torch.set_num_threads(self.threads)
         _seed(self.seed)
         labels = self._label_map(labels, init)
+        for example in train:  # before the (slow) model load, so a wrong label fails at once
+            check_labels(example, labels)
         model = self._start(labels, init)
         features = self._features(model, train, labels)
         if not features:

@@ -239,6 +239,13 @@ def test_bad_input_gives_typed_errors(tiny_bert, ner_model, tmp_path) -> None:
         evaluate(ner_model, [Example(text="ipad", complete=False)])
 
 
+def test_a_wrong_label_fails_before_the_model_is_loaded(tmp_path) -> None:
+    # the base model folder is empty: had it been loaded first, this would be a ModelLoadError
+    trainer = TransformersTrainer(model=tmp_path, task="textcat", progress=False)
+    with pytest.raises(LabelError, match="'sports' is not in the label set"):
+        trainer.train([Example(text="a match", labels=["sports"])], labels=["sport"])
+
+
 def test_ner_tags_only_ever_append() -> None:
     assert ner_tags(["A", "B"]) == ner_tags(["A", "B", "C"])[:5]
 
