@@ -60,7 +60,7 @@ def push_to_hub(
     details: Mapping[str, Any] | None = None,
 ) -> str:
     """Upload ``model`` (its saved folder plus a model card) to ``repo_id``; returns the commit
-    URL. The token comes from ``token``, else ``HF_TOKEN`` or the ``huggingface-cli login``
+    URL. The token comes from ``token``, else ``HF_TOKEN`` or the ``hf auth login``
     token (huggingface_hub's own lookup); it is never written to the card or the logs."""
     hub = require("huggingface_hub", "hub")
     api = hub.HfApi(endpoint=endpoint, token=token)
@@ -78,7 +78,7 @@ def push_to_hub(
         except hub.errors.HfHubHTTPError as exc:
             status = getattr(exc.response, "status_code", "?")
             hint = (
-                "check the token (HF_TOKEN or huggingface-cli login) and its write access"
+                "check the token (HF_TOKEN or hf auth login) and its write access"
                 if status in (401, 403)
                 else "see the Hub's message above"
             )

@@ -62,6 +62,8 @@ def markdown(
     """The learning-curve table (with the difference to ``random`` when present) and, given a
     reference score (e.g. the full-data model's), the labels each run needed for each fraction."""
     metric = main_metric(next(iter(runs.values())))
+    if not metric:
+        return rounds_table(runs)
     curves = {name: dict(curve(rounds, metric)) for name, rounds in runs.items()}
     names = list(runs)
     sizes = sorted({n for c in curves.values() for n in c})
@@ -102,6 +104,28 @@ def markdown(
     return "\n".join(lines)
 
 
+def rounds_table(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """One row per round (for runs with no evaluation set, so no curve): labelled examples, how
+    the batch was picked, the model, and the training time."""
+    lines = [
+        "| run | round | labelled | picked by | model | train s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, rounds in runs.items():
+        for r in rounds:
+            train = r.get("timings", {}).get("train")
+            lines.append(
+                f"| {name} | {r['round']} | {r['n_labeled']} | {r['strategy']} | "
+                f"{r['model_version']} | {'' if train is None else f'{train:.1f}'} |"
+            )
+    lines += [
+        "",
+        "No round was scored (no evaluation set): score one with `autonlp-al evaluate "
+        "DIR/models/round-NNN TEST --from FORMAT`.",
+    ]
+    return "\n".join(lines)
+
+
 def plot(
     runs: Mapping[str, Sequence[Mapping[str, Any]]],
     path: str | Path,
@@ -119,6 +143,8 @@ def plot(
     import matplotlib.pyplot as plt
 
     metric = main_metric(next(iter(runs.values())))
+    if not metric:
+        raise StateError("no round was scored (no evaluation set), so there is no curve to draw")
     figure, axes = plt.subplots(figsize=(6, 4))
     for name, rounds in runs.items():
         points = curve(rounds, metric)

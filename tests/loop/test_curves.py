@@ -161,3 +161,25 @@ def test_a_label_set_that_misses_the_gold_labels_fails_before_any_training(tmp_p
             state_dir=tmp_path,
         )
     assert trainer.calls == [] and not (tmp_path / "mnlp").exists()
+
+
+def test_a_run_without_an_evaluation_set_reports_its_rounds_not_an_empty_curve(tmp_path) -> None:
+    from autonlp_al.loop.learner import ActiveLearner, GoldOracle
+
+    examples = gold(30)
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(),
+        strategy=MNLP(),
+        pool=examples,
+        labels=["PER"],
+        state_dir=tmp_path,
+        batch_size=5,
+        oracle=GoldOracle(examples),
+    )
+    learner.run(rounds=2)
+    table = markdown(load_runs(tmp_path))
+    assert table.splitlines()[0] == "| run | round | labelled | picked by | model | train s |"
+    assert f"| {tmp_path.name} | 1 | 10 | mnlp |" in table and "autonlp-al evaluate" in table
+    pytest.importorskip("matplotlib")
+    with pytest.raises(StateError, match="no round was scored"):
+        plot(load_runs(tmp_path), tmp_path / "curve.png")
