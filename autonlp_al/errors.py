@@ -24,6 +24,7 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     ├── StateError (ValueError)              a state folder made by another config, or damaged
     ├── AnswerError (ValueError)             answers that do not fit the open query
     ├── PoolExhaustedError (ValueError)      fewer unlabelled examples than asked for
+    ├── StrategyError (ValueError, TypeError)  no model, or one without what the strategy reads
     ├── ConfigError (ValueError)             a loop config that cannot be read or built
     ├── RegistryError (LookupError)          an unknown backend name; lists the known ones
     └── MissingDependencyError (ImportError) an optional extra is not installed
@@ -56,6 +57,7 @@ __all__ = [
     "RegistryError",
     "SourceError",
     "StateError",
+    "StrategyError",
     "TagSequenceError",
     "TrainingError",
 ]
@@ -155,6 +157,11 @@ class AnswerError(AutoNLPALError, ValueError):
 
 class PoolExhaustedError(AutoNLPALError, ValueError):
     """The unlabelled pool has fewer examples than were asked for."""
+
+
+class StrategyError(AutoNLPALError, ValueError, TypeError):
+    """A strategy given no model, a model without the capability it reads (token marginals,
+    embeddings ...), or a model of another task than the strategy scores."""
 
 
 class ConfigError(AutoNLPALError, ValueError):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import PoolExhaustedError
+from ..errors import PoolExhaustedError, StrategyError
 from ..trainers.base import Model
 from ..types import Example
 
@@ -68,7 +68,7 @@ class Strategy(Protocol):
 
 def check_pool(pool: Sequence[Example], n: int) -> None:
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n!r}")
+        raise StrategyError(f"n must be at least 1, got {n!r}")
     if len(pool) < n:
         raise PoolExhaustedError(
             f"asked for {n} examples but only {len(pool)} remain unlabelled; lower the batch size "
@@ -152,12 +152,18 @@ class BatchStrategy:
 
     def _model(self, model: Model | None) -> Any:
         if model is None:
-            raise ValueError(
+            raise StrategyError(
                 f"{self.name} needs a trained model; start with a cold-start strategy "
                 f"(random or k-means on embeddings) for the first round"
             )
+        task = getattr(model, "task", None)
+        if task is not None and task not in self.tasks:
+            raise StrategyError(
+                f"{self.name} scores {' and '.join(self.tasks)}, and the model is {task}; "
+                f"pick a strategy for {task}"
+            )
         if self.needs is not None and not isinstance(model, self.needs):
-            raise TypeError(
+            raise StrategyError(
                 f"{type(model).__name__} offers no {self.needs_what}; {self.name} needs it"
             )
         return model

@@ -22,8 +22,9 @@ from typing import Any
 import attrs
 
 from .._optional import require
+from ..errors import StrategyError
 from ..registry import strategies
-from ..trainers.base import EmbeddingModel, MarginalsModel, Model
+from ..trainers.base import EmbeddingModel, Model
 from ..types import Example
 from .base import BatchStrategy, Selection, Strategy, chunks
 from .uncertainty import MNLP, Margin
@@ -34,12 +35,14 @@ __all__ = ["CoreSet", "Hybrid", "KMeans", "kmeans"]
 def _embedder(strategy: Any, model: Model | None) -> Any:
     source = strategy.embedder if strategy.embedder is not None else model
     if source is None:
-        raise ValueError(
+        raise StrategyError(
             f"{strategy.name} needs embeddings: pass embedder= (e.g. the base model loaded with "
             f"TransformersModel) for a cold start, or a trained model"
         )
     if not isinstance(source, EmbeddingModel):
-        raise TypeError(f"{type(source).__name__} offers no embeddings")
+        raise StrategyError(
+            f"{type(source).__name__} offers no embeddings; {strategy.name} needs them"
+        )
     return source
 
 
@@ -186,5 +189,6 @@ class Hybrid(BatchStrategy):
 
 
 def _default_uncertainty(model: Model) -> Strategy:
-    """MNLP for a model with token marginals (NER), margin for class probabilities."""
-    return MNLP() if isinstance(model, MarginalsModel) else Margin()
+    """MNLP for a NER model, margin for a classifier (one model class may offer both token
+    marginals and class probabilities, so the task decides, not the capability)."""
+    return MNLP() if model.task == "ner" else Margin()

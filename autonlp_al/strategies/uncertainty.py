@@ -174,8 +174,14 @@ class TokenEntropy(_SequenceUncertainty):
         return float(getattr(_entropy(marginals, axis=1), self.reduction)())
 
 
+def _token_entropy(reduction: str) -> Any:
+    def factory(**kwargs: Any) -> TokenEntropy:
+        return TokenEntropy(reduction, **kwargs)
+
+    factory.tasks = TokenEntropy.tasks  # type: ignore[attr-defined]  # read by the loop config
+    return factory
+
+
 for _reduction, _name in _REDUCTIONS.items():
     # the reductions by their own names too, so configs and the CLI can say `total_token_entropy`
-    strategies.register(
-        f"{_name}.v1", func=lambda reduction=_reduction, **kw: TokenEntropy(reduction, **kw)
-    )
+    strategies.register(f"{_name}.v1", func=_token_entropy(_reduction))

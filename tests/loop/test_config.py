@@ -232,3 +232,18 @@ def test_a_refused_simulate_leaves_no_config(tmp_path, capsys) -> None:
     )
     assert code == 1 and "duplicate texts" in capsys.readouterr().err
     assert not (tmp_path / "sim" / CONFIG_FILE).exists()
+
+
+@pytest.mark.parametrize("name", ["token_entropy", "mean_token_entropy", "total_token_entropy",
+                                  "max_token_entropy", "mnlp"])  # fmt: skip
+def test_token_strategies_are_known_to_score_ner_only(name) -> None:
+    from autonlp_al.loop.config import strategy_tasks
+
+    assert strategy_tasks(Part(kind="strategies", name=name)) == ("ner",)
+    with pytest.raises(ConfigError, match=f"'{name}' scores ner, not textcat"):
+        LoopConfig(
+            task="textcat",
+            labels=["a", "b"],
+            trainer=Part(kind="trainers", name="transformers", args={"model": "m"}),
+            strategy=Part(kind="strategies", name=name),
+        )

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autonlp_al import Example, registry
+from autonlp_al.errors import StrategyError
 from autonlp_al.strategies import (
     MNLP,
     CoreSet,
@@ -109,22 +110,25 @@ def test_never_picks_outside_the_given_pool(strategy, model) -> None:
 
 
 def test_uncertainty_needs_a_model_and_the_right_capability() -> None:
-    with pytest.raises(ValueError, match="needs a trained model"):
+    with pytest.raises(StrategyError, match="needs a trained model"):
         Margin().select(None, pool(5), 1, rng=random.Random(0))
-    with pytest.raises(TypeError, match="token marginals"):
+    with pytest.raises(StrategyError, match="token marginals"):
         MNLP().select(object(), pool(5), 1, rng=random.Random(0))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="needs embeddings"):
+    with pytest.raises(StrategyError, match="needs embeddings"):
         KMeans().select(None, pool(5), 1, rng=random.Random(0))
+    # a model of the other task: named, not a crash inside the model
+    with pytest.raises(StrategyError, match="mnlp scores ner, and the model is textcat"):
+        MNLP().select(Fixed({}), pool(5), 1, rng=random.Random(0))  # type: ignore[arg-type]
 
 
 class Fixed:
     """A model with given class probabilities / marginals per text, to check the arithmetic."""
 
-    task = "textcat"
     labels = ("a", "b")
 
-    def __init__(self, table):
+    def __init__(self, table, task="textcat"):
         self.table = table
+        self.task = task
         self.tags = ("O", "B-X", "I-X")
 
     def class_probabilities(self, items):
@@ -150,8 +154,8 @@ def test_mnlp_normalises_by_length_and_lc_does_not() -> None:
     short = [[0.6, 0.2, 0.2]]
     table = {"long": long, "short": short}
     examples = [Example(text="long"), Example(text="short")]
-    (mnlp,) = MNLP().select(Fixed(table), examples, 1, rng=random.Random(0))
-    (lc,) = LeastConfidentSequence().select(Fixed(table), examples, 1, rng=random.Random(0))
+    (mnlp,) = MNLP().select(Fixed(table, "ner"), examples, 1, rng=random.Random(0))
+    (lc,) = LeastConfidentSequence().select(Fixed(table, "ner"), examples, 1, rng=random.Random(0))
     assert mnlp.id == Example(text="short").id  # -log 0.6 > -log 0.9
     assert lc.id == Example(text="long").id  # 1 - 0.9**10 = 0.65 > 1 - 0.6
     assert mnlp.score == pytest.approx(-np.log(0.6), rel=1e-6)
@@ -175,8 +179,8 @@ def test_token_entropy_mean_prefers_the_torn_word_total_the_long_sentence() -> N
     short = [[1 / 3, 1 / 3, 1 / 3]]
     table = {"long": long, "short": short}
     examples = [Example(text="long"), Example(text="short")]
-    (mean,) = TokenEntropy().select(Fixed(table), examples, 1, rng=random.Random(0))
-    (total,) = TokenEntropy("sum").select(Fixed(table), examples, 1, rng=random.Random(0))
+    (mean,) = TokenEntropy().select(Fixed(table, "ner"), examples, 1, rng=random.Random(0))
+    (total,) = TokenEntropy("sum").select(Fixed(table, "ner"), examples, 1, rng=random.Random(0))
     word = -(0.9 * np.log(0.9) + 2 * 0.05 * np.log(0.05))
     assert mean.id == Example(text="short").id  # log 3 = 1.10 > 0.39
     assert total.id == Example(text="long").id  # 10 * 0.39 = 3.9 > 1.10

@@ -155,6 +155,13 @@ class TransformersModel:
     def token_marginals(self, items: Iterable[Item]) -> list[Any]:
         """Per item, ``(n_words, n_tags)`` tag probabilities; a word the tokenizer drops entirely
         (no sub-words) gets ``O`` with probability 1."""
+        if self.task != "ner":
+            from ...errors import StrategyError
+
+            raise StrategyError(
+                f"token marginals come from a ner model, and this one is {self.task}; use a "
+                f"strategy for {self.task} (margin, entropy, ...)"
+            )
         return self._marginals(list(items))[1]
 
     def _marginals(

@@ -246,6 +246,21 @@ def test_a_wrong_label_fails_before_the_model_is_loaded(tmp_path) -> None:
         trainer.train([Example(text="a match", labels=["sports"])], labels=["sport"])
 
 
+def test_hybrid_on_a_classifier_shortlists_by_margin_not_token_marginals(textcat_model) -> None:
+    import random
+
+    from autonlp_al.errors import StrategyError
+    from autonlp_al.strategies import MNLP, Hybrid
+
+    pool = corpus(30, 7, "textcat")
+    picks = Hybrid().select(textcat_model, pool, 3, rng=random.Random(0))  # crashed in MNLP
+    assert len({p.id for p in picks}) == 3
+    with pytest.raises(StrategyError, match="mnlp scores ner, and the model is textcat"):
+        MNLP().select(textcat_model, pool, 3, rng=random.Random(0))
+    with pytest.raises(StrategyError, match="token marginals come from a ner model"):
+        textcat_model.token_marginals(pool[:1])
+
+
 def test_ner_tags_only_ever_append() -> None:
     assert ner_tags(["A", "B"]) == ner_tags(["A", "B", "C"])[:5]
 
