@@ -499,20 +499,32 @@ def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
         if getattr(args, dest, None) is not None
     }
     defaults_only = {"alignment", "max_length"}  # always set by argparse
-    refused = sorted(k for k in given if k not in accepted and k not in defaults_only)
+    refused = sorted(dest for dest, arg in _TRAINER_OPTIONS.items()
+                     if arg in given and arg not in accepted and arg not in defaults_only)  # fmt: skip
     if refused:
+        flags = [
+            _trainer_flag(dest, loop)
+            for dest, arg in _TRAINER_OPTIONS.items()
+            if arg in accepted and hasattr(args, dest)
+        ]
         raise ConfigError(
-            f"--{refused[0].replace('_', '-')} does not apply to --trainer {args.trainer}; it "
-            f"takes: {', '.join(sorted(accepted & set(_TRAINER_OPTIONS.values())))}"
+            f"{_trainer_flag(refused[0], loop)} does not apply to --trainer {args.trainer}; it "
+            f"takes: {', '.join(flags)}"
         )
     kwargs = {k: v for k, v in given.items() if k in accepted}
     if loop:
         for key, value in recommended_trainer_args(args.task).items():
             if key in accepted:
                 kwargs.setdefault(key, value)
-    if "progress" in accepted:
-        kwargs["progress"] = False
+    if "progress" in accepted:  # a training bar on a terminal, none in a log file
+        kwargs["progress"] = sys.stderr.isatty()
     return attrs.evolve(part, args=kwargs)
+
+
+def _trainer_flag(dest: str, loop: bool) -> str:
+    if dest == "train_batch_size":
+        return "--train-batch-size" if loop else "--batch-size"
+    return "--" + {"endpoint": "hub-endpoint"}.get(dest, dest).replace("_", "-")
 
 
 def _strategy_part(args: argparse.Namespace) -> Part:
@@ -781,11 +793,14 @@ def query(args: argparse.Namespace) -> int:
     path = Path(args.output or Path(args.state_dir) / "queries" / f"round-{query.round:03d}.jsonl")
     options = config.labels if config.task == "textcat" else ()
     ProdigyWriter(options=options, with_answer=False).write(query.tasks(), path)
-    recipe = "ner.correct" if config.task == "ner" else "textcat.manual"
+    # a pre-annotated batch is corrected; round 0's bare one is labelled from scratch
+    recipe = "textcat.manual" if config.task == "textcat" else "ner.correct"
+    if config.task == "ner" and query.predictions is None:
+        recipe = "ner.manual"
     print(
         f"round {query.round}: wrote {len(query.examples)} tasks to {path}\n"
-        f"label them, e.g. prodigy {recipe} <dataset> blank:{config.lang} {path} "
-        f"(or by hand: docs/tutorial.md), then:\n"
+        f"label them: autonlp-al label {path} <answers>, or prodigy {recipe} <dataset> "
+        f"blank:{config.lang} {path}; then:\n"
         f"  autonlp-al update <answers> --from prodigy --state-dir {args.state_dir}"
     )
     return 0
@@ -810,7 +825,7 @@ def label(args: argparse.Namespace) -> int:
     from .loop.config import CONFIG_FILE
 
     tasks = Path(args.tasks)
-    state = tasks.absolute().parent.parent  # query writes DIR/queries/round-NNN.jsonl
+    state = tasks.parent.parent  # query writes DIR/queries/round-NNN.jsonl
     labels: Sequence[str] = _labels(args.labels) if args.labels else ()
     if not labels and (state / CONFIG_FILE).is_file():
         labels = LoopConfig.from_state(state).labels

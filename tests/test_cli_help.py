@@ -112,3 +112,11 @@ def test_query_reuses_the_saved_loop_and_dedupes_a_pool(tmp_path, capsys) -> Non
     # without a saved loop, the options are asked for
     assert main(["query", "--state-dir", str(tmp_path / "new")]) == 1
     assert "--task is required" in capsys.readouterr().err
+
+
+def test_a_trainer_option_error_lists_flags(tmp_path, capsys) -> None:
+    code = main(["train", "x", "y", "--from", "jsonl", "--task", "ner", "--labels", "A",
+                 "--model", "m", "--trainer", "autotrain", "--early-stopping-patience", "2"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "--early-stopping-patience does not apply to --trainer autotrain" in err
+    assert "--batch-size" in err and "--hub-endpoint" in err and "max_usd" not in err
