@@ -382,7 +382,7 @@ def _add_loop(parser: argparse.ArgumentParser) -> None:
         "--strategy",
         metavar="NAME",
         choices=registry.short_names("strategies"),
-        help="query strategy (default: total_token_entropy for ner, margin for textcat), one "
+        help="query strategy (default: total_token_entropy for ner, hybrid for textcat), one "
         "of: %(choices)s",
     )
     loop.add_argument(
@@ -528,7 +528,7 @@ def _trainer_flag(dest: str, loop: bool) -> str:
 
 
 def _strategy_part(args: argparse.Namespace) -> Part:
-    name = args.strategy or ("total_token_entropy" if args.task == "ner" else "margin")
+    name = args.strategy or ("total_token_entropy" if args.task == "ner" else "hybrid")
     part = Part(kind="strategies", name=name)
     if args.uncertainty:
         if "uncertainty" not in (parameters(part.factory()) or ()):

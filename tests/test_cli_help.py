@@ -120,3 +120,13 @@ def test_a_trainer_option_error_lists_flags(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1 and "--early-stopping-patience does not apply to --trainer autotrain" in err
     assert "--batch-size" in err and "--hub-endpoint" in err and "max_usd" not in err
+
+
+def test_textcat_defaults_to_the_hybrid_strategy(tmp_path, capsys) -> None:
+    from autonlp_al.loop.config import LoopConfig
+
+    pool = write_jsonl(tmp_path / "pool.jsonl", [{"text": f"text {i}"} for i in range(9)])
+    state = tmp_path / "run"
+    assert main(["query", str(pool), "--from", "jsonl", "--state-dir", str(state), "--task",
+                 "textcat", "--labels", "a,b", "--model", "unused", "--batch-size", "3"]) == 0  # fmt: skip
+    assert LoopConfig.from_state(state).strategy.name == "hybrid.v1"

@@ -174,4 +174,4 @@ if prodigy is not None:  # pragma: no cover
     ner_al = prodigy.recipe("ner.al", **_ARGUMENTS)(
         _recipe("ner", "ner_manual", "total_token_entropy")
     )
-    textcat_al = prodigy.recipe("textcat.al", **_ARGUMENTS)(_recipe("textcat", "choice", "margin"))
+    textcat_al = prodigy.recipe("textcat.al", **_ARGUMENTS)(_recipe("textcat", "choice", "hybrid"))

@@ -5,7 +5,7 @@
 - :class:`CoreSet`: greedy k-center (Sener & Savarese 2018): repeatedly pick the example farthest
   from everything labelled or picked.
 - :class:`Hybrid`: the ``factor * n`` most uncertain examples by an uncertainty strategy (by
-  default MNLP for a model with token marginals, margin for one with class probabilities), then
+  default MNLP for a NER model, margin for a classifier), then
   k-means among them, so a batch is both informative and varied.
 
 Embeddings come from ``embedder`` if given, else the current model (an
