@@ -10,8 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.models import tiny_bert  # noqa: F401  (the fixture, for every test folder)
+
+# Speed is measured by benchmarks/, never by a test: hypothesis' per-example deadline failed tests
+# on a machine busy with another job (2 cores), so it is off.
+settings.register_profile("autonlp_al", deadline=None)
+settings.load_profile("autonlp_al")
 
 # On the core install (nox -s tests_core: no `local` extra) what needs torch and transformers
 # cannot run; it is not collected there.
