@@ -28,14 +28,20 @@ _FORMAT = 1
 
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports (a fresh head is expected when fine-tuning)."""
+    """Silence transformers' load reports (a fresh head is expected when fine-tuning) and its
+    per-file progress bars ("Loading weights", "Writing model shards"), which interleave with
+    ours in every round's output."""
     logging = require("transformers", "local").utils.logging
     level = logging.get_verbosity()
+    bars = logging.is_progress_bar_enabled()
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
     try:
         yield
     finally:
         logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -279,8 +285,9 @@ class TransformersModel:
         names = self.tags if self.task == "ner" else self.labels
         self.model.config.id2label = dict(enumerate(names))
         self.model.config.label2id = {name: i for i, name in enumerate(names)}
-        self.model.save_pretrained(path)
-        self.tokenizer.save_pretrained(path)
+        with quiet_transformers():
+            self.model.save_pretrained(path)
+            self.tokenizer.save_pretrained(path)
         metadata = {
             "format": _FORMAT,
             "task": self.task,

@@ -261,6 +261,17 @@ def test_hybrid_on_a_classifier_shortlists_by_margin_not_token_marginals(textcat
         textcat_model.token_marginals(pool[:1])
 
 
+def test_save_and_load_print_no_transformers_progress_bars(textcat_model, tmp_path, capfd) -> None:
+    from transformers.utils import logging
+
+    logging.enable_progress_bar()
+    textcat_model.save(tmp_path / "m")
+    TransformersModel.load(tmp_path / "m")
+    err = capfd.readouterr().err
+    assert "Writing model shards" not in err and "Loading weights" not in err
+    assert logging.is_progress_bar_enabled()  # left as it was
+
+
 def test_ner_tags_only_ever_append() -> None:
     assert ner_tags(["A", "B"]) == ner_tags(["A", "B", "C"])[:5]
 
