@@ -36,9 +36,10 @@ def gold(n: int) -> list[Example]:
     ]
 
 
-def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
-    runs = simulate(
-        trainer=ScriptedTrainer(),
+def simulated(tmp_path, trainer: ScriptedTrainer, *, rounds: int) -> dict:
+    """An MNLP simulation (with the random control) on 80 gold examples, batches of 5."""
+    return simulate(
+        trainer=trainer,
         strategy=MNLP(),
         gold=gold(80),
         test=gold(80)[:20],
@@ -46,8 +47,12 @@ def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
         state_dir=tmp_path,
         seed_size=5,
         batch_size=5,
-        rounds=3,
+        rounds=rounds,
     )
+
+
+def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
+    runs = simulated(tmp_path, ScriptedTrainer(), rounds=3)
     assert list(runs) == ["mnlp", "random"]
     for history in runs.values():
         assert [r.n_labeled for r in history] == [5, 10, 15, 20]
@@ -64,17 +69,7 @@ def test_simulate_runs_the_strategy_and_a_random_control(tmp_path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second call resumes: nothing is retrained
     trainer = ScriptedTrainer()
-    simulate(
-        trainer=trainer,
-        strategy=MNLP(),
-        gold=gold(80),
-        test=gold(80)[:20],
-        labels=["PER"],
-        state_dir=tmp_path,
-        seed_size=5,
-        batch_size=5,
-        rounds=3,
-    )
+    simulated(tmp_path, trainer, rounds=3)
     assert trainer.calls == []
 
 
@@ -85,17 +80,7 @@ def test_load_runs_needs_a_state_folder(tmp_path) -> None:
 
 def test_the_random_control_adopts_the_seed_model_instead_of_training_it_again(tmp_path) -> None:
     trainer = ScriptedTrainer()
-    runs = simulate(
-        trainer=trainer,
-        strategy=MNLP(),
-        gold=gold(80),
-        test=gold(80)[:20],
-        labels=["PER"],
-        state_dir=tmp_path,
-        seed_size=5,
-        batch_size=5,
-        rounds=2,
-    )
+    runs = simulated(tmp_path, trainer, rounds=2)
     sizes = [call["n"] for call in trainer.calls]
     assert sizes == [5, 10, 15, 10, 15]  # the seed round once, then two rounds per run
     control = runs["random"][0]
@@ -103,17 +88,7 @@ def test_the_random_control_adopts_the_seed_model_instead_of_training_it_again(t
     assert (tmp_path / "random" / control.model_dir).is_dir()  # its own copy, not a link
     # the adopted round resumes like a trained one
     again = ScriptedTrainer()
-    simulate(
-        trainer=again,
-        strategy=MNLP(),
-        gold=gold(80),
-        test=gold(80)[:20],
-        labels=["PER"],
-        state_dir=tmp_path,
-        seed_size=5,
-        batch_size=5,
-        rounds=2,
-    )
+    simulated(tmp_path, again, rounds=2)
     assert again.calls == []
 
 
