@@ -28,6 +28,38 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or ["-q"]))
 
 
+@nox.session(python=False)
+def install(session: nox.Session) -> None:
+    """The README's "use it on your own data" install, run as written (a fresh ``.venv`` in a
+    copy of the checkout), then ``autonlp-al --help`` and one ``convert`` with that venv's
+    command: the path a newcomer takes, checked by CI."""
+    import re
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    readme = Path("README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it on your own data", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"^```bash\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    work = Path(tempfile.mkdtemp(prefix="autonlp_al-install-"))
+    checkout = work / "autonlp_al"
+    shutil.copytree(
+        ".", checkout, ignore=shutil.ignore_patterns(".git", ".nox", ".venv", "out", "runs")
+    )
+    sample = (
+        '{"text": "Tim Cook visited London.", "spans": [{"start": 0, "end": 8, "label": "PER"}]}'
+    )
+    script = (
+        f"set -euo pipefail\n{block}\n"
+        f"echo '{sample}' > in.jsonl\n"
+        "autonlp-al convert in.jsonl out.jsonl --from jsonl --to autotrain --labels PER\n"
+        "grep -q '\"B-PER\"' out.jsonl\n"
+    )
+    with session.chdir(checkout):
+        session.run("bash", "-c", script, external=True)
+    shutil.rmtree(work)
+
+
 @nox.session
 def tests_core(session: nox.Session) -> None:
     """The suite on the core install (no torch, no transformers: no `local` extra). Collection

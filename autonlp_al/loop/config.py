@@ -8,6 +8,7 @@ written to a spaCy-style config file that a person can edit::
     batch_size = 25
     seed = 0
     pool_sample = null
+    dedupe = false
 
     [trainer]
     @trainers = "transformers.v1"
@@ -230,6 +231,8 @@ class LoopConfig:
         stopping: ``stopping`` parts (criteria that end :meth:`ActiveLearner.run`).
         lang: the spaCy language every example is tokenised in, once.
         batch_size, seed, pool_sample: as :class:`~autonlp_al.loop.learner.ActiveLearner`.
+        dedupe: read ``pool`` and ``seed_data`` through
+            :class:`~autonlp_al.sources.dedupe.Deduplicated` (each text once, repeats counted).
     """
 
     task: str = attrs.field(validator=_task)
