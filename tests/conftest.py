@@ -29,6 +29,7 @@ if not (importlib.util.find_spec("torch") and importlib.util.find_spec("transfor
         "integrations/test_serve_real.py",
         "test_cli_loop.py",
         "test_cli_train.py",
+        "test_docs.py",
     ]
 
 # The Prodigy schema (peewee models Dataset, Example, Link), as Prodigy creates it in SQLite.
