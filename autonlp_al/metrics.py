@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from ._progress import predict
 from .errors import LabelError, TrainingError
 from .types import Example
 
@@ -135,7 +136,7 @@ def evaluate(model: Any, examples: Iterable[Example]) -> NerScores | ClassScores
                         f"{example.origin or 'an eval example'}: entity label {span.label!r} is "
                         f"not one the model knows ({sorted(known)}); retrain with it or drop it"
                     )
-        predictions = model.predict(examples)
+        predictions = predict(model, examples)
         return ner_scores(
             ([(s.start, s.end, s.label) for s in e.spans] for e in examples),
             ([(s.start, s.end, s.label) for s in p.spans] for p in predictions),
@@ -147,7 +148,7 @@ def evaluate(model: Any, examples: Iterable[Example]) -> NerScores | ClassScores
                 f"{example.origin or 'an eval example'}: class {example.labels[0]!r} is not one "
                 f"the model knows ({sorted(known)}); retrain with it or drop the example"
             )
-    predictions = model.predict(labelled)
+    predictions = predict(model, labelled)
     return classification_scores(
         [e.labels[0] for e in labelled], [p.label or "" for p in predictions], model.labels
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import heapq
 import random
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from .. import _progress
 from ..errors import PoolExhaustedError, StrategyError
 from ..trainers.base import Model
 from ..types import Example
@@ -77,22 +77,8 @@ def check_pool(pool: Sequence[Example], n: int) -> None:
 
 
 def chunks(pool: Sequence[Example], size: int = CHUNK) -> Iterator[Sequence[Example]]:
-    """The pool in slices of ``size``; on a terminal, a progress bar counting texts whenever there
-    is more than one slice (scoring a few thousand texts takes minutes on a CPU)."""
-    bar = None
-    if len(pool) > size and sys.stderr.isatty():
-        try:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(pool), desc="scoring", unit="text", leave=False)
-        except ImportError:
-            pass
-    for start in range(0, len(pool), size):
-        yield pool[start : start + size]
-        if bar is not None:
-            bar.update(min(size, len(pool) - start))
-    if bar is not None:
-        bar.close()
+    """The pool in slices of ``size``, with a ``scoring`` progress bar on a terminal."""
+    return _progress.chunks(pool, size, desc="scoring")
 
 
 def top_n(
