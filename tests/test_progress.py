@@ -29,7 +29,8 @@ def test_chunks_cover_everything_and_show_a_bar_only_on_a_terminal(monkeypatch, 
 
 def test_predict_is_the_models_predictions_in_order() -> None:
     class Echo:
-        calls: list[int] = []
+        def __init__(self) -> None:
+            self.calls: list[int] = []
 
         def predict(self, items):
             self.calls.append(len(items))
