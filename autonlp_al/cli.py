@@ -421,12 +421,14 @@ def _add_trainer(
     model.add_argument(
         "--epochs",
         type=int,
+        metavar="N",
         default=epochs,
         help="epochs per round (default: 20, bounded by --max-steps)" if loop else "epochs",
     )
     model.add_argument(
         "--max-steps",
         type=int,
+        metavar="N",
         help="optimiser steps per round, wins over --epochs (default: 50 for ner, 20 for textcat)"
         if loop
         else "optimiser steps, wins over --epochs",
@@ -434,7 +436,11 @@ def _add_trainer(
     # in a loop --batch-size is the examples per round, so the training batch has its own flag
     flag = "--train-batch-size" if loop else "--batch-size"
     model.add_argument(
-        flag, dest="train_batch_size", type=int, help="training batch size (default 16)"
+        flag,
+        dest="train_batch_size",
+        type=int,
+        metavar="N",
+        help="training batch size (default 16)",
     )
     model.add_argument(
         "--lr",
@@ -443,7 +449,11 @@ def _add_trainer(
         help="learning rate (default: 2e-4 for ner, 1e-4 for textcat)" if loop else "learning rate",
     )
     model.add_argument(
-        "--max-length", type=int, default=max_length, help="word pieces per text, at most"
+        "--max-length",
+        type=int,
+        default=max_length,
+        metavar="N",
+        help="word pieces per text, at most",
     )
     if not loop:
         model.add_argument(
