@@ -112,3 +112,20 @@ def test_query_then_update_from_the_command_line(tiny_bert, tmp_path: Path, caps
         json.loads(x) for x in (state / "queries" / "round-001.jsonl").read_text().splitlines()
     ]
     assert not {t["_input_hash"] for t in second} & {t["_input_hash"] for t in tasks}
+
+
+def test_simulate_takes_dedupe_for_a_pool_that_repeats_texts(
+    tiny_bert, tmp_path: Path, capsys
+) -> None:
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    examples = corpus(60, 1, "ner")
+    AutoTrainWriter().write([*examples, examples[0], examples[1]], train)  # two repeats
+    AutoTrainWriter().write(corpus(20, 2, "ner"), test)
+    common = ["simulate", str(train), str(test), "--from", "jsonl", "--task", "ner",
+              "--model", str(tiny_bert), "--labels", "PER,ORG,LOC", "--rounds", "1",
+              "--no-control", "--max-steps", "2", "--max-length", "64"]  # fmt: skip
+    assert main([*common, "--state-dir", str(tmp_path / "refused")]) == 1
+    assert "--dedupe" in capsys.readouterr().err
+    assert main([*common, "--state-dir", str(tmp_path / "sim"), "--dedupe"]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped 2 (duplicate text)" in printed and "| 20 |" in printed
