@@ -20,7 +20,7 @@ import srsly
 
 from ..errors import AutoNLPALError, SourceError
 from ..report import Report
-from ..sources.base import iter_jsonl, require_object
+from ..sources.base import iter_jsonl, parse_tokens, require_object
 from ..types import _str_tuple
 
 __all__ = ["ConsoleAnnotator", "parse_entities"]
@@ -84,7 +84,7 @@ class ConsoleAnnotator:
         """Ask about every task of ``tasks`` not yet in ``answers``; append each answer at once
         (flushed to disk), so a stop loses nothing. Returns the counts."""
         tasks, answers = Path(tasks), Path(answers)
-        todo = [require_object(origin, value) for origin, value in iter_jsonl(_existing(tasks))]
+        todo = [_task(origin, value) for origin, value in iter_jsonl(_existing(tasks))]
         done = _answered(answers)
         left = [t for t in todo if t.get("_input_hash") not in done]
         if len(todo) > len(left):
@@ -172,6 +172,26 @@ class ConsoleAnnotator:
             return text
         half = self.max_chars // 2
         return f"{text[:half]}\n  [... {len(text) - 2 * half} characters ...]\n{text[-half:]}"
+
+
+def _task(origin: Any, value: Any) -> Mapping[str, Any]:
+    """A task as ``query`` writes it: ``text``, ``_input_hash``, and ``options`` (a list of
+    ``{"id": ...}``) for classification; anything else is named with its file and line."""
+    task = require_object(origin, value)
+    options = task.get("options")
+    if not isinstance(task.get("text"), str) or "_input_hash" not in task:
+        problem = "needs a 'text' string and an '_input_hash'"
+    elif options is not None and not (
+        isinstance(options, list) and all(isinstance(o, Mapping) and "id" in o for o in options)
+    ):
+        problem = f"'options' must be a list of {{'id': ...}} objects, got {options!r:.60}"
+    else:
+        parse_tokens(origin, task.get("tokens"))  # NER entities are placed on these
+        return task
+    raise SourceError(
+        f"{origin}: not a task as autonlp-al query writes it ({problem}); label the file query "
+        f"wrote (DIR/queries/round-NNN.jsonl)"
+    )
 
 
 def _existing(path: Path) -> Path:

@@ -144,3 +144,24 @@ def test_parsed_entities_are_the_typed_phrases_and_never_overlap(sentence, phras
     assert sorted(text[s["start"] : s["end"]] for s in spans) == sorted(phrases)
     for a, b in itertools.pairwise(spans):
         assert a["end"] <= b["start"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"foo": 1}', "needs a 'text' string and an '_input_hash'"),
+        ('{"text": "a", "_input_hash": 1, "options": "x"}', "'options' must be a list"),
+        ("[1, 2]", "expected a JSON object per line"),
+        ('{"text": "a", "_input_hash": 1, "tokens": [{"text": "a"}]}', "needs 'text', 'start'"),
+        ("{not json", "invalid JSON"),
+    ],
+)
+def test_a_file_that_is_not_query_tasks_is_named_with_its_line(tmp_path, line, message) -> None:
+    from autonlp_al.errors import SourceError
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"text": "fine", "_input_hash": 7}\n' + line + "\n")
+    with pytest.raises(SourceError, match=message) as raised:
+        ConsoleAnnotator(ask=scripted()[0], show=lambda _: None).annotate(tasks, tmp_path / "a")
+    assert f"{tasks}:2" in str(raised.value)
+    assert not (tmp_path / "a").exists()  # refused before asking anything
