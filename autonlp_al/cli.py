@@ -819,7 +819,14 @@ def query(args: argparse.Namespace) -> int:
 def update(args: argparse.Namespace) -> int:
     _logging()
     learner = LoopConfig.from_state(args.state_dir).build(args.state_dir, save=False)
-    record = learner.update(_source(args))
+    if learner.untrained:  # the last update stopped while training: its answers are kept
+        print(
+            f"the {learner.untrained} answers of the last update were recorded before it "
+            f"stopped; training on them now ({args.input} is not read again)"
+        )
+        record = learner.train_pending()
+    else:
+        record = learner.update(_source(args))
     if record is None:
         print("no answers found; nothing trained")
         return 0

@@ -269,6 +269,12 @@ class ActiveLearner:
         return [e for e in self.pool if e.id not in done]
 
     @property
+    def untrained(self) -> int:
+        """How many recorded answers wait to be trained on (a run that stopped while training
+        keeps them; :meth:`train_pending` trains on them)."""
+        return len(self._untrained[0]) if self._untrained is not None else 0
+
+    @property
     def next_round(self) -> int:
         return len(self.history)
 
@@ -494,6 +500,12 @@ class ActiveLearner:
         are kept and trained on; the rest go back to the pool. Returns the round, or ``None`` if
         there was no answer.
         """
+        if self._pending is None and self._untrained is not None:
+            raise AnswerError(
+                f"{self.state_dir}: the {len(self._untrained[0])} answers to the last query are "
+                f"recorded but not trained on (the last run stopped while training); call "
+                f"train_pending() to train on them, then query() for the next batch"
+            )
         if self._pending is None:
             raise AnswerError("no open query: call query() first, then update() with its answers")
         round_, ids, _ = self._pending

@@ -247,3 +247,32 @@ def test_token_strategies_are_known_to_score_ner_only(name) -> None:
             trainer=Part(kind="trainers", name="transformers", args={"model": "m"}),
             strategy=Part(kind="strategies", name=name),
         )
+
+
+def test_update_after_a_run_that_stopped_while_training_trains_the_kept_answers(
+    tmp_path, capsys
+) -> None:
+    registry.trainers.register("plugin.v1", func=PluginTrainer)
+    texts = [f"{NAMES[i % 4]} met a client in office {i}" for i in range(12)]
+    write_jsonl(tmp_path / "pool.jsonl", [{"text": t} for t in texts])
+    state = tmp_path / "state"
+    options = ["--task", "ner", "--labels", "PER", "--model", "m", "--trainer", "plugin",
+               "--strategy", "random", "--batch-size", "3"]  # fmt: skip
+    query = ["query", str(tmp_path / "pool.jsonl"), "--from", "jsonl", "--state-dir", str(state)]
+    assert main([*query, *options]) == 0
+    tasks = [
+        json.loads(x) for x in (state / "queries" / "round-000.jsonl").read_text().splitlines()
+    ]
+    write_jsonl(tmp_path / "answers.jsonl", [{**t, "answer": "accept"} for t in tasks])
+    update = ["update", str(tmp_path / "answers.jsonl"), "--from", "prodigy", "--state-dir",
+              str(state)]  # fmt: skip
+    config = (state / "config.cfg").read_text()
+    (state / "config.cfg").write_text(config.replace('model = "m"', 'model = "m"\nfail_on = 1'))
+    with pytest.raises(RuntimeError, match="scripted failure"):  # stopped while training
+        main(update)
+    (state / "config.cfg").write_text(config)
+    capsys.readouterr()
+    assert main(update) == 0  # said "no open query" before
+    printed = capsys.readouterr().out
+    assert "the 3 answers of the last update were recorded before it stopped" in printed
+    assert "round 0: 3 labelled" in printed

@@ -328,3 +328,17 @@ def test_first_query_tasks_do_not_show_labels_the_pool_file_carries(tmp_path) ->
     tasks = learner.query().tasks()
     assert len(tasks) == 3
     assert all(t.labels == () and t.spans == () and t.meta["round"] == 0 for t in tasks)
+
+
+def test_answers_kept_by_a_stop_while_training_are_named_and_trained(tmp_path) -> None:
+    al = learner(tmp_path, trainer=ScriptedTrainer(fail_on=2), oracle=None)
+    al.train_pending()  # call 1: the seed set
+    examples = al.query().examples
+    with pytest.raises(RuntimeError):  # call 2 fails: a stop after the answers were recorded
+        al.update(examples)
+    again = learner(tmp_path, oracle=None)
+    assert again.untrained == 5
+    with pytest.raises(AnswerError, match="recorded but not trained on"):
+        again.update(examples)
+    record = again.train_pending()
+    assert record is not None and record.n_labeled == 9 and again.untrained == 0
