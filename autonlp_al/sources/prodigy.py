@@ -250,11 +250,26 @@ class ProdigySource:
                     self.report.skip("rejected choice task", origin, f"{text[:60]!r}")
                     continue
                 chosen = task.get("accept") or []
-                if not all(isinstance(c, str | int) for c in chosen):
+                if not isinstance(chosen, list) or not all(
+                    isinstance(c, str | int) for c in chosen
+                ):
                     raise SourceError(
                         f"{origin}: 'accept' must list option ids, got {chosen!r:.60}"
                     )
                 labels = [str(c) for c in chosen]
+                if not chosen:  # "none of these apply": a negative for every option offered
+                    options = _option_ids(origin, task.get("options"))
+                    if not options:
+                        self.report.skip(
+                            "accepted choice with nothing selected and no options", origin,
+                            f"{text[:60]!r}",
+                        )  # fmt: skip
+                        continue
+                    rejected_labels = options
+                    self.report.adjust(
+                        "nothing selected: every option recorded as rejected", origin,
+                        f"{text[:60]!r}",
+                    )  # fmt: skip
         if manual is not None:
             if binary_seen:
                 self.report.adjust(
@@ -278,6 +293,19 @@ class ProdigySource:
             meta=dict(first["meta"]) if isinstance(first.get("meta"), Mapping) else {},
             origin=first_origin,
         )
+
+
+def _option_ids(origin: Origin, options: Any) -> list[str]:
+    """The ids of a choice task's ``options`` (``[{"id": ..., "text": ...}, ...]``)."""
+    if options is None:
+        return []
+    if not isinstance(options, list) or not all(
+        isinstance(o, Mapping) and isinstance(o.get("id"), str | int) for o in options
+    ):
+        raise SourceError(
+            f"{origin}: 'options' must be a list of {{'id': ..., 'text': ...}}, got {options!r:.60}"
+        )
+    return [str(o["id"]) for o in options]
 
 
 def _input_hash(task: Mapping[str, Any]) -> int:

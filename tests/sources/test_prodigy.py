@@ -251,3 +251,19 @@ def test_bad_tasks_name_file_line_and_value(tmp_path, task, message) -> None:
     with pytest.raises(SourceError, match=message) as info:
         list(ProdigySource(path=path).read())
     assert f"{path}:2" in str(info.value)
+
+
+def test_an_accepted_choice_with_nothing_selected_is_a_negative_for_every_option(tmp_path) -> None:
+    options = [{"id": "sport", "text": "sport"}, {"id": "tech", "text": "tech"}]
+    tasks = [
+        {"text": "A recipe for soup.", "options": options, "accept": [], "answer": "accept",
+         "_view_id": "choice", "_input_hash": 1},
+        {"text": "No options here.", "accept": [], "answer": "accept", "_view_id": "choice",
+         "_input_hash": 2},
+    ]  # fmt: skip
+    source = ProdigySource(path=write_jsonl(tmp_path / "answers.jsonl", tasks))
+    (example,) = source.read()  # neither was returned nor counted before
+    assert example.labels == () and example.rejected_labels == ("sport", "tech")
+    assert source.report.adjusted["nothing selected: every option recorded as rejected"] == 1
+    assert source.report.skipped["accepted choice with nothing selected and no options"] == 1
+    assert source.report.counts["tasks"] == 2 and source.report.counts["examples"] == 1
