@@ -204,3 +204,43 @@ def test_folder_source_errors(tmp_path) -> None:
         list(FolderSource(path=tmp_path).read())
     with pytest.raises(InputFileNotFoundError, match="no such folder"):
         list(FolderSource(path=tmp_path / "nope").read())
+
+
+def test_csv_an_unclosed_quote_is_an_error_at_its_row_not_the_rest_of_the_file(tmp_path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text('text,label\n"fine",a\n"broken,b\nthird,c\nfourth,d\n')
+    source = CsvSource(path=path, label_column="label")
+    with pytest.raises(SourceError, match=r"bad\.csv:3: malformed CSV .* never closed"):
+        list(source.read())  # read as two rows, the second swallowing the rest, before
+    # quoted cells may still hold newlines and doubled quotes
+    path.write_text('text,label\n"two\nlines ""quoted""",a\n')
+    (example,) = CsvSource(path=path, label_column="label").read()
+    assert example.text == 'two\nlines "quoted"' and example.labels == ("a",)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "text"),
+    [
+        (";", "hello, world"),
+        ("\t", "hello, world; |"),
+        ("|", "hello; world"),
+        (",", "hello; world"),
+    ],
+)
+def test_csv_delimiter_is_the_one_the_header_line_holds(tmp_path, delimiter, text) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(f"text{delimiter}label\n{text}{delimiter}x\n")
+    (example,) = CsvSource(path=path, label_column="label").read()
+    assert (example.text, example.labels) == (text, ("x",))
+
+
+def test_csv_never_calls_the_sniffer_that_ran_for_minutes_on_some_files(tmp_path, monkeypatch):
+    import csv
+
+    def hang(*args, **kwargs):
+        raise AssertionError("csv.Sniffer ran for 256 s on a fuzzed 64 KiB file; it is not used")
+
+    monkeypatch.setattr(csv.Sniffer, "sniff", hang)
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\nhello,x\n")
+    assert [e.text for e in CsvSource(path=path).read()] == ["hello"]
