@@ -3,6 +3,7 @@ between documents (CoNLL-2003: ``token POS chunk NER``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,33 +52,59 @@ class ConllSource:
         words: list[str] = []
         tags: list[str] = []
         start_line, document, sentence = 0, 0, 0
+        width: int | None = None  # the file's column count, from its first token line
+        problem: str | None = None  # the first bad line of the current sentence
+        for number, line in self._lines(path):
+            if not line.strip(" \t") or line.startswith(DOCSTART):
+                if words or problem:
+                    yield from self._sentence(start_line, words, tags, document, sentence, problem)
+                    sentence += 1
+                    words, tags, problem = [], [], None
+                if line.startswith(DOCSTART):
+                    document += 1
+                    sentence = 0
+                continue
+            if not words and problem is None:
+                start_line = number
+            columns = self._columns(line)
+            width = len(columns) if width is None else width
+            if len(columns) != width:
+                problem = problem or (
+                    f"{path}:{number}: {len(columns)} columns in {line!r:.60}, but the file's "
+                    f"first line has {width}; a token with a space in it, or a missing column? "
+                    f"fix the line, or pass --separator to match the file"
+                )
+                continue
+            try:
+                word, tag = columns[self.token_column], columns[self.tag_column]
+            except IndexError:
+                problem = problem or (
+                    f"{path}:{number}: {len(columns)} column(s) in {line!r:.60}, but token "
+                    f"column {self.token_column} and tag column {self.tag_column} were asked "
+                    f"for; pass --tag-column / --separator to match the file"
+                )
+                continue
+            words.append(word)
+            tags.append(tag)
+        if words or problem:
+            yield from self._sentence(start_line, words, tags, document, sentence, problem)
+
+    def _lines(self, path: Path) -> Iterator[tuple[int, str]]:
+        """``(line number, line)``; a lone CR ends a line too (old Mac files), so such a file
+        is not read as one line."""
+        number = 0
         with path.open("rb") as f:
-            for number, raw in enumerate(f, start=1):
-                line = self._decode(raw, number).rstrip("\r\n")
-                if not line.strip() or line.startswith(DOCSTART):
-                    if words:
-                        yield from self._sentence(start_line, words, tags, document, sentence)
-                        sentence += 1
-                        words, tags = [], []
-                    if line.startswith(DOCSTART):
-                        document += 1
-                        sentence = 0
-                    continue
-                columns = line.split(self.separator)
-                try:
-                    word, tag = columns[self.token_column], columns[self.tag_column]
-                except IndexError:
-                    raise SourceError(
-                        f"{path}:{number}: {len(columns)} column(s) in {line!r:.60}, but token "
-                        f"column {self.token_column} and tag column {self.tag_column} were asked "
-                        f"for; pass --tag-column / --separator to match the file"
-                    ) from None
-                if not words:
-                    start_line = number
-                words.append(word)
-                tags.append(tag)
-        if words:
-            yield from self._sentence(start_line, words, tags, document, sentence)
+            for raw in f:
+                for part in raw.rstrip(b"\r\n").split(b"\r"):
+                    number += 1
+                    yield number, self._decode(part, number)
+
+    def _columns(self, line: str) -> list[str]:
+        # by default split on spaces and tabs only: str.split() would also split on a
+        # non-breaking space, which CoNLL files use as a token of its own
+        if self.separator is None:
+            return re.split(r"[ \t]+", line.strip(" \t"))
+        return line.split(self.separator)
 
     def _decode(self, raw: bytes, number: int) -> str:
         try:
@@ -89,10 +116,21 @@ class ConllSource:
             ) from exc
 
     def _sentence(
-        self, line: int, words: list[str], tags: list[str], document: int, sentence: int
+        self,
+        line: int,
+        words: list[str],
+        tags: list[str],
+        document: int,
+        sentence: int,
+        problem: str | None = None,
     ) -> Iterator[Example]:
         origin = Origin(str(self.path), line)
         self.report.count("read")
+        if problem is not None:  # the whole sentence, never a sentence less a line
+            if OnError(self.on_error) is OnError.RAISE:
+                raise SourceError(problem)
+            self.report.skip("malformed line", origin, problem)
+            return
         meta = {"document": document, "sentence": sentence}
         example = guarded(
             self.on_error,

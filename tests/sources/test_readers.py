@@ -170,8 +170,11 @@ def test_conll_sentences_documents_and_tags(tmp_path) -> None:
 def test_conll_errors(tmp_path) -> None:
     path = tmp_path / "bad.txt"
     path.write_text("EU B-ORG\nrejects\n")
-    with pytest.raises(SourceError, match=r"bad.txt:2: 1 column\(s\)"):
+    with pytest.raises(SourceError, match=r"bad.txt:2: 1 columns in 'rejects', but the file's"):
         list(ConllSource(path=path, tag_column=1).read())
+    path.write_text("EU B-ORG\n")
+    with pytest.raises(SourceError, match=r"bad.txt:1: 2 column\(s\) .* tag column 2"):
+        list(ConllSource(path=path, tag_column=2).read())
     path.write_text("EU B-ORG\n\nX Q-ORG\n")
     with pytest.raises(SourceError, match=r"bad.txt:3: .*'Q-ORG'"):
         list(ConllSource(path=path).read())
@@ -244,3 +247,31 @@ def test_csv_never_calls_the_sniffer_that_ran_for_minutes_on_some_files(tmp_path
     path = tmp_path / "d.csv"
     path.write_text("text,label\nhello,x\n")
     assert [e.text for e in CsvSource(path=path).read()] == ["hello"]
+
+
+def test_conll_a_line_with_an_extra_column_is_an_error_not_a_lost_word(tmp_path) -> None:
+    path = tmp_path / "two.txt"
+    path.write_text("He O\nvisited O\nNew York B-LOC\n.\tO\n\nFine O\n")
+    with pytest.raises(SourceError, match=r"two.txt:3: 3 columns in 'New York B-LOC'"):
+        list(ConllSource(path=path).read())  # read as "He visited New ." before
+    source = ConllSource(path=path, on_error="skip")
+    assert [e.text for e in source.read()] == ["Fine"]  # the whole sentence, counted
+    assert source.report.skipped["malformed line"] == 1 and source.report.counts["read"] == 2
+
+
+def test_conll_lone_cr_line_endings_end_lines(tmp_path) -> None:
+    path = tmp_path / "mac.txt"
+    path.write_bytes(b"EU B-ORG\rrejects O\r\rGerman B-MISC\rcall O\r")
+    examples = list(ConllSource(path=path).read())  # one one-word sentence before
+    assert [e.text for e in examples] == ["EU rejects", "German call"]
+    assert examples[1].origin is not None and examples[1].origin.line == 4
+
+
+def test_conll_a_non_breaking_space_token_is_named_not_replaced_by_the_next_column(tmp_path):
+    path = tmp_path / "nbsp.txt"
+    path.write_text("EU NNP B-ORG\n\u00a0 NN O\nrejects VBZ O\n", encoding="utf-8")
+    # it was read as the token "NN" (the POS column); a blank token is an error with its line
+    with pytest.raises(SourceError, match=r"nbsp.txt:1: .*'\\xa0'"):
+        list(ConllSource(path=path).read())
+    source = ConllSource(path=path, on_error="skip")
+    assert list(source.read()) == [] and source.report.skipped["invalid record"] == 1
