@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,12 +29,16 @@ __all__ = [
 _HASH_BITS = 53
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def text_hash(text: str) -> int:
     """A stable id for ``text``: 53 bits of BLAKE2b, equal across runs, machines and Python versions.
 
     Plays the role of Prodigy's ``_input_hash``. Sources keep a hash the input already carries.
     """
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    # surrogatepass: a lone surrogate must reach Example's own check (a clear error), not fail here
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> (64 - _HASH_BITS)
 
 
@@ -148,6 +153,13 @@ class Example:
         where = f"{self.origin}: " if self.origin else ""
         if not self.text.strip():
             raise SourceError(f"{where}empty text; every example needs some text to annotate")
+        surrogate = _LONE_SURROGATE.search(self.text)
+        if surrogate is not None:
+            raise SourceError(
+                f"{where}the text has a lone surrogate {surrogate.group()!r} at offset "
+                f"{surrogate.start()} (half of a UTF-16 pair, e.g. a '\\ud83d' JSON escape without "
+                f"its partner); no tokenizer or file can hold it: fix the text at its source"
+            )
         n = len(self.text)
         for span in self.spans + self.rejected_spans:
             if span.end > n:

@@ -74,23 +74,31 @@ def guarded(
 
 
 def iter_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[tuple[Origin, Any]]:
-    """``(origin, parsed line)`` for every non-blank line; bad bytes or JSON raise with file:line."""
+    """``(origin, parsed line)`` for every non-blank line; a line with bad bytes or bad JSON
+    comes as a marker that :func:`require_object` raises with file:line (so a reader's
+    ``on_error=skip`` counts it and goes on)."""
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
             origin = Origin(str(path), number)
             try:
                 line = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise SourceError(
-                    f"{origin}: bytes {raw[exc.start : exc.end]!r} are not valid {encoding}; "
-                    f"pass the file's encoding (--encoding latin-1, ...) or re-save it as UTF-8"
-                ) from exc
+            except UnicodeDecodeError as exc:  # a bad line, raised or counted by the reader
+                yield (
+                    origin,
+                    _BadJson(
+                        f"{origin}: bytes {raw[exc.start : exc.end]!r} are not valid {encoding}; "
+                        f"pass the file's encoding (--encoding latin-1, ...) or re-save it as UTF-8"
+                    ),
+                )
+                continue
             if not line.strip():
                 continue
             try:
-                yield origin, srsly.json_loads(line)
-            except ValueError as exc:
-                yield origin, _BadJson(f"{origin}: invalid JSON ({exc}): {line[:80]!r}")
+                value = srsly.json_loads(line)
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested ~1,000 deep
+                yield origin, _BadJson(f"{origin}: invalid JSON ({exc!r:.80}): {line[:80]!r}")
+                continue
+            yield origin, value
 
 
 class _BadJson:

@@ -44,6 +44,9 @@ class FolderSource:
             for file in sorted(label_dir.glob(self.pattern)):
                 origin = Origin(str(file))
                 self.report.count("read")
+                if not file.is_file():  # a folder, a broken link or a FIFO (reading it would hang)
+                    self.report.skip("not a regular file", origin, _kind(file))
+                    continue
                 example = guarded(
                     self.on_error, self.report, origin, self._example, origin, file, label_dir.name
                 )
@@ -66,7 +69,10 @@ class FolderSource:
             )
 
     def _example(self, origin: Origin, file: Path, label: str) -> Example:
-        raw = file.read_bytes()
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{origin}: cannot be read ({exc.strerror or exc})") from exc
         for i, encoding in enumerate(self.encodings):
             try:
                 text = raw.decode(encoding)
@@ -88,3 +94,13 @@ class FolderSource:
             meta={"path": str(file.relative_to(self.path))},
             origin=origin,
         )
+
+
+def _kind(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        return "a broken symbolic link"
+    if path.is_dir():
+        return "a folder"
+    if path.is_fifo():
+        return "a FIFO (named pipe)"
+    return "not a regular file"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -185,14 +186,23 @@ class ProdigySource:
 
     def _wanted(self, origin: Origin, task: Mapping[str, Any]) -> bool:
         answer = task.get("answer", "accept")
+        session = task.get("_session_id")
         reason = None
-        if answer not in ("accept", "reject", "ignore"):
-            raise SourceError(f"{origin}: answer {answer!r} is not accept, reject or ignore")
+        problem = None
+        if not isinstance(answer, str) or answer not in ("accept", "reject", "ignore"):
+            problem = f"answer {answer!r:.40} is not accept, reject or ignore"
+        elif session is not None and not isinstance(session, str):
+            problem = f"'_session_id' must be a string, got {session!r:.40}"
+        if problem is not None:  # raised, or counted under on_error=skip like any bad task
+            if OnError(self.on_error) is OnError.RAISE:
+                raise SourceError(f"{origin}: {problem}")
+            self.report.skip("invalid record", origin, problem)
+            return False
         if answer == "ignore":
             reason = "answer ignore"
         elif answer not in self.answers:
             reason = f"answer {answer} not requested"
-        elif self.sessions is not None and task.get("_session_id") not in self.sessions:
+        elif self.sessions is not None and session not in self.sessions:
             reason = "other session"
         if reason is None:
             return True
@@ -327,8 +337,8 @@ def _loads(origin: Origin, content: Any) -> Any:
     try:
         raw = content.decode("utf-8") if isinstance(content, bytes) else str(content)
         return srsly.json_loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise SourceError(f"{origin}: the task content is not valid JSON ({exc})") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SourceError(f"{origin}: the task content is not valid JSON ({exc!r:.80})") from exc
 
 
 def _datasets(path: Path) -> list[str]:
@@ -345,7 +355,9 @@ def _datasets(path: Path) -> list[str]:
 @contextlib.contextmanager
 def _readonly(path: Path) -> Iterator[sqlite3.Connection]:
     # mode=ro: this reader can never write to, or hold a write lock on, a running Prodigy's DB.
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # The path is percent-quoted: in a bare URI `a#1.db` would open (read-write) the file `a`.
+    uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True)
     try:
         yield connection
     finally:
