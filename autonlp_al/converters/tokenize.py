@@ -31,7 +31,9 @@ class SpacyTokenizer:
         return self._nlp
 
     def __call__(self, text: str) -> tuple[Token, ...]:
-        doc = self.nlp.make_doc(text)
+        # the tokenizer itself: make_doc refuses texts over nlp.max_length (1,000,000 characters),
+        # a limit for the memory of parsers and NER models, which a blank pipeline does not run
+        doc = self.nlp.tokenizer(text)
         return tuple(Token(t.text, t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc)
 
     def __repr__(self) -> str:
