@@ -470,6 +470,19 @@ def _add_trainer(
     hosted.add_argument("--hardware", help="Space hardware, e.g. t4-small")
     hosted.add_argument("--namespace", help="user or organisation (default: the token's user)")
     hosted.add_argument("--max-usd", type=float, help="refuse rounds that could exceed this")
+    hosted.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up on a round's Space after this long (default 14400; the budget check "
+        "counts it)",
+    )
+    hosted.add_argument(
+        "--hourly-usd",
+        type=float,
+        metavar="USD",
+        help="the Space hardware's price per hour, if not the built-in table's",
+    )
     hosted.add_argument("--hub-endpoint", dest="endpoint", help="Hub URL")
     hosted.add_argument("--dry-run", metavar="DIR", help="write the payloads to DIR, send nothing")
     hosted.add_argument("--poll-interval", type=float, help="seconds between status polls")
@@ -489,6 +502,8 @@ _TRAINER_OPTIONS = {
     "hardware": "hardware",
     "namespace": "namespace",
     "max_usd": "max_usd",
+    "timeout": "timeout",
+    "hourly_usd": "hourly_usd",
     "endpoint": "endpoint",
     "dry_run": "dry_run",
     "poll_interval": "poll_interval",

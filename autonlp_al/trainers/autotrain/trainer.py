@@ -196,8 +196,8 @@ class AutoTrainTrainer:
             raise BudgetError(
                 f"round {round_} could cost up to ${worst:.2f} ({self.hardware} at "
                 f"${price:.2f}/h for the {self.timeout / 3600:.1f} h timeout) on top of "
-                f"${self.spent_usd:.2f} spent, over max_usd=${self.max_usd:.2f}; raise max_usd, "
-                f"lower timeout, or pick cheaper hardware"
+                f"${self.spent_usd:.2f} spent, over max_usd=${self.max_usd:.2f}; raise max_usd "
+                f"(--max-usd), lower timeout (--timeout SECONDS), or pick cheaper hardware"
             )
         return self._run(plan, round_, price)
 

@@ -513,3 +513,23 @@ def test_cli_train_with_autotrain_saves_the_returned_model(
     out = capsys.readouterr().out
     assert code == 0 and "f1 0.5556" in out and TOKEN not in out
     assert TransformersModel.load(tmp_path / "model").labels == tuple(NER_LABELS)
+
+
+def test_cli_takes_the_timeout_and_hourly_price_the_budget_error_names(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from autonlp_al.cli import main
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    data = _annotations(tmp_path / "train.jsonl", ner_data())
+    common = ["train", str(data), str(tmp_path / "model"), "--from", "jsonl", "--task", "ner",
+              "--model", "bert-base-cased", "--labels", "PER,ORG,LOC", "--trainer", "autotrain",
+              "--namespace", "acme", "--hub-endpoint", "http://127.0.0.1:9"]  # fmt: skip
+    assert main([*common, "--max-usd", "0.01"]) == 1
+    err = capsys.readouterr().err
+    assert "over max_usd=$0.01" in err and "--timeout SECONDS" in err  # a flag that now exists
+    # 36 s at $1/h is at most $0.01: both flags reach the trainer's budget check
+    assert main([*common, "--max-usd", "0.005", "--timeout", "36", "--hourly-usd", "1"]) == 1
+    assert "could cost up to $0.01 (t4-small at $1.00/h for the 0.0 h timeout)" in (
+        capsys.readouterr().err
+    )
