@@ -294,9 +294,7 @@ class RoundPlan:
     def redacted(self) -> dict[str, Any]:
         """The plan as JSON-ready data with the token replaced by ``"<HF_TOKEN>"``."""
         token = self.secrets.get("HF_TOKEN", "")
-        secrets = {
-            k: (v.replace(token, "<HF_TOKEN>") if token else v) for k, v in self.secrets.items()
-        }
+        secrets = {k: _redact_secret(v, token) for k, v in self.secrets.items()}
         return {
             "task": self.task,
             "project": self.project,
@@ -342,3 +340,29 @@ def parse_card_metrics(card: str) -> dict[str, float]:
             except ValueError:
                 continue
     return metrics
+
+
+def _redact_secret(value: str, token: str) -> str:
+    """``value`` with ``token`` replaced by ``"<HF_TOKEN>"``: inside JSON (``PARAMS``) by walking
+    the parsed data, since a token holding a quote or backslash is escaped in the JSON text and a
+    plain text replace would miss it; elsewhere in the text, raw and JSON-escaped."""
+    if not token:
+        return value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return item.replace(token, "<HF_TOKEN>")
+        if isinstance(item, list):
+            return [walk(x) for x in item]
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        return item
+
+    try:
+        data = json.loads(value)
+    except ValueError:
+        escaped = json.dumps(token)[1:-1]
+        return value.replace(token, "<HF_TOKEN>").replace(escaped, "<HF_TOKEN>")
+    if isinstance(data, str):  # a bare JSON string is just text
+        return value.replace(token, "<HF_TOKEN>")
+    return json.dumps(walk(data))

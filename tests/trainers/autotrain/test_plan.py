@@ -147,3 +147,22 @@ def test_params_name_autotrains_columns_and_carry_hyperparameters() -> None:
     assert params["valid_split"] is None and params["push_to_hub"] is True
     assert params["epochs"] == 5 and params["username"] == "acme"
     assert "autotrain-advanced==0.9.0 " in dockerfile("0.9.0")
+
+
+def test_redaction_finds_a_token_that_json_escapes() -> None:
+    import json
+
+    from autonlp_al.trainers.autotrain.plan import RoundPlan
+
+    token = 'hf_a"b\\\\c'
+    params = json.dumps({"token": token, "nested": [f"Bearer {token}"]})
+    plan = RoundPlan(
+        task="ner", project="p", namespace="acme", data_repo="d", space_repo="s",
+        model_repo="m", hardware="t4-small", sleep_time=1, data_files={}, space_files={},
+        secrets={"HF_TOKEN": token, "PARAMS": params},
+    )  # fmt: skip
+    shown = json.dumps(plan.redacted())
+    assert token not in shown and json.dumps(token)[1:-1] not in shown  # raw or escaped
+    assert "hf_a" not in shown
+    params_shown = json.loads(plan.redacted()["secrets"]["PARAMS"])
+    assert params_shown == {"token": "<HF_TOKEN>", "nested": ["Bearer <HF_TOKEN>"]}
