@@ -524,8 +524,8 @@ def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
         if getattr(args, dest, None) is not None
     }
     defaults_only = {"alignment", "max_length"}  # always set by argparse
-    refused = sorted(dest for dest, arg in _TRAINER_OPTIONS.items()
-                     if arg in given and arg not in accepted and arg not in defaults_only)  # fmt: skip
+    takes = accepted | defaults_only
+    refused = sorted(d for d, a in _TRAINER_OPTIONS.items() if a in given and a not in takes)
     if refused:
         flags = [
             _trainer_flag(dest, loop)

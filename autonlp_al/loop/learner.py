@@ -16,7 +16,7 @@ import logging
 import random
 import shutil
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -401,12 +401,17 @@ class ActiveLearner:
         return record
 
     def _save(self, model: Model, round_: int) -> Path:
+        return self._install(round_, model.save)
+
+    def _install(self, round_: int, write: Callable[[Path], object]) -> Path:
+        """Round ``round_``'s model folder, filled by ``write(folder)`` under a temporary name
+        and then renamed, so a kill never leaves a half model under the final name."""
         final = self.state_dir / "models" / f"round-{round_:03d}"
         tmp = final.with_name(final.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        model.save(tmp)
+        write(tmp)
         shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)  # a killed save never leaves a half model under the final name
+        tmp.rename(final)
         return final
 
     def _stability(self, model: Model) -> tuple[Any, ...]:
@@ -454,12 +459,7 @@ class ActiveLearner:
                 f"round {record.round} ({record.n_labeled} labelled, {len(record.selected)} "
                 f"selected) is not a seed round on this run's {len(self.labeled)} seed examples"
             )
-        final = self.state_dir / "models" / "round-000"
-        tmp = final.with_name(final.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(model_dir, tmp)
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
+        final = self._install(0, lambda tmp: shutil.copytree(model_dir, tmp))
         self.model = self.trainer.load(str(final))
         adopted = attrs.evolve(
             record,

@@ -270,16 +270,10 @@ class ProdigySource:
                 if not chosen:  # "none of these apply": a negative for every option offered
                     options = _option_ids(origin, task.get("options"))
                     if not options:
-                        self.report.skip(
-                            "accepted choice with nothing selected and no options", origin,
-                            f"{text[:60]!r}",
-                        )  # fmt: skip
+                        self.report.skip(_NO_OPTIONS, origin, repr(text[:60]))
                         continue
                     rejected_labels = options
-                    self.report.adjust(
-                        "nothing selected: every option recorded as rejected", origin,
-                        f"{text[:60]!r}",
-                    )  # fmt: skip
+                    self.report.adjust(_NONE_CHOSEN, origin, repr(text[:60]))
         if manual is not None:
             if binary_seen:
                 self.report.adjust(
@@ -303,6 +297,10 @@ class ProdigySource:
             meta=dict(first["meta"]) if isinstance(first.get("meta"), Mapping) else {},
             origin=first_origin,
         )
+
+
+_NONE_CHOSEN = "nothing selected: every option recorded as rejected"
+_NO_OPTIONS = "accepted choice with nothing selected and no options"
 
 
 def _option_ids(origin: Origin, options: Any) -> list[str]:

@@ -192,8 +192,7 @@ class TransformersTrainer:
             return self._ner_features(model, train, labels)
         index = {label: i for i, label in enumerate(labels)}
         kept, targets = [], []
-        for example in train:
-            check_labels(example, index)
+        for example in train:  # labels already checked by train(), before the model loaded
             if not example.labels:
                 self.report.skip("no class label", example.origin, f"{example.text[:60]!r}")
                 continue
