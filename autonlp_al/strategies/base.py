@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Pool items scored per model call: bounds memory whatever the pool size.
-CHUNK = 512
+CHUNK = 1024
 
 
 @attrs.frozen
