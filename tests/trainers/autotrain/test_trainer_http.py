@@ -450,31 +450,18 @@ def _annotations(path: Path, examples: list[Example]) -> Path:
     return path
 
 
+def cli_train(tmp_path, *options: str) -> list[str]:
+    """``autonlp-al train`` of the NER data on AutoTrain, plus ``options``."""
+    data = _annotations(tmp_path / "train.jsonl", ner_data())
+    return ["train", str(data), str(tmp_path / "model"), "--from", "jsonl", "--task", "ner",
+            "--model", "bert-base-cased", "--labels", "PER,ORG,LOC", "--trainer", "autotrain",
+            *options]  # fmt: skip
+
+
 def test_cli_train_with_autotrain_dry_run_writes_the_payloads(tmp_path, capsys) -> None:
     from autonlp_al.cli import main
 
-    data = _annotations(tmp_path / "train.jsonl", ner_data())
-    code = main(
-        [
-            "train",
-            str(data),
-            str(tmp_path / "model"),
-            "--from",
-            "jsonl",
-            "--task",
-            "ner",
-            "--model",
-            "bert-base-cased",
-            "--labels",
-            "PER,ORG,LOC",
-            "--trainer",
-            "autotrain",
-            "--namespace",
-            "acme",
-            "--dry-run",
-            str(tmp_path / "dry"),
-        ]
-    )
+    code = main(cli_train(tmp_path, "--namespace", "acme", "--dry-run", str(tmp_path / "dry")))
     assert code == 0 and "nothing was sent" in capsys.readouterr().out
     (plan,) = (tmp_path / "dry").glob("round-000-*/plan.json")
     assert json.loads(plan.read_text())["params"]["model"] == "bert-base-cased"
@@ -487,29 +474,8 @@ def test_cli_train_with_autotrain_saves_the_returned_model(
     from autonlp_al.cli import main
 
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    data = _annotations(tmp_path / "train.jsonl", ner_data())
     with Hub(token=TOKEN, model_files=model_files) as hub:
-        code = main(
-            [
-                "train",
-                str(data),
-                str(tmp_path / "model"),
-                "--from",
-                "jsonl",
-                "--task",
-                "ner",
-                "--model",
-                "bert-base-cased",
-                "--labels",
-                "PER,ORG,LOC",
-                "--trainer",
-                "autotrain",
-                "--hub-endpoint",
-                hub.url,
-                "--poll-interval",
-                "0.01",
-            ]
-        )
+        code = main(cli_train(tmp_path, "--hub-endpoint", hub.url, "--poll-interval", "0.01"))
     out = capsys.readouterr().out
     assert code == 0 and "f1 0.5556" in out and TOKEN not in out
     assert TransformersModel.load(tmp_path / "model").labels == tuple(NER_LABELS)
@@ -521,10 +487,7 @@ def test_cli_takes_the_timeout_and_hourly_price_the_budget_error_names(
     from autonlp_al.cli import main
 
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    data = _annotations(tmp_path / "train.jsonl", ner_data())
-    common = ["train", str(data), str(tmp_path / "model"), "--from", "jsonl", "--task", "ner",
-              "--model", "bert-base-cased", "--labels", "PER,ORG,LOC", "--trainer", "autotrain",
-              "--namespace", "acme", "--hub-endpoint", "http://127.0.0.1:9"]  # fmt: skip
+    common = cli_train(tmp_path, "--namespace", "acme", "--hub-endpoint", "http://127.0.0.1:9")
     assert main([*common, "--max-usd", "0.01"]) == 1
     err = capsys.readouterr().err
     assert "over max_usd=$0.01" in err and "--timeout SECONDS" in err  # a flag that now exists
