@@ -54,7 +54,11 @@ class ConllSource:
         start_line, document, sentence = 0, 0, 0
         width: int | None = None  # the file's column count, from its first token line
         problem: str | None = None  # the first bad line of the current sentence
-        for number, line in self._lines(path):
+        for number, line, undecodable in self._lines(path):
+            if undecodable is not None:  # the sentence it is in is skipped (or raised) whole
+                start_line = start_line if words or problem else number
+                problem = problem or undecodable
+                continue
             if not line.strip(" \t") or line.startswith(DOCSTART):
                 if words or problem:
                     yield from self._sentence(start_line, words, tags, document, sentence, problem)
@@ -89,15 +93,26 @@ class ConllSource:
         if words or problem:
             yield from self._sentence(start_line, words, tags, document, sentence, problem)
 
-    def _lines(self, path: Path) -> Iterator[tuple[int, str]]:
-        """``(line number, line)``; a lone CR ends a line too (old Mac files), so such a file
-        is not read as one line."""
+    def _lines(self, path: Path) -> Iterator[tuple[int, str, str | None]]:
+        """``(line number, line, problem)``, the problem set for a line that does not decode;
+        a lone CR ends a line too (old Mac files), so such a file is not read as one line."""
         number = 0
         with path.open("rb") as f:
             for raw in f:
                 for part in raw.rstrip(b"\r\n").split(b"\r"):
                     number += 1
-                    yield number, self._decode(part, number)
+                    try:
+                        yield number, part.decode(self.encoding), None
+                    except UnicodeDecodeError as exc:
+                        yield (
+                            number,
+                            "",
+                            (
+                                f"{self.path}:{number}: bytes {part[exc.start : exc.end]!r} are not "
+                                f"valid {self.encoding}; pass the file's encoding (--encoding "
+                                f"latin-1, ...)"
+                            ),
+                        )
 
     def _columns(self, line: str) -> list[str]:
         # by default split on spaces and tabs only: str.split() would also split on a
@@ -105,15 +120,6 @@ class ConllSource:
         if self.separator is None:
             return re.split(r"[ \t]+", line.strip(" \t"))
         return line.split(self.separator)
-
-    def _decode(self, raw: bytes, number: int) -> str:
-        try:
-            return raw.decode(self.encoding)
-        except UnicodeDecodeError as exc:
-            raise SourceError(
-                f"{self.path}:{number}: bytes {raw[exc.start : exc.end]!r} are not valid "
-                f"{self.encoding}; pass the file's encoding (--encoding latin-1, ...)"
-            ) from exc
 
     def _sentence(
         self,

@@ -7,6 +7,7 @@ The seed's ``BBC_News_Train.csv`` (columns ``ArticleId, Text, Category``) reads 
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +19,15 @@ from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
 from ..types import Example, Origin
-from .base import OnError, existing, first_undecodable_line, guarded
+from .base import OnError, existing, guarded
 
 __all__ = ["CsvSource"]
 
 # News articles exceed csv's default 128 KiB field limit only rarely, but a limit error mid-file
 # is worse than a large field.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]+")
 
 
 @sources.register("csv.v1")
@@ -53,7 +56,9 @@ class CsvSource:
 
     def read(self) -> Iterator[Example]:
         path = existing(self.path)
-        with path.open(encoding=self.encoding, newline="") as f:
+        # surrogateescape: bytes that do not decode reach _example as U+DC80..U+DCFF, so one bad
+        # row is raised or skipped by itself rather than ending the read
+        with path.open(encoding=self.encoding, errors="surrogateescape", newline="") as f:
             row_start = 1
             try:
                 reader = csv.DictReader(f, dialect=self._dialect(f))
@@ -69,12 +74,6 @@ class CsvSource:
                     if example is not None:
                         self.report.count("examples")
                         yield example
-            except UnicodeDecodeError as exc:
-                line, bad = first_undecodable_line(path, self.encoding)
-                raise SourceError(
-                    f"{path}:{line}: bytes {bad!r} are not valid {self.encoding}; pass the file's "
-                    f"encoding (--encoding latin-1, cp1252 ...) or re-save it as UTF-8"
-                ) from exc
             except csv.Error as exc:
                 hint = (
                     "a quoted cell opened in this row is never closed; close or double the quote"
@@ -118,6 +117,13 @@ class CsvSource:
     def _example(self, origin: Origin, row: dict[str | None, Any]) -> Example:
         if None in row:
             raise SourceError(f"{origin}: more cells than header columns: {row[None]!r:.60}")
+        for cell in row.values():
+            if isinstance(cell, str) and (bad := _UNDECODABLE.search(cell)):
+                raw = bytes(ord(c) - 0xDC00 for c in bad.group())
+                raise SourceError(
+                    f"{origin}: bytes {raw!r} are not valid {self.encoding}; pass the file's "
+                    f"encoding (--encoding latin-1, cp1252 ...) or re-save it as UTF-8"
+                )
         text = row[self.text_column]
         if text is None:
             raise SourceError(f"{origin}: the row has fewer cells than the header")

@@ -80,12 +80,13 @@ class ProdigySource:
         path = existing(self.path)
         with path.open("rb") as f:
             is_db = f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
-        if is_db:
+        if not is_db:
+            yield from self._merged(self._jsonl_tasks(path), self._jsonl_counts(path))
+            return
+        with _database_errors(path):
             dataset_id = self._dataset_id(path)
             counts, tasks = self._db_counts(path, dataset_id), self._db_tasks(path, dataset_id)
-        else:
-            counts, tasks = self._jsonl_counts(path), self._jsonl_tasks(path)
-        yield from self._merged(tasks, counts)
+            yield from self._merged(tasks, counts)
 
     def read_tasks(self, tasks: Sequence[Mapping[str, Any]]) -> Iterator[Example]:
         """Merge tasks already in memory (e.g. the answers Prodigy hands a recipe's ``update``)
@@ -110,28 +111,19 @@ class ProdigySource:
         for origin, value in iter_jsonl(path):
             yield guarded(self.on_error, self.report, origin, _task, origin, value)
 
-    _DATASET_ROWS = "FROM example e JOIN link l ON l.example_id = e.id WHERE l.dataset_id = ?"
-
     def _db_counts(self, path: Path, dataset_id: int) -> Counter[int]:
         counts: Counter[int] = Counter()
-        with _readonly(path) as connection:
-            for (content,) in connection.execute(
-                f"SELECT e.content {self._DATASET_ROWS}", (dataset_id,)
-            ):
-                with contextlib.suppress(SourceError):  # the second pass reports it
-                    counts[_input_hash(_db_task(Origin(str(path)), content)[1])] += 1
+        for _, content in _rows(path, dataset_id):
+            with contextlib.suppress(SourceError):  # the second pass reports it
+                counts[_input_hash(_db_task(Origin(str(path)), content)[1])] += 1
         return counts
 
     def _db_tasks(
         self, path: Path, dataset_id: int
     ) -> Iterator[tuple[Origin, Mapping[str, Any]] | None]:
-        with _readonly(path) as connection:
-            rows = connection.execute(
-                f"SELECT e.id, e.content {self._DATASET_ROWS} ORDER BY e.id", (dataset_id,)
-            )
-            for row_id, content in rows:
-                origin = Origin(f"{path}#{self.dataset}", row_id)
-                yield guarded(self.on_error, self.report, origin, _db_task, origin, content)
+        for row_id, content in _rows(path, dataset_id):
+            origin = Origin(f"{path}#{self.dataset}", row_id)
+            yield guarded(self.on_error, self.report, origin, _db_task, origin, content)
 
     def _dataset_id(self, path: Path) -> int:
         if self.dataset is None:
@@ -139,16 +131,10 @@ class ProdigySource:
                 f"{path}: a Prodigy database holds many datasets; pass dataset= "
                 f"(--dataset) with one of: {', '.join(_datasets(path))}"
             )
-        try:
-            with _readonly(path) as connection:
-                row = connection.execute(
-                    "SELECT id FROM dataset WHERE name = ?", (self.dataset,)
-                ).fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise SourceError(
-                f"{path}: not a Prodigy database ({exc}); expected the tables "
-                f"dataset, example and link"
-            ) from exc
+        with _readonly(path) as connection:
+            row = connection.execute(
+                "SELECT id FROM dataset WHERE name = ?", (self.dataset,)
+            ).fetchone()
         if row is None:
             raise DatasetNotFoundError(
                 f"{path}: no dataset {self.dataset!r}; available: {', '.join(_datasets(path))}. "
@@ -347,7 +333,7 @@ def _datasets(path: Path) -> list[str]:
             ).fetchall()
     except sqlite3.DatabaseError:
         return []
-    return [str(name) for (name,) in rows]
+    return [bytes(name).decode("utf-8", "replace") for (name,) in rows]
 
 
 @contextlib.contextmanager
@@ -356,7 +342,61 @@ def _readonly(path: Path) -> Iterator[sqlite3.Connection]:
     # The path is percent-quoted: in a bare URI `a#1.db` would open (read-write) the file `a`.
     uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
     connection = sqlite3.connect(uri, uri=True)
+    # bytes: a text value that is not UTF-8 (a damaged row) fails in _loads for that row alone,
+    # instead of inside sqlite3 for the whole read
+    connection.text_factory = bytes
     try:
         yield connection
     finally:
         connection.close()
+
+
+# Rows are read in pages, each page a statement run to its end: SQLite holds a reader's shared
+# lock only while a statement is open, so a slowly consumed read() never blocks Prodigy's commits
+# for longer than one page takes to fetch.
+_PAGE = 500
+
+
+def _rows(path: Path, dataset_id: int) -> Iterator[tuple[int, Any]]:
+    """``(example id, content)`` of the dataset's tasks in id order, one short read per page."""
+    after = -1
+    with _readonly(path) as connection:
+        while True:
+            page = connection.execute(
+                "SELECT e.id, e.content FROM example e JOIN link l ON l.example_id = e.id "
+                "WHERE l.dataset_id = ? AND e.id > ? ORDER BY e.id LIMIT ?",
+                (dataset_id, after, _PAGE),
+            ).fetchall()
+            yield from page
+            if len(page) < _PAGE:
+                return
+            after = page[-1][0]
+
+
+@contextlib.contextmanager
+def _database_errors(path: Path) -> Iterator[None]:
+    """SQLite's errors as :class:`SourceError` s that say which of the usual causes it is."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            raise SourceError(
+                f"{path}: the database is locked by another process ({message}); "
+                f"retry when Prodigy has finished saving"
+            ) from exc
+        if "no such table" in message or "no such column" in message:
+            raise SourceError(
+                f"{path}: not a Prodigy database ({message}); expected the tables dataset, "
+                f"example and link that Prodigy creates"
+            ) from exc
+        raise SourceError(
+            f"{path}: cannot read the database ({message}); check that the file is readable, "
+            f"and its folder too (SQLite opens journal files beside it)"
+        ) from exc
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # corrupt, encrypted, not SQLite
+        raise SourceError(
+            f"{path}: the database is damaged or not a Prodigy database ({exc}); check it with "
+            f"`sqlite3 {path} 'PRAGMA integrity_check'`, or export with `prodigy db-out` and "
+            f"read the JSONL file"
+        ) from exc

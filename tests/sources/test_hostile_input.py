@@ -11,7 +11,7 @@ import pytest
 
 from autonlp_al import Example
 from autonlp_al.errors import SourceError
-from autonlp_al.sources import FolderSource, JsonlSource, ProdigySource
+from autonlp_al.sources import ConllSource, CsvSource, FolderSource, JsonlSource, ProdigySource
 from tests.conftest import write_jsonl
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -102,3 +102,88 @@ def test_a_lone_surrogate_is_a_source_error_naming_it(tmp_path) -> None:
         list(JsonlSource(path=path).read())
     source = JsonlSource(path=path, on_error="skip")
     assert [e.text for e in source.read()] == ["ok"] and source.report.n_skipped == 1
+
+
+def _many_tasks(prodigy_db, n: int):  # type: ignore[no-untyped-def]
+    tasks = [
+        {"text": f"Article {i}. " + "words " * 30, "answer": "accept", "_input_hash": i}
+        for i in range(n)
+    ]
+    return prodigy_db({"bbc": tasks})
+
+
+def test_a_damaged_prodigy_db_is_a_source_error_with_the_next_step(prodigy_db) -> None:
+    path = _many_tasks(prodigy_db, 300)
+    raw = bytearray(path.read_bytes())
+    raw[5 * 4096 : 5 * 4096 + 8] = b"\xff" * 8  # a table page's header, as a bad disk leaves it
+    path.write_bytes(raw)
+    with pytest.raises(SourceError, match=r"damaged or not a Prodigy database.*integrity_check"):
+        list(ProdigySource(path=path, dataset="bbc", on_error="skip").read())
+
+
+def test_a_locked_prodigy_db_says_locked_not_not_a_database(prodigy_db) -> None:
+    path = _many_tasks(prodigy_db, 3)
+    writer = sqlite3.connect(path, timeout=0)
+    writer.execute("BEGIN EXCLUSIVE")  # Prodigy in the middle of a commit
+    try:
+        with pytest.raises(SourceError, match=r"locked by another process.*retry"):
+            list(ProdigySource(path=path, dataset="bbc").read())
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_a_slowly_consumed_read_never_blocks_prodigys_commit(prodigy_db) -> None:
+    path = _many_tasks(prodigy_db, 1200)  # more than two pages
+    examples = ProdigySource(path=path, dataset="bbc").read()
+    first = next(examples)
+    writer = sqlite3.connect(path, timeout=0)  # no waiting: a held read lock fails at once
+    writer.execute("UPDATE dataset SET meta = ? WHERE name = 'bbc'", (b'{"saved": 1}',))
+    writer.commit()  # "database is locked" while one long SELECT was open
+    writer.close()
+    assert first.text.startswith("Article 0.")
+    assert len([first, *examples]) == 1200
+
+
+def test_a_wal_mode_prodigy_db_reads_while_prodigy_writes(prodigy_db) -> None:
+    path = _many_tasks(prodigy_db, 3)
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=wal")
+    writer.execute("UPDATE dataset SET meta = ? WHERE name = 'bbc'", (b"{}",))
+    writer.commit()
+    try:
+        assert len(list(ProdigySource(path=path, dataset="bbc").read())) == 3
+    finally:
+        writer.close()
+
+
+def test_conll_undecodable_line_skips_its_sentence_only_under_skip(tmp_path) -> None:
+    path = tmp_path / "in.conll"
+    path.write_bytes(b"EU B-ORG\nrejects O\n\nCaf\xe9 O\nbar O\n\nPeter B-PER\n")
+    with pytest.raises(SourceError, match=r"in\.conll:4: bytes b'\\xe9' are not valid utf-8"):
+        list(ConllSource(path=path).read())
+    source = ConllSource(path=path, on_error="skip")  # it aborted the whole read before
+    assert [e.text for e in source.read()] == ["EU rejects", "Peter"]
+    assert source.report.skipped["malformed line"] == 1
+
+
+def test_csv_undecodable_row_is_skipped_alone_under_skip(tmp_path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"text,label\nfine,a\ncaf\xe9,b\nalso fine,c\n")
+    with pytest.raises(SourceError, match=r"in\.csv:3: bytes b'\\xe9' are not valid utf-8"):
+        list(CsvSource(path=path).read())
+    source = CsvSource(path=path, on_error="skip")  # it aborted the whole read before
+    assert [e.text for e in source.read()] == ["fine", "also fine"]
+    assert source.report.skipped["invalid record"] == 1
+
+
+def test_a_db_row_whose_text_is_not_utf8_is_that_rows_error_alone(prodigy_db) -> None:
+    path = _many_tasks(prodigy_db, 3)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE example SET content = CAST(x'7b227465787422ff' AS TEXT) WHERE id = 2")
+    con.commit()
+    con.close()
+    with pytest.raises(SourceError, match=r"prodigy\.db#bbc:2: the task content is not valid JSON"):
+        list(ProdigySource(path=path, dataset="bbc").read())
+    source = ProdigySource(path=path, dataset="bbc", on_error="skip")
+    assert len(list(source.read())) == 2 and source.report.skipped["invalid record"] == 1
