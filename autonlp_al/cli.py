@@ -7,6 +7,7 @@ plugin registered through an entry point appears here without touching this file
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -352,9 +353,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("path", help="a saved model folder or a learner's state folder")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
-    serve.add_argument("--token", help="require Authorization: Bearer TOKEN")
-    serve.add_argument("--max-batch", type=int, default=64, help="texts per request, at most")
-    serve.add_argument("--max-chars", type=int, default=20_000, help="characters per text")
+    serve.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require Authorization: Bearer <the file's first line> (or set AUTONLP_AL_TOKEN)",
+    )
+    serve.add_argument("--token", help=argparse.SUPPRESS)  # visible in `ps`: refused, see serve()
+    limits = serve.add_argument_group("limits (per client; see docs/serving.md)")
+    for flag, kind, default, text in _SERVE_LIMITS:
+        limits.add_argument(flag, type=kind, default=default, help=text)
     serve.add_argument("--poll", type=float, default=5.0, help="seconds between state checks")
 
     push = _command(
@@ -889,19 +896,46 @@ def _report(state_dir: Path, reference: float | None, png: str | None) -> int:
     return 0
 
 
+_SERVE_LIMITS = [
+    ("--max-connections", int, 512, "open connections; more get 503"),
+    ("--read-timeout", float, 10.0, "seconds to send a whole request; slower gets 408"),
+    ("--max-body", int, 2 * 2**20, "bytes per request body; more gets 413 unread"),
+    ("--max-batch", int, 64, "texts per request"),
+    ("--max-chars", int, 20_000, "characters per text"),
+    ("--max-total-chars", int, 100_000, "characters per request, all texts together"),
+    ("--max-pending", int, 32, "predictions running or queued; more get 503"),
+]
+
+
+def _serve_token(args: argparse.Namespace) -> str | None:
+    if args.token is not None:
+        raise ConfigError(
+            "--token puts the secret on the command line, where `ps` shows it to every user of "
+            "the machine; put it in a file (--token-file FILE) or in AUTONLP_AL_TOKEN"
+        )
+    if args.token_file is not None:
+        try:
+            lines = Path(args.token_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"--token-file {args.token_file}: {exc.strerror or exc}") from exc
+        if not lines or not lines[0].strip():
+            raise ConfigError(f"--token-file {args.token_file}: the first line is empty")
+        return lines[0].strip()
+    return os.environ.get("AUTONLP_AL_TOKEN") or None
+
+
 def serve(args: argparse.Namespace) -> int:
+    from .integrations.serve import ServeLimits
     from .integrations.serve import serve as run
 
+    values = {flag[2:].replace("-", "_"): flag for flag, *_ in _SERVE_LIMITS}
+    for name, flag in values.items():
+        if getattr(args, name) <= 0:
+            raise ConfigError(f"{flag} {getattr(args, name)!r}: must be above 0")
+    limits = ServeLimits(**{name: getattr(args, name) for name in values})
+    token = _serve_token(args)
     _logging()
-    run(
-        args.path,
-        host=args.host,
-        port=args.port,
-        token=args.token,
-        max_batch=args.max_batch,
-        max_chars=args.max_chars,
-        poll=args.poll,
-    )
+    run(args.path, host=args.host, port=args.port, token=token, limits=limits, poll=args.poll)
     return 0
 
 

@@ -49,7 +49,7 @@ ProdigyDB = Callable[[Mapping[str, Iterable[Mapping[str, Any]]]], Path]
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "PRODIGY_HOME"):
+    for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "PRODIGY_HOME", "AUTONLP_AL_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
 

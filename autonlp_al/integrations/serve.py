@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +22,9 @@ from .._optional import require
 from ..errors import AutoNLPALError
 from ..loop.state import EventLog, is_state, model_path
 from ..trainers.base import Model
+from ._guard import ServeLimits, guarded_protocol
 
-__all__ = ["ModelSlot", "StateWatcher", "create_app", "load_for_serving", "serve"]
+__all__ = ["ModelSlot", "ServeLimits", "StateWatcher", "create_app", "load_for_serving", "serve"]
 
 log = logging.getLogger("autonlp_al.integrations.serve")
 
@@ -128,17 +130,22 @@ class StateWatcher(threading.Thread):
 
 
 def create_app(
-    slot: ModelSlot, *, token: str | None = None, max_batch: int = 64, max_chars: int = 20_000
+    slot: ModelSlot, *, token: str | None = None, limits: ServeLimits | None = None
 ) -> Any:
-    """The Starlette app. ``token``: require ``Authorization: Bearer <token>`` on every route."""
+    """The Starlette app. ``token``: require ``Authorization: Bearer <token>`` on every route;
+    ``limits``: what one request may ask (body size, texts, characters, pending predictions)."""
     require("starlette", "serve")
     from starlette.applications import Starlette
-    from starlette.requests import Request
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
+    limits = limits or ServeLimits()
+    pending = 0  # predictions running or waiting; the event loop is one thread
+
+    def error(status: int, message: str, **headers: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
     def authorised(request: Request) -> bool:
         if token is None:
@@ -157,50 +164,72 @@ def create_app(
             return error(401, "missing or wrong bearer token")
         return JSONResponse(slot.get()[1])
 
-    def run_predict(model: Model, texts: list[str]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for p in model.predict(texts):
-            if p.cats:
-                out.append({"text": p.text, "label": p.label, "cats": dict(p.cats)})
-            else:
-                out.append(
-                    {
-                        "text": p.text,
-                        "spans": [
-                            {
-                                "start": s.start,
-                                "end": s.end,
-                                "label": s.label,
-                                "score": s.score,
-                                "text": p.text[s.start : s.end],
-                            }
-                            for s in p.spans
-                        ],
-                    }
+    async def read_body(request: Request) -> bytes | JSONResponse:
+        """The body, or a 413 as soon as it is known to be too large (nothing more is read)."""
+        too_large = error(413, f"the body is over {limits.max_body} bytes; send fewer texts")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limits.max_body:
+            return too_large
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limits.max_body:
+                return too_large
+        return bytes(body)
+
+    def parse_texts(body: bytes) -> list[str] | JSONResponse:
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):  # RecursionError: JSON nested ~1,000 deep
+            return error(400, 'the body is not JSON (or nests too deep); send {"texts": [...]}')
+        texts = parsed.get("texts") if isinstance(parsed, dict) else None
+        if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+            return error(422, '"texts" must be a list of non-empty strings')
+        if len(texts) > limits.max_batch:
+            return error(413, f"{len(texts)} texts; at most {limits.max_batch} per request")
+        for i, text in enumerate(texts):
+            if len(text) > limits.max_chars:
+                return error(
+                    413, f"text {i} has {len(text)} characters; at most {limits.max_chars}"
                 )
-        return out
+            if bad := _SURROGATE.search(text):
+                return error(
+                    422,
+                    f"text {i} has a lone surrogate {bad.group()!r} at offset {bad.start()}; "
+                    f"send valid Unicode (JSON escapes \\ud800-\\udfff must come in pairs)",
+                )
+        total = sum(map(len, texts))
+        if total > limits.max_total_chars:
+            return error(
+                413,
+                f"{total} characters in all; at most {limits.max_total_chars} per request: "
+                f"split the texts over several requests",
+            )
+        return texts
 
     async def predict(request: Request) -> JSONResponse:
+        nonlocal pending
         if not authorised(request):
             return error(401, "missing or wrong bearer token")
         try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return error(400, 'the body is not JSON; send {"texts": ["...", ...]}')
-        texts = body.get("texts") if isinstance(body, dict) else None
-        if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
-            return error(422, '"texts" must be a list of non-empty strings')
-        if len(texts) > max_batch:
-            return error(413, f"{len(texts)} texts; at most {max_batch} per request")
-        too_long = next((i for i, t in enumerate(texts) if len(t) > max_chars), None)
-        if too_long is not None:
+            body = await read_body(request)
+        except ClientDisconnect:  # gone, or closed for sending too slowly
+            return error(400, "the client disconnected before sending the whole body")
+        if isinstance(body, JSONResponse):
+            return body
+        texts = parse_texts(body)
+        if isinstance(texts, JSONResponse):
+            return texts
+        if pending >= limits.max_pending:
             return error(
-                413, f"text {too_long} has {len(texts[too_long])} characters; at most {max_chars}"
+                503, f"{pending} predictions already waiting; retry shortly", **{"Retry-After": "1"}
             )
         model, info = slot.get()  # this request uses this model, whatever is swapped meanwhile
-        from starlette.concurrency import run_in_threadpool
-
-        predictions = await run_in_threadpool(run_predict, model, texts)
+        pending += 1
+        try:
+            predictions = await run_in_threadpool(_predictions, model, texts)
+        finally:
+            pending -= 1
         return JSONResponse({"version": info["version"], "predictions": predictions})
 
     return Starlette(
@@ -212,19 +241,42 @@ def create_app(
     )
 
 
+_SURROGATE = re.compile("[\\ud800-\\udfff]")
+
+
+def _predictions(model: Model, texts: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for p in model.predict(texts):
+        if p.cats:
+            out.append({"text": p.text, "label": p.label, "cats": dict(p.cats)})
+            continue
+        spans = [
+            {
+                "start": s.start,
+                "end": s.end,
+                "label": s.label,
+                "score": s.score,
+                "text": p.text[s.start : s.end],
+            }
+            for s in p.spans
+        ]
+        out.append({"text": p.text, "spans": spans})
+    return out
+
+
 def serve(
     path: str | Path,
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
     token: str | None = None,
-    max_batch: int = 64,
-    max_chars: int = 20_000,
+    limits: ServeLimits | None = None,
     poll: float = 5.0,
 ) -> None:
     """Serve the model in ``path`` (a model folder, or a state folder whose new rounds are
     swapped in as they are trained). Binds to 127.0.0.1 unless told otherwise."""
     uvicorn = require("uvicorn", "serve")
+    limits = limits or ServeLimits()
     model, info = load_for_serving(path)
     slot = ModelSlot(model, info)
     watcher = None
@@ -233,10 +285,14 @@ def serve(
         watcher.start()
     try:
         uvicorn.run(
-            create_app(slot, token=token, max_batch=max_batch, max_chars=max_chars),
+            create_app(slot, token=token, limits=limits),
             host=host,
             port=port,
             log_level="info",
+            http=guarded_protocol(limits),
+            # uvicorn closes idle keep-alive connections after this; the request deadline above
+            # covers a request under way
+            timeout_keep_alive=5,
         )
     finally:
         if watcher is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -17,7 +18,8 @@ pytest.importorskip("uvicorn")
 import uvicorn
 
 from autonlp_al import Example, Span
-from autonlp_al.integrations.serve import ModelSlot, StateWatcher, create_app
+from autonlp_al.integrations._guard import guarded_protocol
+from autonlp_al.integrations.serve import ModelSlot, ServeLimits, StateWatcher, create_app
 from autonlp_al.testing import FakeModel
 
 TEXT = "anna went to berlin"
@@ -33,9 +35,13 @@ def fake(version: str, label: str) -> FakeModel:
 
 
 @contextlib.contextmanager
-def running(app: object) -> Iterator[str]:
-    """``app`` served by uvicorn on a free port of 127.0.0.1; yields the base URL."""
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+def running(app: object, limits: ServeLimits | None = None) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1, with the connection limits of
+    ``autonlp-al serve`` when ``limits`` are given; yields the base URL."""
+    extra = {} if limits is None else {"http": guarded_protocol(limits)}
+    instance = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **extra)
+    )
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     deadline = time.time() + 10
@@ -82,16 +88,58 @@ def test_predict_health_and_model(server) -> None:
     assert status == 200 and info["labels"] == ["PER", "LOC"] and info["task"] == "ner"
 
 
-@pytest.mark.parametrize("server", [{"max_batch": 2, "max_chars": 50}], indirect=True)
+@pytest.mark.parametrize(
+    "server",
+    [{"limits": ServeLimits(max_batch=2, max_chars=50, max_total_chars=80, max_body=1000)}],
+    indirect=True,
+)
 def test_limits_and_bad_requests_are_clear_4xx(server) -> None:
     url, _ = server
     status, body = call(f"{url}/predict", {"texts": ["a", "b", "c"]})
     assert status == 413 and "at most 2 per request" in body["error"]
     status, body = call(f"{url}/predict", {"texts": ["x" * 51]})
     assert status == 413 and "at most 50" in body["error"]
+    status, body = call(f"{url}/predict", {"texts": ["x" * 50, "y" * 40]})
+    assert status == 413 and "90 characters in all; at most 80" in body["error"]
+    status, body = call(f"{url}/predict", b" " * 1001)
+    assert status == 413 and "over 1000 bytes" in body["error"]
     assert call(f"{url}/predict", b"{not json")[0] == 400
     assert call(f"{url}/predict", {"text": "one"})[0] == 422
     assert call(f"{url}/predict", {"texts": [""]})[0] == 422
+
+
+def test_deep_json_and_a_lone_surrogate_are_4xx_not_500(server) -> None:
+    url, _ = server
+    status, body = call(f"{url}/predict", b'{"texts": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert status == 400 and "nests too deep" in body["error"]
+    status, body = call(f"{url}/predict", b'{"texts": ["Hi \\ud83d there"]}')
+    assert status == 422 and "lone surrogate '\\ud83d' at offset 3" in body["error"]
+
+
+def _raw(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def _status(sock: socket.socket) -> int:
+    return int(sock.recv(4096).split(b" ")[1])
+
+
+@pytest.mark.parametrize("server", [{"limits": ServeLimits(max_body=1000)}], indirect=True)
+def test_a_body_announced_too_large_is_refused_before_it_is_sent(server) -> None:
+    url, _ = server
+    with _raw(url) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n")
+        assert _status(sock) == 413  # answered with none of the 200 MB sent
+
+
+@pytest.mark.parametrize("server", [{"limits": ServeLimits(max_body=1000)}], indirect=True)
+def test_a_chunked_body_is_cut_off_at_the_limit(server) -> None:
+    url, _ = server
+    with _raw(url) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(b"400\r\n" + b" " * 1024 + b"\r\n")  # one 1 KiB chunk, and no end
+        assert _status(sock) == 413
 
 
 @pytest.mark.parametrize("server", [{"token": "s3cret"}], indirect=True)
@@ -166,3 +214,87 @@ def test_state_watcher_swaps_in_each_new_round(tmp_path: Path) -> None:
     assert watcher.check() is True
     assert slot.get()[1] == {"version": learner.history[-1].model_version, "round": 1}
     assert slot.get()[0].version == learner.history[-1].model_version
+
+
+GUARD = ServeLimits(max_connections=4, read_timeout=0.5)
+
+
+@contextlib.contextmanager
+def guarded() -> Iterator[str]:
+    with running(create_app(ModelSlot(fake("v1", "PER")), limits=GUARD), GUARD) as url:
+        yield url
+
+
+def test_a_client_sending_headers_slowly_gets_408_and_is_closed() -> None:
+    with guarded() as url, _raw(url) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")
+        start = time.monotonic()
+        for _ in range(3):  # one header line every 0.2 s: never done within 0.5 s
+            time.sleep(0.2)
+            with contextlib.suppress(OSError):
+                sock.sendall(b"X-Slow: 1\r\n")
+        reply = sock.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 408") and b"within 0.5 s" in reply
+        assert sock.recv(4096) == b""  # closed
+        assert time.monotonic() - start < 3
+
+
+def test_a_client_sending_its_body_slowly_is_closed() -> None:
+    with guarded() as url, _raw(url) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(1.0)
+        reply = sock.recv(4096)
+        assert reply == b"" or not reply.startswith(b"HTTP/1.1 200")
+        assert call(f"{url}/predict", {"texts": [TEXT]})[0] == 200  # the server is fine
+
+
+def test_connections_over_the_limit_get_503_and_honest_ones_return_after_the_timeout() -> None:
+    with guarded() as url:
+        slow = [_raw(url) for _ in range(4)]
+        for sock in slow:
+            sock.sendall(b"GET /health HTTP/1.1\r\n")  # and never the rest
+        time.sleep(0.1)
+        with _raw(url) as extra:
+            reply = extra.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 503") and b"retry-after: 1" in reply.lower()
+        time.sleep(0.8)  # the slow ones are timed out and their places free
+        assert call(f"{url}/predict", {"texts": [TEXT]})[0] == 200
+        for sock in slow:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 408")
+            sock.close()
+
+
+class _Waiting:
+    """A model that calls ``wait`` before each prediction."""
+
+    def __init__(self, inner: FakeModel, wait) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.wait = inner, wait
+        self.version, self.task, self.labels = inner.version, inner.task, inner.labels
+
+    def predict(self, texts):  # type: ignore[no-untyped-def]
+        self.wait()
+        return self.inner.predict(texts)
+
+
+def test_a_request_sent_whole_is_never_timed_out_while_it_is_answered() -> None:
+    model = _Waiting(fake("v1", "PER"), lambda: time.sleep(1.0))  # twice the read timeout
+    with running(create_app(ModelSlot(model), limits=GUARD), GUARD) as url:  # type: ignore[arg-type]
+        assert call(f"{url}/predict", {"texts": [TEXT]})[0] == 200
+
+
+def test_predictions_over_max_pending_get_503_with_retry_after() -> None:
+    gate = threading.Event()
+    model = _Waiting(fake("v1", "PER"), lambda: gate.wait(10))
+    limits = ServeLimits(max_pending=1)
+    with running(create_app(ModelSlot(model), limits=limits), limits) as url:  # type: ignore[arg-type]
+        first: list[int] = []
+        waiting = threading.Thread(
+            target=lambda: first.append(call(f"{url}/predict", {"texts": [TEXT]})[0])
+        )
+        waiting.start()
+        time.sleep(0.3)
+        status, body = call(f"{url}/predict", {"texts": [TEXT]})
+        gate.set()
+        waiting.join()
+    assert status == 503 and "1 predictions already waiting" in body["error"]
+    assert first == [200]

@@ -65,6 +65,8 @@ def test_the_serve_command_binds_to_localhost_and_answers(tiny_bert, tmp_path) -
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    token_file = tmp_path / "token"
+    token_file.write_text("t0ken\n")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -74,8 +76,8 @@ def test_the_serve_command_binds_to_localhost_and_answers(tiny_bert, tmp_path) -
             str(folder),
             "--port",
             str(port),
-            "--token",
-            "t0ken",
+            "--token-file",
+            str(token_file),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -136,3 +138,24 @@ def test_push_command_uploads_a_real_round_with_its_card(
     assert "- labelled examples: 15" in card and "- strategy: random" in card
     assert "| f1 |" in card and "hf_env_token" not in card
     assert "pushed" in capsys.readouterr().out
+
+
+def test_the_serve_token_comes_from_a_file_or_the_environment_never_the_command_line(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from autonlp_al import cli
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr("autonlp_al.integrations.serve.serve", lambda path, **kw: seen.update(kw))
+    assert cli.main(["serve", str(tmp_path), "--token", "s3cret"]) != 0
+    assert "`ps` shows it" in capsys.readouterr().err and seen == {}
+    (tmp_path / "token").write_text("from-file\n")
+    assert cli.main(["serve", str(tmp_path), "--token-file", str(tmp_path / "token")]) == 0
+    assert seen["token"] == "from-file"
+    monkeypatch.setenv("AUTONLP_AL_TOKEN", "from-env")
+    assert cli.main(["serve", str(tmp_path)]) == 0
+    assert seen["token"] == "from-env"
+    assert cli.main(["serve", str(tmp_path), "--max-batch", "0"]) != 0
+    assert "--max-batch 0: must be above 0" in capsys.readouterr().err
+    assert cli.main(["serve", str(tmp_path), "--read-timeout", "2.5"]) == 0
+    assert seen["limits"].read_timeout == 2.5  # type: ignore[attr-defined]
