@@ -61,6 +61,7 @@ class Hub:
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[bytes] = []  # every request body, to check what was sent
         self.faults: list[tuple[str, str, int]] = []  # (method, path part, status), used once
+        self.faults_body: list[tuple[str, str, int]] = []  # the same, matched in the body
         # like faults, but the request is carried out first and only the answer is lost
         self.faults_after: list[tuple[str, str, int]] = []
         self.trained: list[dict[str, Any]] = []  # what the fake AutoTrain read, per run
@@ -106,6 +107,17 @@ class Hub:
                     )
                     if fault:
                         hub.faults.remove(fault)
+                    else:
+                        fault = next(
+                            (
+                                f
+                                for f in hub.faults_body
+                                if f[0] == self.command and f[1].encode() in raw
+                            ),
+                            None,
+                        )
+                        if fault:
+                            hub.faults_body.remove(fault)
                     after = next(
                         (f for f in hub.faults_after if f[0] == self.command and f[1] in path),
                         None,
@@ -143,8 +155,12 @@ class Hub:
     def repo(self, kind: str, repo_id: str) -> dict[str, Any]:
         return self.repos[f"{kind}s/{repo_id}"]
 
-    def _new_repo(self, kind: str, repo_id: str, private: bool, **extra: Any) -> dict[str, Any]:
+    def _new_repo(
+        self, kind: str, repo_id: str, private: bool, *, author: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """A repo with the Hub's "initial commit", by ``author`` (default: the token's user)."""
         state = {"files": {}, "private": private, "sha": "0" * 40, "discussions": [], **extra}
+        state["commits"] = [self._commit_record("0" * 40, "initial commit", author or self.user)]
         self.repos[f"{kind}s/{repo_id}"] = state
         return state
 
@@ -152,7 +168,18 @@ class Hub:
         state["files"].update(files)
         digest = hashlib.sha1(repr(sorted(state["files"].items())).encode()).hexdigest()
         state["sha"] = digest
+        state.setdefault("commits", []).insert(0, self._commit_record(digest, "upload", self.user))
         return digest
+
+    @staticmethod
+    def _commit_record(sha: str, title: str, author: str) -> dict[str, Any]:
+        return {
+            "id": sha,
+            "title": title,
+            "message": "",
+            "authors": [{"user": author}],
+            "date": "2026-11-29T00:00:00.000Z",
+        }
 
     # -- routes -----------------------------------------------------------------------------------
 
@@ -259,6 +286,8 @@ class Hub:
             return h._json(
                 200, {"commitOid": sha, "commitUrl": f"{self.url}/{repo_id}/commit/{sha}"}
             )
+        if head == "commits":  # newest first, as the Hub lists them
+            return h._json(200, state["commits"])
         if head == "tree":
             entries = [
                 {"type": "file", "path": p, "oid": hashlib.sha1(d).hexdigest(), "size": len(d)}

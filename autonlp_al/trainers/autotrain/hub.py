@@ -111,6 +111,7 @@ class HfHubClient:
     retries: int = 5
     sleep: Callable[[float], None] = attrs.field(repr=False)
     _api: Any = attrs.field(init=False, default=None, repr=False)
+    _user: str | None = attrs.field(init=False, default=None, repr=False)
 
     @property
     def api(self) -> Any:
@@ -120,21 +121,34 @@ class HfHubClient:
         return self._api
 
     def whoami(self) -> str:
-        return str(self._call("whoami", self.api.whoami)["name"])
+        if self._user is None:
+            self._user = str(self._call("whoami", self.api.whoami)["name"])
+        return self._user
 
     def create(self, repo_id: str, *, kind: str, hardware: str | None = None) -> None:
         space: dict[str, Any] = (
             {"space_sdk": "docker", "space_hardware": hardware} if kind == "space" else {}
         )
-        self._call(
-            f"creating the {kind} repo {repo_id}",
-            self.api.create_repo,
-            repo_id,
-            repo_type=kind,
-            private=True,
-            creates=True,
-            **space,
-        )
+        what = f"creating the {kind} repo {repo_id}"
+        try:
+            self._call(what, self.api.create_repo, repo_id, repo_type=kind, private=True, **space)
+        except _CreatedBeforeRetry:
+            # A 409 on a retry: our first attempt may have created it with its answer lost, or
+            # someone else has a repo of that name. Touch it (secrets, files, delete) only if
+            # it is provably ours: its one commit, the Hub's initial one, is by this token's user.
+            commits = self._call(
+                f"checking who created {repo_id}",
+                lambda: list(self.api.list_repo_commits(repo_id, repo_type=kind)),
+            )
+            authors = sorted({a for c in commits for a in c.authors})
+            if len(commits) == 1 and authors == [self.whoami()]:
+                return
+            raise AutoTrainConflictError(
+                f"{what}: a repo of that name appeared while the create was retried, and it is "
+                f"not provably this run's ({len(commits)} commit(s) by {', '.join(authors) or 'nobody'}"
+                f"; this token is {self.whoami()}); it was left untouched. Run again (a new "
+                f"name is drawn) or use another prefix"
+            ) from None
 
     def upload(self, repo_id: str, *, kind: str, files: Mapping[str, bytes], message: str) -> None:
         hub = require("huggingface_hub", "hub")
@@ -181,7 +195,9 @@ class HfHubClient:
 
     def files(self, repo_id: str) -> list[str] | None:
         return self._call(
-            f"listing {repo_id}", lambda: list(self.api.list_repo_files(repo_id)), missing_ok=True
+            f"listing {repo_id}",
+            lambda: list(self.api.list_repo_files(repo_id)),
+            missing_ok=True,
         )
 
     def download(
@@ -204,17 +220,12 @@ class HfHubClient:
         )
 
     def _call(
-        self,
-        what: str,
-        fn: Callable[..., T],
-        *args: Any,
-        creates: bool = False,
-        missing_ok: bool = False,
-        **kwargs: Any,
+        self, what: str, fn: Callable[..., T], *args: Any, missing_ok: bool = False, **kwargs: Any
     ) -> T:
         """Call the Hub; retry 429 / 5xx / no answer with backoff; map the rest to our errors.
-        ``creates``: a 409 on a retry means the failed-looking first attempt did create it.
-        ``missing_ok``: a 404 returns ``None``."""
+        ``missing_ok``: a 404 returns ``None``. A request huggingface_hub already retried itself
+        (uploads' preupload, listings: 6 requests over 23 s) is not retried again here, so the
+        two layers' retries do not multiply."""
         hub = require("huggingface_hub", "hub")
         for attempt in range(self.retries):
             try:
@@ -231,8 +242,8 @@ class HfHubClient:
                     ) from None
                 if status == 404 and missing_ok:
                     return None  # type: ignore[return-value]
-                if status == 409 and creates and attempt > 0:
-                    return None  # type: ignore[return-value]
+                if status == 409 and attempt > 0 and fn == getattr(self._api, "create_repo", 0):
+                    raise _CreatedBeforeRetry from None
                 if status == 409:
                     raise AutoTrainConflictError(
                         f"{what}: it already exists (HTTP 409); AutoTrain fails on reused names, "
@@ -240,11 +251,18 @@ class HfHubClient:
                     ) from None
                 if status != 429 and status < 500:
                     raise AutoTrainError(f"{what}: HTTP {status} {server}".strip()) from None
+                if _retried_inside(exc):
+                    raise AutoTrainError(
+                        f"{what}: the Hub kept failing (HTTP {status}) through huggingface_hub's "
+                        f"own retries; try later"
+                    ) from None
                 wait = _retry_after(exc.response) or min(2.0**attempt, 60.0)
                 reason = f"HTTP {status}"
             except Exception as exc:
                 if not _transient(exc):
-                    raise
+                    raise AutoTrainError(
+                        f"{what}: {type(exc).__name__}: {scrub(str(exc), self.token)}"
+                    ) from None
                 wait, reason = min(2.0**attempt, 60.0), type(exc).__name__
             if attempt + 1 < self.retries:
                 log.warning("%s: %s, retrying in %.0f s", what, reason, wait)
@@ -252,6 +270,22 @@ class HfHubClient:
         raise AutoTrainError(
             f"{what}: the Hub kept failing ({reason}) after {self.retries} attempts; try later"
         )
+
+
+# Requests huggingface_hub sends through its own http_backoff (5 retries on 5xx and no answer).
+_RETRIED_INSIDE = ("/preupload/", "/tree/", "/commits/", "/info/lfs/")
+
+
+def _retried_inside(exc: Any) -> bool:
+    try:
+        path = str(exc.response.request.url.path)
+    except AttributeError:
+        return False
+    return any(part in path for part in _RETRIED_INSIDE)
+
+
+class _CreatedBeforeRetry(Exception):
+    """A create answered 409 on a retry (so the first attempt may have created it)."""
 
 
 def _retry_after(response: Any) -> float | None:
@@ -265,6 +299,8 @@ def _transient(exc: Exception) -> bool:
     """No answer from the Hub (refused, reset, timed out): worth another try."""
     module = type(exc).__module__
     name = type(exc).__name__
+    if name == "LocalEntryNotFoundError":  # snapshot_download's "could not reach the Hub"
+        return True
     return isinstance(exc, ConnectionError | TimeoutError) or (
         module.startswith(("httpx", "httpcore", "requests", "urllib3"))
         and any(word in name for word in ("Connect", "Timeout", "RemoteProtocol", "ReadError"))

@@ -335,7 +335,7 @@ class AutoTrainTrainer:
         assert token is not None
         client = self._client(token)
         created: list[tuple[str, str]] = []
-        start = self.clock()
+        space_since: float | None = None  # billed from the Space's create to the round's end
         stage = "NOT_STARTED"
         metrics: dict[str, float] = {}
         deleted: list[str] = []
@@ -356,6 +356,7 @@ class AutoTrainTrainer:
                 files=plan.data_files,
                 message=f"autonlp_al round {round_} data",
             )
+            space_since = self.clock()  # from the call: a create whose answer is lost did create
             client.create(plan.space_repo, kind="space", hardware=plan.hardware)
             created.append((plan.space_repo, "space"))
             client.configure_space(
@@ -367,8 +368,7 @@ class AutoTrainTrainer:
                 files={name: text.encode() for name, text in plan.space_files.items()},
                 message=f"autonlp_al round {round_}: start AutoTrain",
             )
-            start = self.clock()
-            stage = "STARTED"  # billed from here, whatever the outcome
+            stage = "STARTED"
             try:
                 stage = wait_for_space(
                     client,
@@ -395,11 +395,13 @@ class AutoTrainTrainer:
             log.info("AutoTrain round %d: %s done, %s", round_, plan.model_repo, metrics or "")
             return model
         finally:
-            seconds = self.clock() - start if stage != "NOT_STARTED" else 0.0
-            usd = price * seconds / 3600
-            self.spent_usd += usd
             if self.cleanup:
                 deleted = delete_repos(client, created)
+            # every second the Space existed, whatever the outcome (a Space that failed to
+            # build, or that was created before a later step failed, is billed too)
+            seconds = self.clock() - space_since if space_since is not None else 0.0
+            usd = price * seconds / 3600
+            self.spent_usd += usd
             self.runs.append(
                 AutoTrainRun(
                     round=round_,

@@ -298,6 +298,46 @@ def test_a_create_whose_answer_was_lost_is_not_a_conflict_on_retry(model_files) 
     assert model.metrics["f1"] == 0.5556
 
 
+def test_a_same_named_repo_of_someone_else_is_never_configured_or_deleted(model_files) -> None:
+    name = project_name("autonlp-al", 0, random.Random(7))
+    space = f"user/autotrain-{name}"
+    with Hub(token=TOKEN, model_files=model_files) as hub:
+        # the Space create fails with no answer; meanwhile someone else has that name
+        hub.faults_body += [("POST", '"type":"space"', 502)]
+        hub._new_repo("space", space, True, author="someone-else", secrets={}, stage="RUNNING")
+        with pytest.raises(AutoTrainConflictError, match=r"not provably this run's.*someone-else"):
+            trainer(hub).train(ner_data(), labels=NER_LABELS)
+        assert hub.repo("space", space)["secrets"] == {}  # the token was never written there
+        assert f"spaces/{space}" not in hub.deleted
+        assert not any(p.startswith(f"/api/spaces/{space}/") for m, p in hub.requests if m != "GET")
+
+
+def test_hub_library_retries_are_not_multiplied_by_ours(monkeypatch) -> None:
+    import huggingface_hub.utils._http as hub_http
+
+    from autonlp_al.trainers.autotrain.hub import HfHubClient
+
+    monkeypatch.setattr(hub_http.time, "sleep", lambda seconds: None)  # its own backoff waits
+    with Hub(token=TOKEN) as hub:
+        hub._new_repo("model", "user/m", True)
+        hub.faults += [("POST", "/preupload/", 503)] * 50
+        client = HfHubClient(token=TOKEN, endpoint=hub.url, retries=3, sleep=lambda s: None)
+        with pytest.raises(AutoTrainError, match="through huggingface_hub's own retries"):
+            client.upload("user/m", kind="model", files={"a.txt": b"x"}, message="m")
+        assert len(hub.requests) == 6  # its 1 + 5, not 3 x 6
+
+
+def test_a_download_that_cannot_reach_the_hub_is_an_autotrain_error(tmp_path) -> None:
+    from autonlp_al.trainers.autotrain.hub import HfHubClient
+
+    with Hub(token=TOKEN) as hub:
+        hub._new_repo("model", "user/m", True)
+        hub.faults += [("GET", "/api/models/user/m", 503)] * 50
+        client = HfHubClient(token=TOKEN, endpoint=hub.url, retries=2, sleep=lambda s: None)
+        with pytest.raises(AutoTrainError, match="downloading user/m: the Hub kept failing"):
+            client.download("user/m", tmp_path, allow=["*"], ignore=[])
+
+
 def test_a_hub_that_keeps_failing_gives_up_with_a_clear_error(model_files) -> None:
     with Hub(token=TOKEN, model_files=model_files) as hub:
         hub.faults += [("POST", "/api/repos/create", 503)] * 3
@@ -328,6 +368,18 @@ def test_spent_money_is_counted_per_round(model_files) -> None:
         at = trainer(hub, hourly_usd=0.6, timeout=1e6, clock=lambda: float(next(ticks)))
         at.train(ner_data(), labels=NER_LABELS)
     assert at.runs[0].usd > 0 and at.spent_usd == pytest.approx(at.runs[0].usd)
+
+
+def test_a_round_that_fails_after_the_space_exists_is_billed_from_its_create(model_files) -> None:
+    ticks = iter(range(0, 10_000, 600))  # every clock read is 10 minutes later
+    with Hub(token=TOKEN, model_files=model_files) as hub:
+        hub.faults += [("POST", "/secrets", 400)]  # after the Space's create, before its start
+        at = trainer(hub, hourly_usd=0.6, timeout=1e6, clock=lambda: float(next(ticks)))
+        with pytest.raises(AutoTrainError, match="HTTP 400"):
+            at.train(ner_data(), labels=NER_LABELS)
+    run = at.runs[0]
+    assert run.stage == "NOT_STARTED" and run.seconds == 600 and run.usd == 0.1
+    assert at.spent_usd == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(
