@@ -100,7 +100,8 @@ def resolve(kind: str, name: str) -> str:
     ]
     if versions:
         return str(max(versions)[1])
-    raise RegistryError(f"no {kind[:-1]} named {name!r}; available: {', '.join(short_names(kind))}")
+    singular = kind[:-3] + "y" if kind.endswith("ies") else kind[:-1]  # strategies -> strategy
+    raise RegistryError(f"no {singular} named {name!r}; available: {', '.join(short_names(kind))}")
 
 
 def short_names(kind: str) -> list[str]:

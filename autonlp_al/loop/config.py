@@ -396,7 +396,12 @@ class LoopConfig:
             data = Config().from_str(text, interpolate=False)
         except Exception as exc:  # confection raises its own error types for syntax
             raise ConfigError(f"{where}: not a valid config file ({exc})") from exc
-        return cls.from_dict(data, where=where)
+        try:
+            return cls.from_dict(data, where=where)
+        except ConfigError as exc:
+            if str(exc).startswith(where):
+                raise
+            raise ConfigError(f"{where}: {exc}") from exc
 
     @classmethod
     def from_file(cls, path: str | Path) -> LoopConfig:

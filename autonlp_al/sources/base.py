@@ -58,7 +58,15 @@ def guarded(
     """
     try:
         return build(*args)
-    except (AutoNLPALError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (
+        AutoNLPALError,
+        ValueError,  # UnicodeError among them
+        TypeError,
+        LookupError,  # KeyError, IndexError
+        AttributeError,
+        ArithmeticError,  # OverflowError: an int too large for a float or a C long
+        RecursionError,  # a structure nested too deep
+    ) as exc:
         message = str(exc)
         if not message.startswith(str(origin)):
             message = f"{origin}: {message}"

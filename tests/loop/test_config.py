@@ -276,3 +276,27 @@ def test_update_after_a_run_that_stopped_while_training_trains_the_kept_answers(
     printed = capsys.readouterr().out
     assert "the 3 answers of the last update were recorded before it stopped" in printed
     assert "round 0: 3 labelled" in printed
+
+
+def test_a_truncated_config_in_a_state_folder_is_a_config_error_not_a_traceback(
+    tmp_path, capsys
+) -> None:
+    registry.trainers.register("plugin.v1", func=PluginTrainer)
+    write_jsonl(
+        tmp_path / "pool.jsonl", [{"text": f"{NAMES[i % 4]} in office {i}"} for i in range(8)]
+    )
+    state = tmp_path / "state"
+    options = ["--task", "ner", "--labels", "PER", "--model", "m", "--trainer", "plugin",
+               "--strategy", "random", "--batch-size", "3"]  # fmt: skip
+    assert main(["query", str(tmp_path / "pool.jsonl"), "--from", "jsonl", "--state-dir",
+                 str(state), *options]) == 0  # fmt: skip
+    config = (state / CONFIG_FILE).read_text()
+    (state / CONFIG_FILE).write_text(config[: len(config) // 2])  # a copy cut off half-way
+    capsys.readouterr()
+    write_jsonl(tmp_path / "answers.jsonl", [{"text": "x", "answer": "accept"}])
+    for command in (["query", "--state-dir", str(state)],
+                    ["update", str(tmp_path / "answers.jsonl"), "--from", "prodigy",
+                     "--state-dir", str(state)]):  # fmt: skip
+        assert main(command) != 0
+        err = capsys.readouterr().err
+        assert "config.cfg" in err and "Traceback" not in err

@@ -145,7 +145,7 @@ WORD = st.text(
     st.characters(blacklist_categories=("Cs", "Zs", "Cc", "Zl", "Zp")) | st.just("\xa0"),
     min_size=1,
     max_size=6,
-)
+).filter(lambda w: not w.isspace())  # a blank token is an error by design
 FUZZ_SETTINGS = settings(
     max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )

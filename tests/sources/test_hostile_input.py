@@ -187,3 +187,24 @@ def test_a_db_row_whose_text_is_not_utf8_is_that_rows_error_alone(prodigy_db) ->
         list(ProdigySource(path=path, dataset="bbc").read())
     source = ProdigySource(path=path, dataset="bbc", on_error="skip")
     assert len(list(source.read())) == 2 and source.report.skipped["invalid record"] == 1
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [IndexError("list index out of range"), OverflowError("int too large"), RecursionError("deep")],
+)
+def test_guarded_turns_any_bad_value_error_into_a_source_error_or_a_counted_skip(exc) -> None:
+    from autonlp_al.report import Report
+    from autonlp_al.sources.base import OnError, guarded
+    from autonlp_al.types import Origin
+
+    def build() -> None:
+        raise exc
+
+    origin = Origin("in.jsonl", 7)
+    with pytest.raises(SourceError, match=r"in\.jsonl:7: ") as raised:
+        guarded(OnError.RAISE, Report(), origin, build)
+    assert raised.value.__cause__ is exc
+    report = Report()
+    assert guarded(OnError.SKIP, report, origin, build) is None
+    assert report.skipped["invalid record"] == 1
