@@ -462,6 +462,17 @@ def _add_trainer(
         metavar="N",
         help="word pieces per text, at most",
     )
+    model.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch CPU threads (default: one per core; two jobs on one machine: cores / 2 each)",
+    )
+    model.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        help="scoring and prediction arithmetic (default auto: bf16 where the CPU or GPU has it)",
+    )
     if not loop:
         model.add_argument(
             "--early-stopping-patience",
@@ -506,6 +517,8 @@ _TRAINER_OPTIONS = {
     "early_stopping_patience": "early_stopping_patience",
     "multi_label": "multi_label",
     "alignment": "alignment",
+    "threads": "threads",
+    "precision": "precision",
     "hardware": "hardware",
     "namespace": "namespace",
     "max_usd": "max_usd",

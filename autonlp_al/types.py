@@ -112,7 +112,8 @@ def _bool_tuple(value: Iterable[bool]) -> tuple[bool, ...]:
 
 
 def _sorted_spans(value: Sequence[Span] | None) -> tuple[Span, ...]:
-    return tuple(sorted(value or ()))
+    # Span's own order, by a key: attrs' generated __lt__ was 10% of converting a corpus
+    return tuple(sorted(value or (), key=lambda s: (s.start, s.end, s.label)))
 
 
 @attrs.frozen(kw_only=True)

@@ -11,7 +11,7 @@ from ..report import Report
 from ..types import Origin, Span, Token
 from .base import TokenSpan
 
-__all__ = ["Alignment", "align_spans"]
+__all__ = ["Alignment", "align_offsets", "align_spans"]
 
 
 class Alignment(str, enum.Enum):
@@ -42,24 +42,38 @@ def align_spans(
     report: Report | None = None,
 ) -> list[TokenSpan]:
     """Token spans for ``spans`` over ``tokens``, sorted and non-overlapping."""
+    return align_offsets(
+        [t.start for t in tokens],
+        [t.end for t in tokens],
+        spans,
+        alignment=alignment,
+        text=text,
+        origin=origin,
+        report=report,
+    )
+
+
+def align_offsets(
+    starts: Sequence[int],
+    ends: Sequence[int],
+    spans: Sequence[Span],
+    *,
+    alignment: Alignment = Alignment.STRICT,
+    text: str = "",
+    origin: Origin | None = None,
+    report: Report | None = None,
+) -> list[TokenSpan]:
+    """:func:`align_spans` over tokens given as their start and end offsets (sorted)."""
     report = report if report is not None else Report()
-    alignment = Alignment(alignment)
-    starts = [t.start for t in tokens]
-    ends = [t.end for t in tokens]
+    n = len(starts)
     aligned: list[TokenSpan] = []
     for span in spans:
-        shown = f"[{span.start}, {span.end}) {text[span.start : span.end]!r} {span.label}"
         first = bisect.bisect_left(starts, span.start)
         last = bisect.bisect_left(ends, span.end)
-        exact = (
-            first < len(tokens)
-            and last < len(tokens)
-            and starts[first] == span.start
-            and ends[last] == span.end
-        )
-        if exact:
+        if first < n and last < n and starts[first] == span.start and ends[last] == span.end:
             aligned.append(TokenSpan(first, last + 1, span.label))
             continue
+        shown = f"[{span.start}, {span.end}) {text[span.start : span.end]!r} {span.label}"
         where = f"{origin}: " if origin else ""
         if alignment is Alignment.STRICT:
             raise AlignmentError(
@@ -81,14 +95,17 @@ def align_spans(
             continue
         report.adjust(f"span {alignment.value}ed to tokens", origin, shown)
         aligned.append(TokenSpan(lo, hi, span.label))
-    return _drop_overlaps(aligned, alignment, text, tokens, origin, report)
+    if len(aligned) < 2:
+        return aligned
+    return _drop_overlaps(aligned, alignment, text, starts, ends, origin, report)
 
 
 def _drop_overlaps(
     aligned: list[TokenSpan],
     alignment: Alignment,
     text: str,
-    tokens: Sequence[Token],
+    starts: Sequence[int],
+    ends: Sequence[int],
     origin: Origin | None,
     report: Report,
 ) -> list[TokenSpan]:
@@ -101,7 +118,7 @@ def _drop_overlaps(
                 )
                 continue
             other = kept[-1]
-            words = text[tokens[span.start].start : tokens[span.end - 1].end]
+            words = text[starts[span.start] : ends[span.end - 1]]
             detail = (
                 f"{words!r} {span.label} (tokens [{span.start}, {span.end})) overlaps "
                 f"{other.label} (tokens [{other.start}, {other.end}))"

@@ -10,10 +10,10 @@ import attrs
 from .. import registry
 from ..report import Report
 from ..types import Example, TaggedSentence, Token, check_labels
-from .align import Alignment, align_spans
+from .align import Alignment, align_offsets
 from .base import Scheme
 from .iob import IOB
-from .tokenize import SpacyTokenizer, Tokenizer
+from .tokenize import Offsets, OffsetTokenizer, SpacyTokenizer, Tokenizer
 
 __all__ = ["Converter", "Unknown", "spans_from_tags"]
 
@@ -62,12 +62,35 @@ class Converter:
         tokens = example.tokens if example.tokens is not None else self.tokenizer(example.text)
         return tuple(t for t in tokens if t.text.strip())
 
+    def offsets(self, example: Example) -> Offsets:
+        """:meth:`tokens` as parallel lists, without a :class:`Token` per token when the tokenizer
+        can give offsets directly (spaCy's can: converting is then ~2x faster)."""
+        if example.tokens is None and _gives_offsets(self.tokenizer):
+            words, starts, ends, spaces = self.tokenizer.offsets(example.text)  # type: ignore[attr-defined]
+            if not any(w.isspace() for w in words):
+                return Offsets(words, starts, ends, spaces)
+            keep = [i for i, w in enumerate(words) if w.strip()]
+            return Offsets(
+                [words[i] for i in keep],
+                [starts[i] for i in keep],
+                [ends[i] for i in keep],
+                [spaces[i] for i in keep],
+            )
+        tokens = self.tokens(example)
+        return Offsets(
+            [t.text for t in tokens],
+            [t.start for t in tokens],
+            [t.end for t in tokens],
+            [t.ws for t in tokens],
+        )
+
     def convert(self, example: Example) -> TaggedSentence:
         """Tag one example; raises :class:`~autonlp_al.errors.ConversionError` subclasses."""
         self.check_labels(example)
-        tokens = self.tokens(example)
-        token_spans = align_spans(
-            tokens,
+        words, starts, ends, spaces = self.offsets(example)
+        token_spans = align_offsets(
+            starts,
+            ends,
             example.spans,
             alignment=self.alignment,
             text=example.text,
@@ -75,12 +98,12 @@ class Converter:
             report=self.report,
         )
         complete = example.complete or self.unknown is Unknown.OUTSIDE
-        tags = self.scheme.encode(token_spans, len(tokens), complete=complete)
+        tags = self.scheme.encode(token_spans, len(words), complete=complete)
         self.report.count("converted")
         return TaggedSentence(
-            words=[t.text for t in tokens],
+            words=words,
             tags=tags,
-            spaces=[t.ws for t in tokens],
+            spaces=spaces,
             scheme=self.scheme.name,
             id=example.id,
             example=example,
@@ -94,6 +117,18 @@ class Converter:
         """Raise :class:`LabelError` if a span or class label is outside ``labels`` (when given)."""
         if self.labels is not None:
             check_labels(example, self.labels)
+
+
+_OFFSET_TOKENIZERS: dict[type, bool] = {}
+
+
+def _gives_offsets(tokenizer: Tokenizer) -> bool:
+    """Whether ``tokenizer`` is an :class:`OffsetTokenizer` (cached per type: an isinstance check
+    against a runtime protocol cost as much as aligning the spans)."""
+    kind = type(tokenizer)
+    if kind not in _OFFSET_TOKENIZERS:
+        _OFFSET_TOKENIZERS[kind] = isinstance(tokenizer, OffsetTokenizer)
+    return _OFFSET_TOKENIZERS[kind]
 
 
 def spans_from_tags(

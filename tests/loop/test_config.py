@@ -300,3 +300,18 @@ def test_a_truncated_config_in_a_state_folder_is_a_config_error_not_a_traceback(
         assert main(command) != 0
         err = capsys.readouterr().err
         assert "config.cfg" in err and "Traceback" not in err
+
+
+def test_threads_and_precision_flags_land_in_the_trainer_config(tmp_path, capsys) -> None:
+    write_jsonl(
+        tmp_path / "pool.jsonl", [{"text": f"{NAMES[i % 4]} in office {i}"} for i in range(8)]
+    )
+    state = tmp_path / "state"
+    base = ["query", str(tmp_path / "pool.jsonl"), "--from", "jsonl", "--task", "ner",
+            "--labels", "PER", "--model", "m", "--threads", "1", "--precision", "fp32"]  # fmt: skip
+    assert main([*base, "--state-dir", str(state)]) == 0
+    trainer = LoopConfig.from_state(state).trainer
+    assert trainer.args["threads"] == 1 and trainer.args["precision"] == "fp32"
+    capsys.readouterr()
+    assert main([*base, "--state-dir", str(tmp_path / "s2"), "--trainer", "autotrain"]) != 0
+    assert "--precision does not apply to --trainer autotrain" in capsys.readouterr().err

@@ -4,6 +4,8 @@ score a pool (probabilities, token marginals, embeddings), save and load."""
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,10 +22,18 @@ from ...types import Example, Prediction, ScoredSpan, Token, _str_tuple, text_ha
 from ..base import Item
 from .features import Window, auto_class, head_tail, pad_batch, word_windows
 
-__all__ = ["METADATA_FILE", "TransformersModel", "quiet_transformers", "weights_fingerprint"]
+__all__ = [
+    "METADATA_FILE",
+    "PRECISIONS",
+    "TransformersModel",
+    "bf16_is_native",
+    "quiet_transformers",
+    "weights_fingerprint",
+]
 
 METADATA_FILE = "autonlp_al.json"
 _FORMAT = 1
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @contextlib.contextmanager
@@ -66,7 +76,9 @@ class TransformersModel:
     batch_size: int = 32
     metrics: dict[str, Any] = attrs.field(factory=dict)
     base_model: str = ""
+    precision: str = attrs.field(default="auto", validator=attrs.validators.in_(PRECISIONS))
     _tokenize: SpacyTokenizer = attrs.field(init=False)
+    _bf16_model: Any = attrs.field(init=False, default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._tokenize = SpacyTokenizer(self.lang)
@@ -74,6 +86,24 @@ class TransformersModel:
     @property
     def device(self) -> Any:
         return next(self.model.parameters()).device
+
+    @property
+    def scoring_precision(self) -> str:
+        """``fp32`` or ``bf16``: what scoring and predicting run in (``auto`` resolved: bf16
+        where the hardware computes it natively, see :func:`bf16_is_native`)."""
+        if self.precision != "auto":
+            return self.precision
+        return "bf16" if bf16_is_native(self.device) else "fp32"
+
+    def _inference_model(self) -> Any:
+        """The model forward passes run on: the weights themselves for fp32; for bf16 a copy in
+        bfloat16, made once (the fp32 weights stay as they are, for saving and training)."""
+        if self.scoring_precision == "fp32":
+            return self.model
+        if self._bf16_model is None:
+            torch = require("torch", "local")
+            self._bf16_model = copy.deepcopy(self.model).to(torch.bfloat16)
+        return self._bf16_model
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -128,12 +158,11 @@ class TransformersModel:
         torch = require("torch", "local")
         probs: list[Any] = [None] * len(sequences)
         pooled: list[Any] = [None] * len(sequences)
-        self.model.train(dropout)
+        model = self._inference_model()
+        model.train(dropout)
         with torch.inference_mode():
             for index, ids, mask in self._batches(sequences):
-                out = self.model(
-                    input_ids=ids, attention_mask=mask, output_hidden_states=embeddings
-                )
+                out = model(input_ids=ids, attention_mask=mask, output_hidden_states=embeddings)
                 logits = out.logits.float()
                 p = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
                 p = p.cpu().numpy()
@@ -328,7 +357,9 @@ class TransformersModel:
         )
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str | None = None) -> TransformersModel:
+    def load(
+        cls, path: str | Path, *, device: str | None = None, precision: str = "auto"
+    ) -> TransformersModel:
         """Load a folder written by :meth:`save`, or a plain transformers token- or sequence-
         classification folder (labels then come from its ``id2label``, e.g. an AutoTrain model)."""
         transformers = require("transformers", "local")
@@ -376,7 +407,30 @@ class TransformersModel:
             lang=metadata.get("lang", "en"),
             metrics=metadata.get("metrics", {}),
             base_model=metadata.get("base_model", ""),
+            precision=precision,
         )
+
+
+def bf16_is_native(device: Any) -> bool:
+    """Whether ``device`` computes bfloat16 natively: a CUDA GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX-BF16 (Intel Cooper Lake / Sapphire Rapids and later, AMD Zen 4 and later).
+    Elsewhere (older x86, Apple silicon in PyTorch) bf16 is emulated and slower than fp32."""
+    if device.type == "cuda":
+        return bool(require("torch", "local").cuda.is_bf16_supported())
+    return device.type == "cpu" and _cpu_has_bf16()
+
+
+@functools.cache
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

@@ -1,0 +1,62 @@
+"""Scoring precision (fp32 / bf16 / auto) and CPU threads of the local trainer's models."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+import torch
+
+from autonlp_al.trainers.transformers import model as model_module
+from autonlp_al.trainers.transformers.model import TransformersModel, bf16_is_native
+from tests.models import corpus
+from tests.trainers.transformers.test_trainer import ner_trainer
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_bert) -> TransformersModel:
+    return ner_trainer(tiny_bert, epochs=2).train(
+        corpus(60, 2, "ner"), labels=["PER", "ORG", "LOC"]
+    )
+
+
+def _with(model: TransformersModel, precision: str) -> TransformersModel:
+    return attrs.evolve(model, precision=precision)
+
+
+def test_bf16_scores_with_a_bfloat16_copy_and_leaves_the_weights_fp32(trained) -> None:
+    bf16, fp32 = _with(trained, "bf16"), _with(trained, "fp32")
+    items = corpus(20, 7, "ner")
+    low, full = bf16.token_marginals(items), fp32.token_marginals(items)
+    assert bf16._inference_model().dtype == torch.bfloat16
+    assert fp32._inference_model() is trained.model and trained.model.dtype == torch.float32
+    assert all(a.dtype == np.float32 for a in low)
+    assert max(float(np.abs(a - b).max()) for a, b in zip(low, full, strict=True)) < 0.05
+    assert [p.spans for p in bf16.predict(items)]  # predicting runs on the copy too
+
+
+def test_auto_is_bf16_only_where_the_hardware_has_it(trained, monkeypatch) -> None:
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(model_module, "_cpu_has_bf16", lambda: True)
+    assert bf16_is_native(cpu) and _with(trained, "auto").scoring_precision == "bf16"
+    monkeypatch.setattr(model_module, "_cpu_has_bf16", lambda: False)
+    assert not bf16_is_native(cpu) and _with(trained, "auto").scoring_precision == "fp32"
+    assert _with(trained, "bf16").scoring_precision == "bf16"  # asked for: used regardless
+
+
+def test_an_unknown_precision_is_refused(trained) -> None:
+    with pytest.raises(ValueError, match="precision"):
+        _with(trained, "fp16")
+
+
+def test_threads_are_set_when_a_model_is_loaded_too(trained, tiny_bert, tmp_path) -> None:
+    folder = trained.save(tmp_path / "m")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        loaded = ner_trainer(tiny_bert, threads=1, precision="fp32").load(folder)
+        assert torch.get_num_threads() == 1 and loaded.precision == "fp32"
+    finally:
+        torch.set_num_threads(before)
