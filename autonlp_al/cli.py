@@ -207,6 +207,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the output's format, one of: %(choices)s",
     )
     out.add_argument("--labels", help="comma-separated label set; other labels are an error")
+    out.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes that convert (autotrain, iob, bilou); the output keeps the input order",
+    )
     _add_alignment(out)
     out.add_argument(
         "--unknown",
@@ -471,7 +478,7 @@ def _add_trainer(
     model.add_argument(
         "--precision",
         choices=("auto", "fp32", "bf16"),
-        help="scoring and prediction arithmetic (default auto: bf16 where the CPU or GPU has it)",
+        help="scoring and prediction arithmetic (default auto: bf16 on a GPU, fp32 on CPU)",
     )
     if not loop:
         model.add_argument(
@@ -692,8 +699,14 @@ def _writer(args: argparse.Namespace, converter: Converter) -> Any:
         "task": args.task,
         "lang": args.lang,
         "cats": tuple(converter.labels or ()),
+        "workers": args.workers,
     }
     accepted = parameters(factory) or set()
+    if args.workers > 1 and "workers" not in accepted:
+        raise ConfigError(
+            f"--workers applies to --to autotrain, iob and bilou (one record per line), "
+            f"not --to {args.target}"
+        )
     return factory(**{k: v for k, v in options.items() if k in accepted})
 
 

@@ -57,6 +57,16 @@ class Report:
         if seen <= _MAX_ISSUES_PER_REASON:
             self.issues.append(Issue(reason, origin, detail))
 
+    def merge(self, other: Report) -> None:
+        """Add ``other``'s counts and locations to this report (e.g. a worker process's)."""
+        self.counts.update(other.counts)
+        for mine, theirs in ((self.skipped, other.skipped), (self.adjusted, other.adjusted)):
+            for reason, n in theirs.items():
+                shown = sum(1 for i in self.issues if i.reason == reason)
+                kept = [i for i in other.issues if i.reason == reason]
+                self.issues.extend(kept[: max(0, _MAX_ISSUES_PER_REASON - shown)])
+                mine[reason] += n
+
     @property
     def n_skipped(self) -> int:
         return sum(self.skipped.values())

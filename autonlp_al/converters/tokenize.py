@@ -62,7 +62,9 @@ class SpacyTokenizer:
         # a limit for the memory of parsers and NER models, which a blank pipeline does not run
         doc = self.nlp.tokenizer(text)
         words = [t.text for t in doc]
-        starts = doc.to_array([IDX]).tolist() if words else []
+        if not words:
+            return Offsets([], [], [], [])
+        starts = doc.to_array([IDX]).tolist()
         ends = [start + len(word) for start, word in zip(starts, words, strict=True)]
         # spaCy's trailing whitespace is one space, and only that: any other gap is a token
         nexts = [*starts[1:], len(text)]

@@ -159,6 +159,13 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
         raise SourceError(f"{origin}: 'tokens' must be a list, got {value!r:.60}")
     tokens = []
     for i, item in enumerate(value):
+        # the common case, checked cheaply (a third of converting a Prodigy export was here):
+        # a dict from JSON with int offsets (type() is int: a bool is not an offset)
+        if type(item) is dict and type(start := item.get("start")) is int:
+            end, text = item.get("end"), item.get("text")
+            if type(end) is int and text is not None and 0 <= start <= end:
+                tokens.append(Token(str(text), start, end, bool(item.get("ws", True))))
+                continue
         if not isinstance(item, Mapping) or not {"text", "start", "end"} <= item.keys():
             raise SourceError(f"{origin}: token {i} {item!r:.60} needs 'text', 'start' and 'end'")
         tokens.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from ..registry import writers
 from ..report import Report
 from ..types import Example, _str_tuple, text_hash
 from .base import atomic_write
+from .parallel import parallel_lines
 
 __all__ = ["AutoTrainWriter", "ProdigyWriter", "TagsWriter"]
 
@@ -32,23 +34,22 @@ class TagsWriter:
     ``bilou``). Unknown tokens of partial examples keep the ``-`` tag."""
 
     converter: Converter = attrs.field(factory=Converter)
+    workers: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     report: Report = attrs.field(factory=Report)
 
     def write(self, examples: Iterable[Example], path: str | Path) -> Report:
         with atomic_write(path) as f:
-            for sentence in self.converter.convert_all(examples):
-                f.write(
-                    srsly.json_dumps(
-                        {
-                            "id": sentence.id,
-                            "tokens": list(sentence.words),
-                            "tags": list(sentence.tags),
-                        }
-                    )
-                    + "\n"
-                )
+            for line in parallel_lines(
+                examples, self._line, [self.report, self.converter.report], self.workers
+            ):
+                f.write(f"{line}\n")
                 self.report.count("written")
         return self.report
+
+    def _line(self, example: Example) -> str:
+        sentence = self.converter.convert(example)
+        record = {"id": sentence.id, "tokens": list(sentence.words), "tags": list(sentence.tags)}
+        return str(srsly.json_dumps(record))
 
 
 @writers.register("autotrain.v1")
@@ -66,17 +67,27 @@ class AutoTrainWriter:
     task: str = attrs.field(
         default="auto", validator=attrs.validators.in_(("auto", "ner", "textcat"))
     )
+    workers: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     report: Report = attrs.field(factory=Report)
 
     def write(self, examples: Iterable[Example], path: str | Path) -> Report:
+        stream = iter(examples)
+        first = next(stream, None)
         task = self.task
+        if task == "auto" and first is not None:
+            task = "textcat" if first.labels and not first.spans else "ner"
+        make = self._textcat if task == "textcat" else self._ner
+
+        def line(example: Example) -> str | None:
+            record = make(example)
+            return None if record is None else str(srsly.json_dumps(record))
+
+        everything = stream if first is None else itertools.chain([first], stream)
         with atomic_write(path) as f:
-            for example in examples:
-                if task == "auto":
-                    task = "textcat" if example.labels and not example.spans else "ner"
-                record = self._textcat(example) if task == "textcat" else self._ner(example)
-                if record is not None:
-                    f.write(srsly.json_dumps(record) + "\n")
+            reports = [self.report, self.converter.report]
+            for text in parallel_lines(everything, line, reports, self.workers):
+                if text is not None:
+                    f.write(f"{text}\n")
                     self.report.count("written")
         return self.report
 

@@ -57,8 +57,8 @@ class TransformersTrainer:
             loading; ``None`` keeps torch's default (one per core). Two processes sharing a
             machine each want ``cores / 2``: with the default they ran ~4x slower per step.
         precision: what scoring and predicting run in: ``fp32``, ``bf16`` (a bfloat16 copy of
-            the weights; training stays fp32), or ``auto``: bf16 where the hardware computes it
-            natively (CPUs with AVX512-BF16 / AMX, CUDA GPUs that support it), else fp32.
+            the weights; training stays fp32), or ``auto``: bf16 on CUDA GPUs that support it,
+            fp32 on CPUs (where bf16 measured slower, even with AVX512-BF16).
         progress: show a progress bar (tqdm) and log the loss.
     """
 
