@@ -91,6 +91,47 @@ def raw_forward(model: TransformersModel, texts: list[str]) -> Any:
     return run
 
 
+def onnx_forward(model: TransformersModel, texts: list[str], folder: Path) -> Any:
+    """The raw forward pass of :func:`raw_forward` on ONNX Runtime (fp32, exported once), or
+    ``None`` when onnxruntime is not installed."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    path = folder / "model.onnx"
+    ids = torch.randint(1000, 2000, (2, 16))
+    torch.onnx.export(
+        model.model,
+        (ids, torch.ones_like(ids)),
+        str(path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["logits"],
+        dynamic_axes={
+            n: {0: "batch", 1: "length"} for n in ("input_ids", "attention_mask", "logits")
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    encoded = [model.tokenizer(t, truncation=True, max_length=128)["input_ids"] for t in texts]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+
+    def run() -> None:
+        for start in range(0, len(order), 32):
+            batch = [encoded[i] for i in order[start : start + 32]]
+            width = max(map(len, batch))
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, seq in enumerate(batch):
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            session.run(None, {"input_ids": ids, "attention_mask": mask})
+
+    return run
+
+
 def top(marginals: list[Any], score: Any, n: int = 100) -> set[int]:
     scores = [score(m) if len(m) else 0.0 for m in marginals]
     return set(sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:n])
@@ -122,6 +163,8 @@ def main() -> None:
         "int8 dynamic quantisation (Linear)": attrs.evolve(fp32, model=quantized),
     }
     raw_seconds, _ = timed(raw_forward(fp32, texts))
+    onnx = onnx_forward(fp32, texts, out)
+    onnx_seconds = timed(onnx)[0] if onnx is not None else None
     rows = []
     reference: dict[str, Any] = {}
     for name, model in variants.items():
@@ -170,6 +213,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     print(f"| raw fp32 forward, length-sorted, batch 32 | {raw_seconds:.1f} | "
           f"{POOL / raw_seconds:.0f} | 1.00 | | | | |")  # fmt: skip
+    if onnx_seconds is not None:
+        print(f"| ONNX Runtime fp32 raw forward, same batches | {onnx_seconds:.1f} | "
+              f"{POOL / onnx_seconds:.0f} | {raw_seconds / onnx_seconds:.2f} | | | | |")  # fmt: skip
     for name, seconds, ratio, mnlp, total, agree, f1 in rows:
         print(
             f"| {name} | {seconds:.1f} | {POOL / seconds:.0f} | {ratio:.2f} | {mnlp} | {total} | "
