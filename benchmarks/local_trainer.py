@@ -17,6 +17,7 @@ import argparse
 import random
 import time
 
+from _batches import raw_forward
 from _corpora import conll2003, machine, minilm
 
 from autonlp_al.metrics import evaluate
@@ -81,19 +82,7 @@ def speed_part() -> None:
         batch_size=32,
     )
 
-    def raw() -> None:
-        encoded = [tokenizer(t, truncation=True, max_length=128)["input_ids"] for t in texts]
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), 32):
-                batch = [encoded[i] for i in order[start : start + 32]]
-                width = max(map(len, batch))
-                ids = torch.zeros((len(batch), width), dtype=torch.long)
-                mask = torch.zeros_like(ids)
-                for row, seq in enumerate(batch):
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                    mask[row, : len(seq)] = 1
-                hf(input_ids=ids, attention_mask=mask).logits.softmax(-1)
+    raw = raw_forward(tokenizer, hf, texts)
 
     tagger = pipeline("token-classification", model=hf, tokenizer=tokenizer, device=-1)
     runs = {

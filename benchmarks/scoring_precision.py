@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import numpy as np
 import torch
+from _batches import raw_forward, sorted_batches
 from _corpora import conll2003, machine, minilm
 
 from autonlp_al.metrics import evaluate
@@ -71,26 +72,6 @@ def timed(fn: Any, repeat: int = 2) -> tuple[float, Any]:
     return best, result
 
 
-def raw_forward(model: TransformersModel, texts: list[str]) -> Any:
-    tokenizer, hf = model.tokenizer, model.model
-
-    def run() -> None:
-        encoded = [tokenizer(t, truncation=True, max_length=128)["input_ids"] for t in texts]
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), 32):
-                batch = [encoded[i] for i in order[start : start + 32]]
-                width = max(map(len, batch))
-                ids = torch.zeros((len(batch), width), dtype=torch.long)
-                mask = torch.zeros_like(ids)
-                for row, seq in enumerate(batch):
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                    mask[row, : len(seq)] = 1
-                hf(input_ids=ids, attention_mask=mask).logits.softmax(-1)
-
-    return run
-
-
 def onnx_forward(model: TransformersModel, texts: list[str], folder: Path) -> Any:
     """The raw forward pass of :func:`raw_forward` on ONNX Runtime (fp32, exported once), or
     ``None`` when onnxruntime is not installed."""
@@ -116,17 +97,9 @@ def onnx_forward(model: TransformersModel, texts: list[str], folder: Path) -> An
     options.intra_op_num_threads = torch.get_num_threads()
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     encoded = [model.tokenizer(t, truncation=True, max_length=128)["input_ids"] for t in texts]
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
 
     def run() -> None:
-        for start in range(0, len(order), 32):
-            batch = [encoded[i] for i in order[start : start + 32]]
-            width = max(map(len, batch))
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for row, seq in enumerate(batch):
-                ids[row, : len(seq)] = seq
-                mask[row, : len(seq)] = 1
+        for ids, mask in sorted_batches(encoded):
             session.run(None, {"input_ids": ids, "attention_mask": mask})
 
     return run
@@ -162,7 +135,7 @@ def main() -> None:
         "fp32 weights, bf16 autocast": attrs.evolve(fp32, model=Autocast(fp32.model)),
         "int8 dynamic quantisation (Linear)": attrs.evolve(fp32, model=quantized),
     }
-    raw_seconds, _ = timed(raw_forward(fp32, texts))
+    raw_seconds, _ = timed(raw_forward(fp32.tokenizer, fp32.model, texts))
     onnx = onnx_forward(fp32, texts, out)
     onnx_seconds = timed(onnx)[0] if onnx is not None else None
     rows = []

@@ -157,24 +157,39 @@ def test_a_wal_mode_prodigy_db_reads_while_prodigy_writes(prodigy_db) -> None:
         writer.close()
 
 
-def test_conll_undecodable_line_skips_its_sentence_only_under_skip(tmp_path) -> None:
-    path = tmp_path / "in.conll"
-    path.write_bytes(b"EU B-ORG\nrejects O\n\nCaf\xe9 O\nbar O\n\nPeter B-PER\n")
-    with pytest.raises(SourceError, match=r"in\.conll:4: bytes b'\\xe9' are not valid utf-8"):
-        list(ConllSource(path=path).read())
-    source = ConllSource(path=path, on_error="skip")  # it aborted the whole read before
-    assert [e.text for e in source.read()] == ["EU rejects", "Peter"]
-    assert source.report.skipped["malformed line"] == 1
-
-
-def test_csv_undecodable_row_is_skipped_alone_under_skip(tmp_path) -> None:
-    path = tmp_path / "in.csv"
-    path.write_bytes(b"text,label\nfine,a\ncaf\xe9,b\nalso fine,c\n")
-    with pytest.raises(SourceError, match=r"in\.csv:3: bytes b'\\xe9' are not valid utf-8"):
-        list(CsvSource(path=path).read())
-    source = CsvSource(path=path, on_error="skip")  # it aborted the whole read before
-    assert [e.text for e in source.read()] == ["fine", "also fine"]
-    assert source.report.skipped["invalid record"] == 1
+@pytest.mark.parametrize(
+    ("source", "name", "data", "line", "texts", "reason"),
+    [
+        (
+            ConllSource,
+            "in.conll",
+            b"EU B-ORG\nrejects O\n\nCaf\xe9 O\nbar O\n\nPeter B-PER\n",
+            4,
+            ["EU rejects", "Peter"],
+            "malformed line",  # the whole sentence, never a sentence less a line
+        ),
+        (
+            CsvSource,
+            "in.csv",
+            b"text,label\nfine,a\ncaf\xe9,b\nalso fine,c\n",
+            3,
+            ["fine", "also fine"],
+            "invalid record",
+        ),
+    ],
+    ids=["conll", "csv"],
+)
+def test_undecodable_bytes_skip_only_their_record_under_skip(
+    tmp_path, source, name, data, line, texts, reason
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    pattern = rf"{name.replace('.', '[.]')}:{line}: bytes b'\\xe9' are not valid utf-8"
+    with pytest.raises(SourceError, match=pattern):
+        list(source(path=path).read())
+    skipping = source(path=path, on_error="skip")  # it aborted the whole read before
+    assert [e.text for e in skipping.read()] == texts
+    assert skipping.report.skipped[reason] == 1
 
 
 def test_a_db_row_whose_text_is_not_utf8_is_that_rows_error_alone(prodigy_db) -> None:
