@@ -30,8 +30,11 @@ def test_source_options_are_grouped_by_the_source_that_takes_them(capsys, comman
     text = help_of(capsys, command)
     sections = {line.rstrip(":") for line in text.splitlines() if line.endswith(":")}
     assert {"--from prodigy", "--from jsonl", "--from csv", "--from conll", "input"} <= sections
+    assert "--from doccano / jsonl" in sections  # the options both take
+    shared = text.split("--from doccano / jsonl:")[1].split("\n\n")[0]
+    assert "--text-field" in shared and "--text-column" not in shared
     jsonl = text.split("--from jsonl:")[1].split("\n\n")[0]
-    assert "--text-field" in jsonl and "--text-column" not in jsonl
+    assert "--tokens-field" in jsonl and "--text-field" not in jsonl
 
 
 def test_loop_help_shows_defaults_and_every_strategy(capsys) -> None:

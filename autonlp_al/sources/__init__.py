@@ -1,4 +1,4 @@
-"""Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, label-per-folder.
+"""Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, doccano, label-per-folder.
 
 Each backend is one module, imported on first use of its name (or when the registry lists them).
 """
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .conll import ConllSource
     from .csv import CsvSource
     from .dedupe import Deduplicated
+    from .doccano import DoccanoSource
     from .folder import FolderSource
     from .jsonl import JsonlSource
     from .prodigy import ProdigySource
@@ -20,6 +21,7 @@ __all__ = [
     "ConllSource",
     "CsvSource",
     "Deduplicated",
+    "DoccanoSource",
     "FolderSource",
     "JsonlSource",
     "OnError",
@@ -33,6 +35,7 @@ __getattr__, __dir__ = attach(
         "ConllSource": ".conll",
         "CsvSource": ".csv",
         "Deduplicated": ".dedupe",
+        "DoccanoSource": ".doccano",
         "FolderSource": ".folder",
         "JsonlSource": ".jsonl",
         "ProdigySource": ".prodigy",

@@ -1,4 +1,5 @@
-"""Writers: tags JSONL (IOB/BILOU), AutoNLP/AutoTrain JSONL, CoNLL, spaCy DocBin, Prodigy tasks.
+"""Writers: tags JSONL (IOB/BILOU), AutoNLP/AutoTrain JSONL, CoNLL, spaCy DocBin, Prodigy tasks,
+doccano JSONL.
 
 Each backend is imported on first use of its name (or when the registry lists them).
 """
@@ -10,6 +11,7 @@ from .base import Writer, atomic_write, atomic_write_bytes
 
 if TYPE_CHECKING:
     from .conll import ConllWriter
+    from .doccano import DoccanoWriter
     from .jsonl import AutoTrainWriter, ProdigyWriter, TagsWriter
     from .spacy import DocBinWriter
 
@@ -17,6 +19,7 @@ __all__ = [
     "AutoTrainWriter",
     "ConllWriter",
     "DocBinWriter",
+    "DoccanoWriter",
     "ProdigyWriter",
     "TagsWriter",
     "Writer",
@@ -30,6 +33,7 @@ __getattr__, __dir__ = attach(
         "AutoTrainWriter": ".jsonl",
         "ConllWriter": ".conll",
         "DocBinWriter": ".spacy",
+        "DoccanoWriter": ".doccano",
         "ProdigyWriter": ".jsonl",
         "TagsWriter": ".jsonl",
     },

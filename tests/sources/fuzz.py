@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from autonlp_al import AutoNLPALError, Example
-from autonlp_al.sources import ConllSource, CsvSource, FolderSource, JsonlSource, ProdigySource
+from autonlp_al.sources import (
+    ConllSource,
+    CsvSource,
+    DoccanoSource,
+    FolderSource,
+    JsonlSource,
+    ProdigySource,
+)
 from autonlp_al.sources.base import Source
 
 OUTCOMES = ("ok", "typed", "untyped", "hang", "lost")
@@ -157,6 +164,19 @@ JSONL = [
     {"text": "A match.", "labels": ["sport", "uk"]},
 ]
 
+DOCCANO = [
+    {"id": 1, "text": "Tim Cook runs Apple.", "label": [[0, 8, "PER"], [14, 19, "ORG"]]},
+    {
+        "id": 2,
+        "text": "Apple rose.",
+        "entities": [{"id": 9, "start_offset": 0, "end_offset": 5, "label": "ORG"}],
+        "relations": [],
+    },
+    {"id": 3, "text": "A match.", "label": ["sport"]},
+    {"id": 4, "text": "Shares fell.", "cats": {"business": True, "sport": False}},
+    {"id": 5, "text": "Nothing.", "label": []},
+]
+
 CSV = (
     'ArticleId,Text,Category\n1,"Shares fell, again.",business\n2,A match.,sport\n'
     '3,"He said ""no"".",politics\n4,Tech news,tech\n'
@@ -207,8 +227,13 @@ def real_samples() -> dict[str, bytes] | None:
         json.dumps({"text": t, "label": label, "answer": "accept", "_input_hash": i}) + "\n"
         for i, (label, t) in enumerate(articles)
     )
+    doccano = "".join(
+        json.dumps({"id": i, "text": t, "label": [label]}) + "\n"
+        for i, (label, t) in enumerate(articles)
+    )
     return {
         "conll": conll,
+        "doccano": doccano.encode(),
         "csv": table.getvalue().encode(),
         "jsonl": jsonl.encode(),
         "prodigy": tasks.encode(),
@@ -365,6 +390,8 @@ def _sample_bytes(name: str) -> bytes:
         return "".join(json.dumps(r) + "\n" for r in JSONL).encode()
     if name == "prodigy":
         return "".join(json.dumps(t) + "\n" for t in TASKS).encode()
+    if name == "doccano":
+        return "".join(json.dumps(r) + "\n" for r in DOCCANO).encode()
     if name == "csv":
         return CSV.encode()
     return CONLL.encode()
@@ -393,6 +420,7 @@ FILE_READERS: dict[str, tuple[Make, Count]] = {
         lambda d, p: csv_records(d),
     ),
     "conll": (lambda p, e: ConllSource(path=p, on_error=e), _conll_count),
+    "doccano": (lambda p, e: DoccanoSource(path=p, on_error=e), lambda d, p: jsonl_records(d)),
 }
 
 

@@ -15,6 +15,7 @@ from autonlp_al.errors import InputFileNotFoundError
 from autonlp_al.sources import (
     ConllSource,
     CsvSource,
+    DoccanoSource,
     FolderSource,
     JsonlSource,
     ProdigySource,
@@ -46,6 +47,17 @@ def _prodigy(tmp: Path) -> Source:
     return ProdigySource(path=path)
 
 
+def _doccano(tmp: Path) -> Source:
+    path = tmp / "doccano.jsonl"
+    path.write_text(
+        json.dumps({"id": 1, "text": "Tim Cook", "label": [[0, 8, "PER"]]})
+        + "\n"
+        + json.dumps({"id": 2, "text": "Other", "label": []})
+        + "\n"
+    )
+    return DoccanoSource(path=path)
+
+
 def _csv(tmp: Path) -> Source:
     path = tmp / "in.csv"
     path.write_text("text,label\nTim Cook,a\nOther,b\n")
@@ -65,7 +77,14 @@ def _folder(tmp: Path) -> Source:
     return FolderSource(path=tmp / "root")
 
 
-BUILDERS = {"jsonl": _jsonl, "prodigy": _prodigy, "csv": _csv, "conll": _conll, "folder": _folder}
+BUILDERS = {
+    "jsonl": _jsonl,
+    "prodigy": _prodigy,
+    "csv": _csv,
+    "conll": _conll,
+    "doccano": _doccano,
+    "folder": _folder,
+}
 builders = pytest.mark.parametrize("build", BUILDERS.values(), ids=BUILDERS.keys())
 
 
@@ -106,6 +125,7 @@ FILE_SOURCES = {
     "prodigy": lambda p: ProdigySource(path=p),
     "csv": lambda p: CsvSource(path=p),
     "conll": lambda p: ConllSource(path=p),
+    "doccano": lambda p: DoccanoSource(path=p),
 }
 
 

@@ -17,6 +17,7 @@ from autonlp_al.writers import (
     AutoTrainWriter,
     ConllWriter,
     DocBinWriter,
+    DoccanoWriter,
     ProdigyWriter,
     TagsWriter,
     Writer,
@@ -38,6 +39,7 @@ WRITERS = {
     "conll": lambda: ConllWriter(),
     "spacy": lambda: DocBinWriter(),
     "prodigy": lambda: ProdigyWriter(),
+    "doccano": lambda: DoccanoWriter(),
 }
 writers = pytest.mark.parametrize("make", WRITERS.values(), ids=WRITERS.keys())
 
@@ -191,3 +193,10 @@ def test_prodigy_tasks_load_back_with_inclusive_token_end(tmp_path: Path) -> Non
     assert third["accept"] == ["sport"] and third["options"][0] == {"id": "sport", "text": "sport"}
     back = list(ProdigySource(path=out).read())
     assert back[0].spans == EXAMPLES[0].spans and back[0].id == EXAMPLES[0].id
+
+
+def test_every_registered_writer_is_in_the_contract_suite() -> None:
+    from autonlp_al import registry
+
+    covered = {type(make()) for make in WRITERS.values()}
+    assert {registry.get("writers", n) for n in registry.short_names("writers")} == covered
