@@ -48,6 +48,8 @@ _SOURCE_OPTIONS = {
     "separator": "column separator (default: whitespace)",
     "encoding": "input encoding",
     "pattern": "file pattern inside each label folder (default *.txt)",
+    "data_key": "task data key that holds the text, $text in the labeling config (default text)",
+    "policy": "several annotations on a task: latest, majority or reject (default latest)",
 }
 _REPEATABLE = {"sessions", "answers"}
 _METAVARS = {

@@ -47,7 +47,7 @@ _REGISTRIES = {
 # The built-in backends register themselves when their module is imported: one module per backend
 # (or family), imported here only when a registry is asked for names.
 _BUILTIN_MODULES = {
-    "sources": ("conll", "csv", "doccano", "folder", "jsonl", "prodigy"),
+    "sources": ("conll", "csv", "doccano", "folder", "jsonl", "labelstudio", "prodigy"),
     "schemes": ("iob", "bilou"),
     "writers": ("conll", "doccano", "jsonl", "spacy"),
     "trainers": ("transformers.trainer", "autotrain.trainer"),

@@ -14,6 +14,7 @@ def test_builtin_names_carry_a_version() -> None:
         "doccano.v1",
         "folder.v1",
         "jsonl.v1",
+        "labelstudio.v1",
         "prodigy.v1",
     ]
     assert registry.names("schemes") == ["bilou.v1", "iob.v1"]

@@ -1,4 +1,5 @@
-"""Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, doccano, label-per-folder.
+"""Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, doccano, Label Studio,
+label-per-folder.
 
 Each backend is one module, imported on first use of its name (or when the registry lists them).
 """
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from .doccano import DoccanoSource
     from .folder import FolderSource
     from .jsonl import JsonlSource
+    from .labelstudio import LabelStudioSource
     from .prodigy import ProdigySource
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "DoccanoSource",
     "FolderSource",
     "JsonlSource",
+    "LabelStudioSource",
     "OnError",
     "ProdigySource",
     "Source",
@@ -38,6 +41,7 @@ __getattr__, __dir__ = attach(
         "DoccanoSource": ".doccano",
         "FolderSource": ".folder",
         "JsonlSource": ".jsonl",
+        "LabelStudioSource": ".labelstudio",
         "ProdigySource": ".prodigy",
     },
 )

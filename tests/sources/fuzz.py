@@ -34,6 +34,7 @@ from autonlp_al.sources import (
     DoccanoSource,
     FolderSource,
     JsonlSource,
+    LabelStudioSource,
     ProdigySource,
 )
 from autonlp_al.sources.base import Source
@@ -177,6 +178,27 @@ DOCCANO = [
     {"id": 5, "text": "Nothing.", "label": []},
 ]
 
+LABELSTUDIO = [
+    {
+        "id": 1,
+        "data": {"text": "Tim Cook runs Apple."},
+        "annotations": [
+            {
+                "id": 3,
+                "was_cancelled": False,
+                "updated_at": "2026-11-29T10:00:00Z",
+                "result": [
+                    {"type": "labels", "value": {"start": 0, "end": 8, "labels": ["PER"]}},
+                    {"type": "choices", "value": {"choices": ["business"]}},
+                ],
+            },
+            {"id": 4, "was_cancelled": True, "result": []},
+        ],
+        "predictions": [],
+    },
+    {"id": 2, "text": "A match.", "topic": "sport", "annotator": 1, "annotation_id": 5},
+]
+
 CSV = (
     'ArticleId,Text,Category\n1,"Shares fell, again.",business\n2,A match.,sport\n'
     '3,"He said ""no"".",politics\n4,Tech news,tech\n'
@@ -231,9 +253,15 @@ def real_samples() -> dict[str, bytes] | None:
         json.dumps({"id": i, "text": t, "label": [label]}) + "\n"
         for i, (label, t) in enumerate(articles)
     )
+    studio = [
+        {"id": i, "data": {"text": t}, "annotations": [{"result": [
+            {"type": "choices", "value": {"choices": [label]}}]}]}
+        for i, (label, t) in enumerate(articles)
+    ]  # fmt: skip
     return {
         "conll": conll,
         "doccano": doccano.encode(),
+        "labelstudio": json.dumps(studio).encode(),
         "csv": table.getvalue().encode(),
         "jsonl": jsonl.encode(),
         "prodigy": tasks.encode(),
@@ -392,6 +420,8 @@ def _sample_bytes(name: str) -> bytes:
         return "".join(json.dumps(t) + "\n" for t in TASKS).encode()
     if name == "doccano":
         return "".join(json.dumps(r) + "\n" for r in DOCCANO).encode()
+    if name == "labelstudio":
+        return json.dumps(LABELSTUDIO, indent=1).encode()
     if name == "csv":
         return CSV.encode()
     return CONLL.encode()
@@ -421,6 +451,8 @@ FILE_READERS: dict[str, tuple[Make, Count]] = {
     ),
     "conll": (lambda p, e: ConllSource(path=p, on_error=e), _conll_count),
     "doccano": (lambda p, e: DoccanoSource(path=p, on_error=e), lambda d, p: jsonl_records(d)),
+    # a JSON list: a mutant that parses has its tasks; at least one must come back or be counted
+    "labelstudio": (lambda p, e: LabelStudioSource(path=p, on_error=e), lambda d, p: 1),
 }
 
 

@@ -18,6 +18,7 @@ from autonlp_al.sources import (
     DoccanoSource,
     FolderSource,
     JsonlSource,
+    LabelStudioSource,
     ProdigySource,
     Source,
 )
@@ -58,6 +59,20 @@ def _doccano(tmp: Path) -> Source:
     return DoccanoSource(path=path)
 
 
+def _labelstudio(tmp: Path) -> Source:
+    path = tmp / "export.json"
+    region = {"type": "labels", "value": {"start": 0, "end": 8, "labels": ["P"]}}
+    path.write_text(
+        json.dumps(
+            [
+                {"id": 1, "data": {"text": "Tim Cook"}, "annotations": [{"result": [region]}]},
+                {"id": 2, "data": {"text": "Other"}, "annotations": [{"result": []}]},
+            ]
+        )
+    )
+    return LabelStudioSource(path=path)
+
+
 def _csv(tmp: Path) -> Source:
     path = tmp / "in.csv"
     path.write_text("text,label\nTim Cook,a\nOther,b\n")
@@ -83,6 +98,7 @@ BUILDERS = {
     "csv": _csv,
     "conll": _conll,
     "doccano": _doccano,
+    "labelstudio": _labelstudio,
     "folder": _folder,
 }
 builders = pytest.mark.parametrize("build", BUILDERS.values(), ids=BUILDERS.keys())
@@ -126,6 +142,7 @@ FILE_SOURCES = {
     "csv": lambda p: CsvSource(path=p),
     "conll": lambda p: ConllSource(path=p),
     "doccano": lambda p: DoccanoSource(path=p),
+    "labelstudio": lambda p: LabelStudioSource(path=p),
 }
 
 

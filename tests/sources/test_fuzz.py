@@ -33,7 +33,9 @@ def _defects(tally: dict[str, int]) -> dict[str, int]:
 def test_mutants_of_each_file_format_give_no_untyped_error_hang_or_loss(tmp_path, name) -> None:
     tally = fuzz.fuzz_file_reader(name, tmp_path, 300, seed=14)
     assert _defects(tally) == {}
-    assert tally["ok"] > 30  # the mutants are not all rejected wholesale
+    # the mutants are not all rejected wholesale (a Label Studio export is one JSON document,
+    # which most mutations break as a whole)
+    assert tally["ok"] > (10 if name == "labelstudio" else 30)
 
 
 @pytest.mark.corpus

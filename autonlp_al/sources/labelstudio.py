@@ -1,0 +1,269 @@
+"""Label Studio exports: the ``JSON`` and ``JSON-MIN`` formats, for NER and text classification.
+
+``JSON`` (a list of tasks, each with ``data`` and its ``annotations``) keeps everything: one task
+may have several annotations (several annotators, or one who updated it). ``policy`` decides:
+
+- ``latest``: the annotation updated last (``updated_at``, then ``created_at``, then ``id``);
+- ``majority``: the answer most annotations agree on (same spans and choices); a tie is a
+  conflict, skipped and counted;
+- ``reject``: annotations that disagree are a conflict, skipped and counted.
+
+Cancelled (skipped) annotations are counted and left out; a task with nothing else left is
+counted as ``no annotation``. ``predictions`` (pre-annotations from a model) are ignored unless
+``use_predictions=True``, where they stand in for a task with no annotation.
+
+``JSON-MIN`` (one flat object per annotation: the data keys, then one key per control tag) is
+read too; each object is one annotation, merged by ``policy`` per task ``id`` as above.
+
+Result types read: ``labels`` (spans with ``start``/``end``/``labels``) and ``choices``; other
+result types (``rating``, ``textarea``, relations...) are counted as ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..errors import SourceError
+from ..registry import sources
+from ..report import Report
+from ..types import Example, Origin, Span
+from .base import OnError, existing, guarded
+
+__all__ = ["LabelStudioSource"]
+
+_POLICIES = ("latest", "majority", "reject")
+_META_KEYS = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
+
+
+@sources.register("labelstudio.v1")
+@attrs.define(kw_only=True)
+class LabelStudioSource:
+    """Examples from a Label Studio ``JSON`` or ``JSON-MIN`` export (detected per task).
+
+    Args:
+        path: the exported ``.json`` file (a JSON list).
+        data_key: the task data field that holds the text (``$text`` in the labeling config).
+        policy: several annotations on one task: ``latest``, ``majority`` or ``reject``.
+        use_predictions: read a task's ``predictions`` when it has no annotation.
+        encoding: the file's encoding.
+        on_error: ``raise`` at the first bad task, or ``skip`` and count it.
+    """
+
+    path: Path = attrs.field(converter=Path)
+    data_key: str = "text"
+    policy: str = attrs.field(default="latest", validator=attrs.validators.in_(_POLICIES))
+    use_predictions: bool = False
+    encoding: str = "utf-8"
+    on_error: OnError = attrs.field(default=OnError.RAISE, converter=OnError)
+    report: Report = attrs.field(factory=Report)
+
+    def read(self) -> Iterator[Example]:
+        tasks = self._tasks(existing(self.path))
+        minimal: dict[Any, list[tuple[Origin, Mapping[str, Any]]]] = {}
+        for number, task in enumerate(tasks, start=1):
+            origin = Origin(f"{self.path}#task", number)
+            self.report.count("tasks")
+            if isinstance(task, Mapping) and "data" not in task and "annotations" not in task:
+                minimal.setdefault(task.get("id", f"#{number}"), []).append((origin, task))
+                continue
+            example = guarded(self.on_error, self.report, origin, self._full, origin, task)
+            if example is not None:
+                self.report.count("examples")
+                yield example
+        for group in minimal.values():
+            origin = group[0][0]
+            example = guarded(self.on_error, self.report, origin, self._minimal, group)
+            if example is not None:
+                self.report.count("examples")
+                yield example
+
+    def _tasks(self, path: Path) -> list[Any]:
+        try:
+            tasks = json.loads(path.read_bytes().decode(self.encoding))
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{path}: bytes are not valid {self.encoding} at offset {exc.start}; pass the "
+                f"file's encoding (--encoding ...)"
+            ) from exc
+        except (ValueError, RecursionError) as exc:
+            raise SourceError(
+                f"{path}: not a JSON file ({exc!r:.100}); export the project from Label Studio as "
+                f"JSON or JSON-MIN"
+            ) from exc
+        if not isinstance(tasks, list):
+            raise SourceError(
+                f"{path}: a Label Studio export is a JSON list of tasks, got "
+                f"{type(tasks).__name__}; export the project as JSON or JSON-MIN"
+            )
+        return tasks
+
+    # -- JSON ---------------------------------------------------------------------------------
+
+    def _full(self, origin: Origin, task: Any) -> Example | None:
+        if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
+            raise SourceError(f"{origin}: a task needs a 'data' object, got {task!r:.80}")
+        text = task["data"].get(self.data_key)
+        if not isinstance(text, str):
+            raise SourceError(
+                f"{origin}: no text at data[{self.data_key!r}] (data keys: "
+                f"{sorted(task['data'])}); pass data_key= (--data-key) with the key of $text"
+            )
+        answers = []
+        annotations = task.get("annotations") or []
+        if not isinstance(annotations, list):
+            raise SourceError(f"{origin}: 'annotations' must be a list, got {annotations!r:.60}")
+        for annotation in annotations:
+            if not isinstance(annotation, Mapping):
+                raise SourceError(f"{origin}: an annotation must be an object: {annotation!r:.60}")
+            if annotation.get("was_cancelled"):
+                self.report.skip(
+                    "cancelled annotation", origin, f"annotation {annotation.get('id')}"
+                )
+                continue
+            answers.append((_when(annotation), self._result(origin, annotation.get("result"))))
+        if not answers and self.use_predictions:
+            for prediction in task.get("predictions") or []:
+                if isinstance(prediction, Mapping):
+                    answers.append(
+                        (_when(prediction), self._result(origin, prediction.get("result")))
+                    )
+        if not answers:
+            self.report.skip("no annotation", origin, repr(text[:60]))
+            return None
+        spans, labels = self._decide(origin, answers, text)
+        if spans is None:
+            return None
+        meta = {"id": task["id"]} if "id" in task else {}
+        return Example(text=text, spans=list(spans), labels=labels, meta=meta, origin=origin)
+
+    def _result(self, origin: Origin, result: Any) -> tuple[frozenset[Span], tuple[str, ...]]:
+        if result is None:
+            return frozenset(), ()
+        if not isinstance(result, list):
+            raise SourceError(f"{origin}: 'result' must be a list, got {result!r:.60}")
+        spans: set[Span] = set()
+        labels: list[str] = []
+        for i, region in enumerate(result):
+            if not isinstance(region, Mapping) or not isinstance(region.get("value"), Mapping):
+                raise SourceError(f"{origin}: result {i} needs a 'value' object: {region!r:.60}")
+            kind, value = region.get("type"), region["value"]
+            if kind == "labels" or (kind is None and "start" in value):
+                spans.update(_spans(origin, i, value))
+            elif kind == "choices" or (kind is None and "choices" in value):
+                labels.extend(_strings(origin, i, value.get("choices"), "choices"))
+            else:
+                self.report.adjust("result type ignored", origin, f"result {i} type {kind!r}")
+        return frozenset(spans), tuple(dict.fromkeys(labels))
+
+    def _decide(
+        self,
+        origin: Origin,
+        answers: list[tuple[tuple[str, str, int], tuple[frozenset[Span], tuple[str, ...]]]],
+        text: str,
+    ) -> tuple[Sequence[Span] | None, tuple[str, ...]]:
+        votes = Counter((spans, frozenset(labels)) for _, (spans, labels) in answers)
+        if len(votes) == 1:  # one annotation, or several that agree
+            spans, labels = answers[0][1]
+            return sorted(spans), labels
+        if self.policy == "latest":
+            self.report.adjust(
+                "several annotations: the latest kept", origin, f"{len(answers)} annotations"
+            )
+            spans, labels = max(answers, key=lambda a: a[0])[1]
+            return sorted(spans), labels
+        (best, n), (_, runner_up) = votes.most_common(2)
+        if self.policy == "majority" and runner_up < n:
+            self.report.adjust(
+                "several annotations: the majority kept", origin, f"{n} of {len(answers)}"
+            )
+            spans = best[0]
+            labels = next(a[1][1] for a in answers if (a[1][0], frozenset(a[1][1])) == best)
+            return sorted(spans), labels
+        self.report.skip(
+            "conflicting annotations",
+            origin,
+            f"{len(votes)} different answers from {len(answers)} annotations on {text[:40]!r}",
+        )
+        return None, ()
+
+    # -- JSON-MIN -----------------------------------------------------------------------------
+
+    def _minimal(self, group: list[tuple[Origin, Mapping[str, Any]]]) -> Example | None:
+        origin, first = group[0]
+        text = first.get(self.data_key)
+        if not isinstance(text, str):
+            raise SourceError(
+                f"{origin}: no text at {self.data_key!r} (keys: {sorted(first)}); pass data_key= "
+                f"(--data-key) with the key of $text"
+            )
+        answers = []
+        for where, row in group:
+            if row.get(self.data_key) != text:
+                raise SourceError(f"{where}: same task id as {origin} but another text")
+            spans: set[Span] = set()
+            labels: list[str] = []
+            for key, value in row.items():
+                if key == self.data_key or key in _META_KEYS:
+                    continue
+                if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+                    for i, item in enumerate(value):
+                        spans.update(_spans(where, i, item))
+                elif isinstance(value, str):
+                    labels.append(value)
+                elif isinstance(value, Mapping) and isinstance(value.get("choices"), list):
+                    labels.extend(_strings(where, 0, value["choices"], key))
+            when = (str(row.get("updated_at") or ""), str(row.get("created_at") or ""),
+                    _int_or_zero(row.get("annotation_id")))  # fmt: skip
+            answers.append((when, (frozenset(spans), tuple(dict.fromkeys(labels)))))
+        spans_kept, labels_kept = self._decide(origin, answers, text)
+        if spans_kept is None:
+            return None
+        meta = {"id": first["id"]} if "id" in first else {}
+        return Example(
+            text=text, spans=list(spans_kept), labels=labels_kept, meta=meta, origin=origin
+        )
+
+
+def _spans(origin: Origin, i: int, value: Mapping[str, Any]) -> list[Span]:
+    start, end = value.get("start"), value.get("end")
+    labels = _strings(origin, i, value.get("labels"), "labels")
+    if (
+        not isinstance(start, int)
+        or isinstance(start, bool)
+        or not isinstance(end, int)
+        or isinstance(end, bool)
+    ):
+        raise SourceError(
+            f"{origin}: region {i} needs integer 'start' and 'end': {dict(value)!r:.80}"
+        )
+    if not 0 <= start < end:
+        raise SourceError(
+            f"{origin}: region {i} has start {start} and end {end}; need 0 <= start < end"
+        )
+    return [Span(start, end, label) for label in labels]
+
+
+def _strings(origin: Origin, i: int, value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise SourceError(
+            f"{origin}: result {i} {what!r} must be a list of names, got {value!r:.60}"
+        )
+    return list(value)
+
+
+def _when(annotation: Mapping[str, Any]) -> tuple[str, str, int]:
+    return (
+        str(annotation.get("updated_at") or ""),
+        str(annotation.get("created_at") or ""),
+        _int_or_zero(annotation.get("id")),
+    )
+
+
+def _int_or_zero(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
