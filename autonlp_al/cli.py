@@ -48,6 +48,9 @@ _SOURCE_OPTIONS = {
     "separator": "column separator (default: whitespace)",
     "encoding": "input encoding",
     "pattern": "file pattern inside each label folder (default *.txt)",
+    "split": "the split of a DatasetDict (default: the only one)",
+    "tokens_column": "column with token lists (default: tokens, if there)",
+    "tags_column": "column with tags or ClassLabel ids (default: ner_tags or tags)",
     "data_key": "task data key that holds the text, $text in the labeling config (default text)",
     "policy": "several annotations on a task: latest, majority or reject (default latest)",
 }
@@ -131,7 +134,7 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
         "--input-scheme",
         choices=registry.short_names("schemes"),
         default="iob",
-        help="tag scheme of tagged (CoNLL / JSONL) input",
+        help="tag scheme of tagged (CoNLL / JSONL / datasets) input",
     )
     group.add_argument(
         "--source-arg",

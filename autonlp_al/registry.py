@@ -47,9 +47,9 @@ _REGISTRIES = {
 # The built-in backends register themselves when their module is imported: one module per backend
 # (or family), imported here only when a registry is asked for names.
 _BUILTIN_MODULES = {
-    "sources": ("conll", "csv", "doccano", "folder", "jsonl", "labelstudio", "prodigy"),
+    "sources": ("conll", "csv", "doccano", "folder", "hf", "jsonl", "labelstudio", "prodigy"),
     "schemes": ("iob", "bilou"),
-    "writers": ("conll", "doccano", "jsonl", "spacy"),
+    "writers": ("conll", "doccano", "hf", "jsonl", "spacy"),
     "trainers": ("transformers.trainer", "autotrain.trainer"),
     "strategies": ("random", "uncertainty", "diversity"),
     "stopping": ("stopping",),

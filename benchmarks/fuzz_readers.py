@@ -33,11 +33,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name in [*fuzz.FILE_READERS, "prodigy-sqlite", "folder"]:
+        for name in [*fuzz.FILE_READERS, "prodigy-sqlite", "datasets-parquet", "folder"]:
             start = time.perf_counter()
             tally: Counter[str] = Counter()
             if name == "prodigy-sqlite":
                 tally = fuzz.fuzz_prodigy_db(folder, args.n, args.seed)
+            elif name == "datasets-parquet":
+                tally = fuzz.fuzz_parquet(folder, args.n, args.seed)
             elif name == "folder":
                 tally = fuzz.fuzz_folder(folder, args.n // 10, args.seed)
             else:

@@ -11,6 +11,7 @@ def test_builtin_names_carry_a_version() -> None:
     assert registry.names("sources") == [
         "conll.v1",
         "csv.v1",
+        "datasets.v1",
         "doccano.v1",
         "folder.v1",
         "jsonl.v1",
@@ -22,6 +23,7 @@ def test_builtin_names_carry_a_version() -> None:
     assert set(registry.names("writers")) == {
         "autotrain.v1",
         "conll.v1",
+        "datasets.v1",
         "doccano.v1",
         "prodigy.v1",
         "spacy.v1",

@@ -1,5 +1,5 @@
 """Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, doccano, Label Studio,
-label-per-folder.
+Hugging Face datasets, label-per-folder.
 
 Each backend is one module, imported on first use of its name (or when the registry lists them).
 """
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .dedupe import Deduplicated
     from .doccano import DoccanoSource
     from .folder import FolderSource
+    from .hf import HFDatasetSource
     from .jsonl import JsonlSource
     from .labelstudio import LabelStudioSource
     from .prodigy import ProdigySource
@@ -25,6 +26,7 @@ __all__ = [
     "Deduplicated",
     "DoccanoSource",
     "FolderSource",
+    "HFDatasetSource",
     "JsonlSource",
     "LabelStudioSource",
     "OnError",
@@ -40,6 +42,7 @@ __getattr__, __dir__ = attach(
         "Deduplicated": ".dedupe",
         "DoccanoSource": ".doccano",
         "FolderSource": ".folder",
+        "HFDatasetSource": ".hf",
         "JsonlSource": ".jsonl",
         "LabelStudioSource": ".labelstudio",
         "ProdigySource": ".prodigy",

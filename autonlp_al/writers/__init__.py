@@ -1,5 +1,5 @@
 """Writers: tags JSONL (IOB/BILOU), AutoNLP/AutoTrain JSONL, CoNLL, spaCy DocBin, Prodigy tasks,
-doccano JSONL.
+doccano JSONL, Hugging Face datasets folders.
 
 Each backend is imported on first use of its name (or when the registry lists them).
 """
@@ -12,6 +12,7 @@ from .base import Writer, atomic_write, atomic_write_bytes
 if TYPE_CHECKING:
     from .conll import ConllWriter
     from .doccano import DoccanoWriter
+    from .hf import HFDatasetWriter
     from .jsonl import AutoTrainWriter, ProdigyWriter, TagsWriter
     from .spacy import DocBinWriter
 
@@ -20,6 +21,7 @@ __all__ = [
     "ConllWriter",
     "DocBinWriter",
     "DoccanoWriter",
+    "HFDatasetWriter",
     "ProdigyWriter",
     "TagsWriter",
     "Writer",
@@ -34,6 +36,7 @@ __getattr__, __dir__ = attach(
         "ConllWriter": ".conll",
         "DocBinWriter": ".spacy",
         "DoccanoWriter": ".doccano",
+        "HFDatasetWriter": ".hf",
         "ProdigyWriter": ".jsonl",
         "TagsWriter": ".jsonl",
     },

@@ -530,6 +530,36 @@ def fuzz_prodigy_db(folder: Path, n: int, seed: int = 0) -> Counter[str]:
     return tally
 
 
+def fuzz_parquet(folder: Path, n: int, seed: int = 0) -> Counter[str]:
+    """Byte mutants of a parquet file written by ``datasets`` (NER rows with ClassLabel tags and
+    the features in the schema metadata): only typed errors are allowed, never a crash."""
+    from datasets import ClassLabel, Dataset, Features, List, Value
+
+    from autonlp_al.sources import HFDatasetSource
+
+    features = Features(
+        {"tokens": List(Value("string")), "ner_tags": List(ClassLabel(names=["O", "B-P", "I-P"]))}
+    )
+    sample = folder / "sample.parquet"
+    rows = {
+        "tokens": [["Tim", "Cook", "ran"], ["EU", "rejects"]] * 3,
+        "ner_tags": [[1, 2, 0], [0, 0]] * 3,
+    }
+    Dataset.from_dict(rows, features=features).to_parquet(str(sample))
+    data = sample.read_bytes()
+    rng = random.Random(seed)
+    tally: Counter[str] = Counter()
+    path = folder / "mutant.parquet"
+    make: Make = lambda p, e: HFDatasetSource(path=p, on_error=e)  # noqa: E731
+    for _ in range(n):
+        mutant = mutate(data, rng)
+        path.write_bytes(mutant)
+        outcome, detail = check(make, path, mutant, None)
+        tally[outcome] += 1
+        _remember(tally, outcome, mutant, detail)
+    return tally
+
+
 def fuzz_folder(folder: Path, n: int, seed: int = 0) -> Counter[str]:
     """Mutated file contents and names, and entries that are not regular files."""
     rng = random.Random(seed)

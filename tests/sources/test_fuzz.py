@@ -62,8 +62,15 @@ def test_mutated_folders_with_odd_names_and_entries(tmp_path) -> None:
     assert _defects(tally) == {}
 
 
+def test_mutated_parquet_files_of_a_hugging_face_dataset(tmp_path) -> None:
+    pytest.importorskip("datasets")
+    tally = fuzz.fuzz_parquet(tmp_path, 150, seed=14)
+    assert _defects(tally) == {}
+    assert tally["typed"] > 0
+
+
 def test_the_fuzz_covers_every_registered_source() -> None:
-    readers = {n.removesuffix("-jsonl") for n in fuzz.FILE_READERS} | {"folder"}
+    readers = {n.removesuffix("-jsonl") for n in fuzz.FILE_READERS} | {"folder", "datasets"}
     assert readers == set(registry.short_names("sources"))
 
 
