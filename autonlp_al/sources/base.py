@@ -13,7 +13,7 @@ from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
 from ..report import Report
 from ..types import Example, Origin, Span, Token
 
-__all__ = ["OnError", "Source", "iter_jsonl", "parse_spans", "parse_tokens"]
+__all__ = ["OnError", "Source", "iter_jsonl", "jsonl_examples", "parse_spans", "parse_tokens"]
 
 T = TypeVar("T")
 
@@ -107,6 +107,19 @@ def iter_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[tuple[Origin,
                 yield origin, _BadJson(f"{origin}: invalid JSON ({exc!r:.80}): {line[:80]!r}")
                 continue
             yield origin, value
+
+
+def jsonl_examples(source: Any, build: Callable[[Origin, Any], Example]) -> Iterator[Example]:
+    """``build(origin, parsed line)`` for every line of ``source.path`` (read in
+    ``source.encoding``), counted in ``source.report`` (``read``, ``examples``); a bad line raises
+    or is counted according to ``source.on_error``."""
+    report: Report = source.report
+    for origin, value in iter_jsonl(existing(source.path), encoding=source.encoding):
+        report.count("read")
+        example = guarded(source.on_error, report, origin, build, origin, value)
+        if example is not None:
+            report.count("examples")
+            yield example
 
 
 class _BadJson:

@@ -24,7 +24,7 @@ from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
 from ..types import Example, Origin, Span
-from .base import OnError, existing, guarded, iter_jsonl, require_object, require_text
+from .base import OnError, jsonl_examples, require_object, require_text
 
 __all__ = ["DoccanoSource"]
 
@@ -49,12 +49,7 @@ class DoccanoSource:
     report: Report = attrs.field(factory=Report)
 
     def read(self) -> Iterator[Example]:
-        for origin, value in iter_jsonl(existing(self.path), encoding=self.encoding):
-            self.report.count("read")
-            example = guarded(self.on_error, self.report, origin, self._example, origin, value)
-            if example is not None:
-                self.report.count("examples")
-                yield example
+        return jsonl_examples(self, self._example)
 
     def _example(self, origin: Origin, value: Any) -> Example:
         record = require_object(origin, value)

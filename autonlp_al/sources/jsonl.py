@@ -20,7 +20,7 @@ from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
 from ..types import Example, Origin, Span, Token
-from .base import OnError, existing, guarded, iter_jsonl, parse_spans, parse_tokens, require_object
+from .base import OnError, jsonl_examples, parse_spans, parse_tokens, require_object
 
 __all__ = ["JsonlSource", "example_from_words"]
 
@@ -87,12 +87,7 @@ class JsonlSource:
     report: Report = attrs.field(factory=Report)
 
     def read(self) -> Iterator[Example]:
-        for origin, value in iter_jsonl(existing(self.path), encoding=self.encoding):
-            self.report.count("read")
-            example = guarded(self.on_error, self.report, origin, self._example, origin, value)
-            if example is not None:
-                self.report.count("examples")
-                yield example
+        return jsonl_examples(self, self._example)
 
     def _example(self, origin: Origin, value: Any) -> Example:
         record = require_object(origin, value)
