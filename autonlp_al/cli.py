@@ -388,6 +388,11 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("repo_id", help="e.g. your-name/bbc-ner")
     push.add_argument("--public", action="store_true", help="create the repo public")
     push.add_argument("--endpoint", help="Hub URL (default: huggingface_hub's)")
+    push.add_argument(
+        "--datasets",
+        metavar="ID,ID",
+        help="Hub ids of the training data, for the card's metadata and its model-index",
+    )
     return parser
 
 
@@ -983,7 +988,12 @@ def push(args: argparse.Namespace) -> int:
     if info.get("metrics") and not getattr(model, "metrics", None):
         details["metrics"] = info["metrics"]
     url = push_to_hub(
-        model, args.repo_id, endpoint=args.endpoint, private=not args.public, details=details
+        model,
+        args.repo_id,
+        endpoint=args.endpoint,
+        private=not args.public,
+        details=details,
+        datasets=[d.strip() for d in (args.datasets or "").split(",") if d.strip()],
     )
     print(f"pushed {model.version} to {args.repo_id}: {url}")
     return 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +18,39 @@ __all__ = ["model_card", "push_to_hub"]
 _PIPELINE = {"ner": "token-classification", "textcat": "text-classification"}
 
 
-def model_card(model: Model, *, details: Mapping[str, Any] | None = None) -> str:
-    """A README.md for the Hub: front matter, then labels, metrics, data size and strategy."""
+def model_card(
+    model: Model,
+    *,
+    details: Mapping[str, Any] | None = None,
+    name: str = "",
+    datasets: Sequence[str] = (),
+) -> str:
+    """A README.md for the Hub: front matter, then labels, metrics, data size and strategy.
+
+    The front matter carries what the Hub indexes: ``pipeline_tag``, ``base_model`` (when the base
+    is a Hub id, not a local folder), ``datasets`` (Hub ids of the training data, if given) and a
+    ``model-index`` with the eval metrics, so the scores show on the model page. Values are written
+    as JSON, which YAML reads as is (no quoting mistakes with odd names)."""
     details = dict(details or {})
     metrics = dict(getattr(model, "metrics", {}) or {}) or dict(details.pop("metrics", {}) or {})
     base = getattr(model, "base_model", "") or ""
+    pipeline = _PIPELINE.get(model.task, model.task)
+    front: dict[str, Any] = {
+        "library_name": "transformers",
+        "pipeline_tag": pipeline,
+        "tags": ["autonlp_al", "active-learning", pipeline],
+    }
+    if _HUB_ID.match(base):
+        front["base_model"] = base
+    if datasets:
+        front["datasets"] = list(datasets)
+    if metrics:
+        front["model-index"] = [
+            _model_index(name or "autonlp_al model", pipeline, metrics, datasets)
+        ]
     lines = [
         "---",
-        "library_name: transformers",
-        f"pipeline_tag: {_PIPELINE.get(model.task, model.task)}",
-        "tags:",
-        "- autonlp_al",
-        "- active-learning",
-        f"- {_PIPELINE.get(model.task, model.task)}",
+        *(f"{key}: {json.dumps(value)}" for key, value in front.items()),
         "---",
         "",
         f"# {details.pop('title', 'autonlp_al model')}",
@@ -50,6 +72,32 @@ def model_card(model: Model, *, details: Mapping[str, Any] | None = None) -> str
     return "\n".join(lines)
 
 
+_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+def _model_index(
+    name: str, pipeline: str, metrics: Mapping[str, float], datasets: Sequence[str]
+) -> dict[str, Any]:
+    dataset = (
+        {"name": datasets[0], "type": datasets[0]}
+        if datasets
+        else {"name": "evaluation set", "type": "custom"}
+    )
+    return {
+        "name": name,
+        "results": [
+            {
+                "task": {"type": pipeline, "name": pipeline.replace("-", " ").title()},
+                "dataset": dataset,
+                "metrics": [
+                    {"type": key, "value": round(float(value), 4), "name": key}
+                    for key, value in metrics.items()
+                ],
+            }
+        ],
+    }
+
+
 def push_to_hub(
     model: Model,
     repo_id: str,
@@ -58,6 +106,7 @@ def push_to_hub(
     endpoint: str | None = None,
     private: bool = True,
     details: Mapping[str, Any] | None = None,
+    datasets: Sequence[str] = (),
 ) -> str:
     """Upload ``model`` (its saved folder plus a model card) to ``repo_id``; returns the commit
     URL. The token comes from ``token``, else ``HF_TOKEN`` or the ``hf auth login``
@@ -66,7 +115,8 @@ def push_to_hub(
     api = hub.HfApi(endpoint=endpoint, token=token)
     with tempfile.TemporaryDirectory(prefix="autonlp_al-push-") as tmp:
         folder = model.save(Path(tmp) / "model")
-        (folder / "README.md").write_text(model_card(model, details=details))
+        card = model_card(model, details=details, name=repo_id.split("/")[-1], datasets=datasets)
+        (folder / "README.md").write_text(card)
         try:
             api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
             info = api.upload_folder(

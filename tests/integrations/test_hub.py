@@ -24,9 +24,37 @@ def model() -> FakeModel:
 
 def test_model_card_names_labels_metrics_and_data() -> None:
     card = model_card(model(), details={"labelled examples": 70, "strategy": "hybrid"})
-    assert card.startswith("---\nlibrary_name: transformers\npipeline_tag: token-classification\n")
+    assert card.startswith(
+        '---\nlibrary_name: "transformers"\npipeline_tag: "token-classification"\n'
+    )
     assert "`PERSON`, `ORG`" in card and "| f1 | 0.8123 |" in card
     assert "- labelled examples: 70" in card and "- strategy: hybrid" in card
+
+
+class _Based(FakeModel):
+    base_model = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_the_card_metadata_is_what_huggingface_hub_reads_back() -> None:
+    from huggingface_hub import ModelCard
+
+    based = _Based(task="ner", labels=["PER"], version="v", metrics={"f1": 0.8123, "recall": 0.8})
+    card = ModelCard(model_card(based, name="bbc-ner", datasets=["eriktks/conll2003"]))
+    data = card.data.to_dict()
+    assert data["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert (
+        data["datasets"] == ["eriktks/conll2003"] and data["pipeline_tag"] == "token-classification"
+    )
+    results = [
+        (r.task_type, r.dataset_type, r.metric_type, r.metric_value) for r in card.data.eval_results
+    ]
+    assert results == [
+        ("token-classification", "eriktks/conll2003", "f1", 0.8123),
+        ("token-classification", "eriktks/conll2003", "recall", 0.8),
+    ]
+    local = _Based(task="ner", labels=["PER"], version="v")
+    local.base_model = "/home/me/models/minilm"  # type: ignore[misc]  # a folder: not a Hub id
+    assert "base_model" not in ModelCard(model_card(local)).data.to_dict()
 
 
 def test_push_uploads_the_model_and_its_card_privately(tmp_path) -> None:

@@ -125,7 +125,8 @@ def test_push_command_uploads_a_real_round_with_its_card(
     )
     learner.run(rounds=2)
     with Hub(token="hf_env_token") as hub:
-        assert main(["push", str(tmp_path / "state"), "acme/ner", "--endpoint", hub.url]) == 0
+        push = ["push", str(tmp_path / "state"), "acme/ner", "--endpoint", hub.url]
+        assert main([*push, "--datasets", "eriktks/conll2003"]) == 0
         files = hub.repo("model", "acme/ner")["files"]
     assert {
         "config.json",
@@ -137,6 +138,12 @@ def test_push_command_uploads_a_real_round_with_its_card(
     card = files["README.md"].decode()
     assert "- labelled examples: 15" in card and "- strategy: random" in card
     assert "| f1 |" in card and "hf_env_token" not in card
+    from huggingface_hub import ModelCard
+
+    results = ModelCard(card).data.eval_results  # the scores as the Hub's model page reads them
+    assert {r.metric_type for r in results} >= {"f1"} and results[
+        0
+    ].dataset_type == "eriktks/conll2003"
     assert "pushed" in capsys.readouterr().out
 
 
