@@ -49,7 +49,7 @@ _REGISTRIES = {
 _BUILTIN_MODULES = {
     "sources": ("conll", "csv", "doccano", "folder", "hf", "jsonl", "labelstudio", "prodigy"),
     "schemes": ("iob", "bilou"),
-    "writers": ("conll", "doccano", "hf", "jsonl", "spacy"),
+    "writers": ("conll", "doccano", "hf", "jsonl", "labelstudio", "spacy"),
     "trainers": ("transformers.trainer", "autotrain.trainer"),
     "strategies": ("random", "uncertainty", "diversity"),
     "stopping": ("stopping",),

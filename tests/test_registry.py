@@ -25,6 +25,7 @@ def test_builtin_names_carry_a_version() -> None:
         "conll.v1",
         "datasets.v1",
         "doccano.v1",
+        "labelstudio.v1",
         "prodigy.v1",
         "spacy.v1",
         "tags.v1",

@@ -32,13 +32,22 @@ import attrs
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
-from ..types import Example, Origin, Span
+from ..types import Example, Origin, Span, text_hash
+from ..writers.labelstudio import ID_KEY
 from .base import OnError, existing, guarded
 
 __all__ = ["LabelStudioSource"]
 
 _POLICIES = ("latest", "majority", "reject")
-_META_KEYS = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time"}
+_META_KEYS = {
+    "id",
+    "annotator",
+    "annotation_id",
+    "created_at",
+    "updated_at",
+    "lead_time",
+    "autonlp_al_id",
+}
 
 
 @sources.register("labelstudio.v1")
@@ -140,7 +149,15 @@ class LabelStudioSource:
         if spans is None:
             return None
         meta = {"id": task["id"]} if "id" in task else {}
-        return Example(text=text, spans=list(spans), labels=labels, meta=meta, origin=origin)
+        ours = task["data"].get(ID_KEY)  # written by LabelStudioWriter: the pool example's id
+        return Example(
+            text=text,
+            id=_id(ours, text),
+            spans=list(spans),
+            labels=labels,
+            meta=meta,
+            origin=origin,
+        )
 
     def _result(self, origin: Origin, result: Any) -> tuple[frozenset[Span], tuple[str, ...]]:
         if result is None:
@@ -225,8 +242,14 @@ class LabelStudioSource:
         if spans_kept is None:
             return None
         meta = {"id": first["id"]} if "id" in first else {}
+        ours = first.get(ID_KEY)
         return Example(
-            text=text, spans=list(spans_kept), labels=labels_kept, meta=meta, origin=origin
+            text=text,
+            id=_id(ours, text),
+            spans=list(spans_kept),
+            labels=labels_kept,
+            meta=meta,
+            origin=origin,
         )
 
 
@@ -263,6 +286,13 @@ def _when(annotation: Mapping[str, Any]) -> tuple[str, str, int]:
         str(annotation.get("created_at") or ""),
         _int_or_zero(annotation.get("id")),
     )
+
+
+def _id(value: Any, text: str) -> int:
+    """The example id a task carries (``autonlp_al_id``), else the text hash."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return text_hash(text)
 
 
 def _int_or_zero(value: Any) -> int:

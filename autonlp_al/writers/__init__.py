@@ -1,5 +1,5 @@
 """Writers: tags JSONL (IOB/BILOU), AutoNLP/AutoTrain JSONL, CoNLL, spaCy DocBin, Prodigy tasks,
-doccano JSONL, Hugging Face datasets folders.
+doccano JSONL, Hugging Face datasets folders, Label Studio tasks.
 
 Each backend is imported on first use of its name (or when the registry lists them).
 """
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .doccano import DoccanoWriter
     from .hf import HFDatasetWriter
     from .jsonl import AutoTrainWriter, ProdigyWriter, TagsWriter
+    from .labelstudio import LabelStudioWriter
     from .spacy import DocBinWriter
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "DocBinWriter",
     "DoccanoWriter",
     "HFDatasetWriter",
+    "LabelStudioWriter",
     "ProdigyWriter",
     "TagsWriter",
     "Writer",
@@ -37,6 +39,7 @@ __getattr__, __dir__ = attach(
         "DocBinWriter": ".spacy",
         "DoccanoWriter": ".doccano",
         "HFDatasetWriter": ".hf",
+        "LabelStudioWriter": ".labelstudio",
         "ProdigyWriter": ".jsonl",
         "TagsWriter": ".jsonl",
     },

@@ -179,3 +179,36 @@ def test_the_cli_reads_an_export_with_a_policy(tmp_path, capsys) -> None:
     assert out.read_text().split()[:4] == ["Tim", "B-PER", "Cook", "I-PER"]
     assert main([*args, "--data-key", "body", "--policy", "vote"]) != 0
     assert "policy" in capsys.readouterr().err
+
+
+def test_tasks_with_predictions_go_in_and_the_answers_come_back_with_the_pool_ids(tmp_path):
+    from autonlp_al import Example
+    from autonlp_al.writers import LabelStudioWriter
+
+    picked = [
+        Example(text=TEXT, id=42, spans=[Span(0, 8, "PER")], meta={"score": 0.73, "round": 2}),
+        Example(text="A match.", id=43, labels=["sport"], meta={"score": 0.5}),
+        Example(text="No guess yet.", id=44),
+    ]
+    writer = LabelStudioWriter(model_version="round-2")
+    writer.write(picked, tmp_path / "tasks.json")
+    tasks = json.loads((tmp_path / "tasks.json").read_text())
+    assert writer.report.counts["written"] == 3
+    assert tasks[0]["data"] == {"text": TEXT, "autonlp_al_id": 42}
+    (prediction,) = tasks[0]["predictions"]
+    assert prediction["model_version"] == "round-2" and prediction["score"] == 0.73
+    assert prediction["result"][0]["value"] == {
+        "start": 0, "end": 8, "text": "Tim Cook", "labels": ["PER"]
+    }  # fmt: skip
+    assert tasks[1]["predictions"][0]["result"][0]["value"] == {"choices": ["sport"]}
+    assert "predictions" not in tasks[2]
+    # Label Studio adds the annotators' answers and exports; the ids are the pool's again
+    for task in tasks:
+        task["annotations"] = [_annotation(task.get("predictions", [{"result": []}])[0]["result"])]
+    (tmp_path / "export.json").write_text(json.dumps(tasks))
+    back = list(LabelStudioSource(path=tmp_path / "export.json").read())
+    assert [(e.id, e.spans, e.labels) for e in back] == [
+        (42, (Span(0, 8, "PER"),), ()),
+        (43, (), ("sport",)),
+        (44, (), ()),
+    ]

@@ -20,6 +20,7 @@ from autonlp_al.writers import (
     DocBinWriter,
     DoccanoWriter,
     HFDatasetWriter,
+    LabelStudioWriter,
     ProdigyWriter,
     TagsWriter,
     Writer,
@@ -42,6 +43,7 @@ WRITERS = {
     "spacy": lambda: DocBinWriter(),
     "prodigy": lambda: ProdigyWriter(),
     "doccano": lambda: DoccanoWriter(),
+    "labelstudio": lambda: LabelStudioWriter(),
 }
 if importlib.util.find_spec("datasets") is not None:  # the hf extra
     WRITERS["datasets"] = lambda: HFDatasetWriter()

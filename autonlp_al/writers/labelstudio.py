@@ -1,0 +1,94 @@
+"""Label Studio tasks to import, with the model's guess as ``predictions`` (pre-annotation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..registry import writers
+from ..report import Report
+from ..types import Example
+from .base import atomic_write
+
+__all__ = ["ID_KEY", "LabelStudioWriter"]
+
+#: the task data key that carries the example id, so answers exported from Label Studio match
+#: the pool example they were asked about (``LabelStudioSource`` reads it back as the id)
+ID_KEY = "autonlp_al_id"
+
+
+@writers.register("labelstudio.v1")
+@attrs.define(kw_only=True)
+class LabelStudioWriter:
+    """A JSON list of Label Studio tasks: ``data`` (the text under ``data_key``, the example id
+    under ``autonlp_al_id``) and, for an example with spans or labels, one prediction with them.
+
+    Args:
+        data_key: the key of ``$text`` in the project's labeling config.
+        labels_name / choices_name / to_name: the ``name`` of the ``<Labels>`` and ``<Choices>``
+            tags and of the ``<Text>`` they point to, as in the labeling config.
+        model_version: the prediction's ``model_version`` (an example's ``meta["model_version"]``
+            wins); Label Studio shows it and can filter by it.
+
+    The prediction's ``score`` is the example's ``meta["score"]`` (what the strategy gave it, as
+    ``autonlp-al query`` records it), so Label Studio can sort the tasks by it. Per-region scores
+    are not written: the examples do not carry them.
+    """
+
+    data_key: str = "text"
+    labels_name: str = "label"
+    choices_name: str = "choice"
+    to_name: str = "text"
+    model_version: str = "autonlp_al"
+    report: Report = attrs.field(factory=Report)
+
+    def write(self, examples: Iterable[Example], path: str | Path) -> Report:
+        with atomic_write(path) as f:
+            f.write("[")
+            for n, example in enumerate(examples):
+                f.write(("," if n else "") + "\n" + json.dumps(self._task(example)))
+                self.report.count("written")
+            f.write("\n]\n")
+        return self.report
+
+    def _task(self, example: Example) -> dict[str, Any]:
+        task: dict[str, Any] = {"data": {self.data_key: example.text, ID_KEY: example.id}}
+        result = [
+            {
+                "id": f"r{i}",
+                "from_name": self.labels_name,
+                "to_name": self.to_name,
+                "type": "labels",
+                "value": {
+                    "start": span.start,
+                    "end": span.end,
+                    "text": example.text[span.start : span.end],
+                    "labels": [span.label],
+                },
+            }
+            for i, span in enumerate(example.spans)
+        ]
+        if example.labels:
+            result.append(
+                {
+                    "id": "c0",
+                    "from_name": self.choices_name,
+                    "to_name": self.to_name,
+                    "type": "choices",
+                    "value": {"choices": list(example.labels)},
+                }
+            )
+        if result:
+            prediction: dict[str, Any] = {
+                "model_version": str(example.meta.get("model_version", self.model_version)),
+                "result": result,
+            }
+            score = example.meta.get("score")
+            if isinstance(score, int | float) and not isinstance(score, bool):
+                prediction["score"] = float(score)
+            task["predictions"] = [prediction]
+        return task
