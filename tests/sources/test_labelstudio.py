@@ -212,3 +212,19 @@ def test_tasks_with_predictions_go_in_and_the_answers_come_back_with_the_pool_id
         (43, (), ("sport",)),
         (44, (), ()),
     ]
+
+
+def test_the_cli_turns_query_tasks_into_label_studio_tasks(tmp_path) -> None:
+    from autonlp_al import Example
+    from autonlp_al.cli import main
+    from autonlp_al.writers import ProdigyWriter
+
+    query = tmp_path / "round-001.jsonl"  # what `autonlp-al query` writes
+    ProdigyWriter().write(
+        [Example(text=TEXT, id=42, spans=[Span(0, 8, "PER")], meta={"score": 0.9, "round": 1})],
+        query,
+    )
+    out = tmp_path / "tasks.json"
+    assert main(["convert", str(query), str(out), "--from", "prodigy", "--to", "labelstudio"]) == 0
+    (task,) = json.loads(out.read_text())
+    assert task["data"]["autonlp_al_id"] == 42 and task["predictions"][0]["score"] == 0.9
