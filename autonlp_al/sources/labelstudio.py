@@ -148,16 +148,8 @@ class LabelStudioSource:
         spans, labels = self._decide(origin, answers, text)
         if spans is None:
             return None
-        meta = {"id": task["id"]} if "id" in task else {}
-        ours = task["data"].get(ID_KEY)  # written by LabelStudioWriter: the pool example's id
-        return Example(
-            text=text,
-            id=_id(ours, text),
-            spans=list(spans),
-            labels=labels,
-            meta=meta,
-            origin=origin,
-        )
+        # autonlp_al_id: written by LabelStudioWriter, the id of the pool example asked about
+        return _example(origin, text, spans, labels, task.get("id"), task["data"].get(ID_KEY))
 
     def _result(self, origin: Origin, result: Any) -> tuple[frozenset[Span], tuple[str, ...]]:
         if result is None:
@@ -241,16 +233,7 @@ class LabelStudioSource:
         spans_kept, labels_kept = self._decide(origin, answers, text)
         if spans_kept is None:
             return None
-        meta = {"id": first["id"]} if "id" in first else {}
-        ours = first.get(ID_KEY)
-        return Example(
-            text=text,
-            id=_id(ours, text),
-            spans=list(spans_kept),
-            labels=labels_kept,
-            meta=meta,
-            origin=origin,
-        )
+        return _example(origin, text, spans_kept, labels_kept, first.get("id"), first.get(ID_KEY))
 
 
 def _spans(origin: Origin, i: int, value: Mapping[str, Any]) -> list[Span]:
@@ -288,11 +271,25 @@ def _when(annotation: Mapping[str, Any]) -> tuple[str, str, int]:
     )
 
 
-def _id(value: Any, text: str) -> int:
-    """The example id a task carries (``autonlp_al_id``), else the text hash."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return text_hash(text)
+def _example(
+    origin: Origin,
+    text: str,
+    spans: Sequence[Span],
+    labels: tuple[str, ...],
+    task_id: Any,
+    ours: Any,
+) -> Example:
+    """The example: its id the ``autonlp_al_id`` the task carries, else the text hash; Label
+    Studio's task id in ``meta["id"]``."""
+    valid = isinstance(ours, int) and not isinstance(ours, bool) and ours >= 0
+    return Example(
+        text=text,
+        id=ours if valid else text_hash(text),
+        spans=list(spans),
+        labels=labels,
+        meta={} if task_id is None else {"id": task_id},
+        origin=origin,
+    )
 
 
 def _int_or_zero(value: Any) -> int:
