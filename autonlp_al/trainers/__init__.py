@@ -52,8 +52,32 @@ __getattr__, __dir__ = attach(
 )
 
 
-def load_model(path: str, *, device: str | None = None) -> TransformersModel:
-    """Load a saved model folder (ours, or a plain transformers classification model)."""
+def load_model(
+    path: str, *, device: str | None = None, endpoint: str | None = None
+) -> TransformersModel:
+    """Load a saved model folder (ours, or a plain transformers classification model), or a
+    model repo on the Hugging Face Hub (``"user/repo"``, e.g. one ``autonlp-al push`` made; extra
+    ``hub``), downloaded into huggingface_hub's cache. ``endpoint``: another Hub than the default."""
+    import re
+    from pathlib import Path
+
     from .transformers.model import TransformersModel
 
+    if not Path(path).exists() and re.fullmatch(r"[\w.-]+/[\w.-]+", path):
+        path = _download(path, endpoint)
     return TransformersModel.load(path, device=device)
+
+
+def _download(repo_id: str, endpoint: str | None) -> str:
+    from .._optional import require
+    from ..errors import ModelLoadError
+
+    hub = require("huggingface_hub", "hub")
+    try:
+        return str(hub.snapshot_download(repo_id, repo_type="model", endpoint=endpoint))
+    except (hub.errors.HfHubHTTPError, hub.errors.LocalEntryNotFoundError, OSError) as exc:
+        raise ModelLoadError(
+            f"{repo_id}: no such local folder, and the Hub did not give the model repo "
+            f"({type(exc).__name__}); check the name, the token (HF_TOKEN) for a private repo, "
+            f"and that you are online"
+        ) from exc

@@ -166,3 +166,22 @@ def test_the_serve_token_comes_from_a_file_or_the_environment_never_the_command_
     assert "--max-batch 0: must be above 0" in capsys.readouterr().err
     assert cli.main(["serve", str(tmp_path), "--read-timeout", "2.5"]) == 0
     assert seen["limits"].read_timeout == 2.5  # type: ignore[attr-defined]
+
+
+def test_a_pushed_model_loads_back_from_the_hub_by_its_repo_id(tiny_bert, tmp_path, monkeypatch):
+    from autonlp_al.errors import ModelLoadError
+    from autonlp_al.integrations.hub import push_to_hub
+    from autonlp_al.trainers import load_model
+    from tests.hub_standin import Hub
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    model = ner_trainer(tiny_bert, epochs=1).train(corpus(20, 3, "ner"), labels=NER_LABELS)
+    texts = [e.text for e in corpus(5, 9, "ner")]
+    with Hub(token="hf_t", model_files=None) as hub:
+        monkeypatch.setenv("HF_TOKEN", "hf_t")
+        push_to_hub(model, "acme/ner", endpoint=hub.url)
+        loaded = load_model("acme/ner", endpoint=hub.url)
+        with pytest.raises(ModelLoadError, match="acme/missing: no such local folder"):
+            load_model("acme/missing", endpoint=hub.url)
+    assert loaded.version == model.version and loaded.labels == model.labels
+    assert [p.spans for p in loaded.predict(texts)] == [p.spans for p in model.predict(texts)]
