@@ -116,6 +116,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/convert_throughput.py", "--profile")
     session.run("python", "benchmarks/round_latency.py")
     session.run("python", "benchmarks/scoring_memory.py")
+    session.run("python", "benchmarks/kmeans_memory.py")
     session.run("python", "benchmarks/scoring_precision.py")
     session.run("python", "benchmarks/local_trainer.py", *session.posargs)
     session.run("python", "benchmarks/fuzz_readers.py")
