@@ -112,7 +112,7 @@ def _bool_tuple(value: Iterable[bool]) -> tuple[bool, ...]:
 
 
 def _sorted_spans(value: Sequence[Span] | None) -> tuple[Span, ...]:
-    # Span's own order, by a key: attrs' generated __lt__ was 10% of converting a corpus
+    # Span's own order, by a key: attrs' generated __lt__ stood out in the conversion profile
     return tuple(sorted(value or (), key=lambda s: (s.start, s.end, s.label)))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from .._optional import require
 from ..errors import AutoNLPALError
-from ..trainers.base import Model
+from ..trainers.base import Model, is_hub_id
 
 __all__ = ["model_card", "push_to_hub"]
 
@@ -40,7 +39,7 @@ def model_card(
         "pipeline_tag": pipeline,
         "tags": ["autonlp_al", "active-learning", pipeline],
     }
-    if _HUB_ID.match(base):
+    if is_hub_id(base):
         front["base_model"] = base
     if datasets:
         front["datasets"] = list(datasets)
@@ -70,9 +69,6 @@ def model_card(
         lines += [f"| {k} | {v:.4f} |" for k, v in metrics.items()]
         lines.append("")
     return "\n".join(lines)
-
-
-_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
 def _model_index(

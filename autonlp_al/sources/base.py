@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 import srsly
 
@@ -13,7 +13,15 @@ from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
 from ..report import Report
 from ..types import Example, Origin, Span, Token
 
-__all__ = ["OnError", "Source", "iter_jsonl", "jsonl_examples", "parse_spans", "parse_tokens"]
+__all__ = [
+    "OnError",
+    "Source",
+    "is_int",
+    "iter_jsonl",
+    "jsonl_examples",
+    "parse_spans",
+    "parse_tokens",
+]
 
 T = TypeVar("T")
 
@@ -129,17 +137,6 @@ class _BadJson:
         self.message = message
 
 
-def first_undecodable_line(path: Path, encoding: str) -> tuple[int, bytes]:
-    """The first line of ``path`` that does not decode, and its offending bytes."""
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                return number, raw[exc.start : exc.end]
-    return 0, b""
-
-
 def require_object(origin: Origin, value: Any) -> Mapping[str, Any]:
     if isinstance(value, _BadJson):
         raise SourceError(
@@ -172,7 +169,8 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
         raise SourceError(f"{origin}: 'tokens' must be a list, got {value!r:.60}")
     tokens = []
     for i, item in enumerate(value):
-        # the common case, checked cheaply (a third of converting a Prodigy export was here):
+        # the common case, checked cheaply (parse_tokens led the profile of converting a Prodigy
+        # export that carries tokens, docs/benchmarks.md):
         # a dict from JSON with int offsets (type() is int: a bool is not an offset)
         if type(item) is dict and type(start := item.get("start")) is int:
             end, text = item.get("end"), item.get("text")
@@ -231,8 +229,13 @@ def parse_spans(
     return spans
 
 
+def is_int(value: Any) -> TypeGuard[int]:
+    """An integer from JSON: ``int`` but not ``bool`` (``true`` is no offset or id)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _int(origin: Origin, item: Mapping[str, Any], key: str) -> int:
     value = item[key]
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_int(value):
         raise SourceError(f"{origin}: {key!r} must be an integer, got {value!r:.40}")
     return value

@@ -24,7 +24,7 @@ from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
 from ..types import Example, Origin, Span
-from .base import OnError, jsonl_examples, require_object, require_text
+from .base import OnError, is_int, jsonl_examples, require_object, require_text
 
 __all__ = ["DoccanoSource"]
 
@@ -98,7 +98,7 @@ def _list_span(origin: Origin, i: int, item: Any) -> Span:
     if (
         not isinstance(item, list)
         or len(item) != 3
-        or not all(_is_int(v) for v in item[:2])
+        or not all(is_int(v) for v in item[:2])
         or not isinstance(item[2], str)
     ):
         raise SourceError(
@@ -113,7 +113,7 @@ def _entity(origin: Origin, i: int, item: Any) -> Span:
             f"{origin}: entity {i} {item!r:.60} needs 'start_offset', 'end_offset' and 'label'"
         )
     start, end, label = item["start_offset"], item["end_offset"], item["label"]
-    if not _is_int(start) or not _is_int(end) or not isinstance(label, str):
+    if not is_int(start) or not is_int(end) or not isinstance(label, str):
         raise SourceError(f"{origin}: entity {i} {dict(item)!r:.80} has a bad offset or label")
     return _span(origin, i, start, end, label)
 
@@ -135,10 +135,6 @@ def _cats(origin: Origin, cats: Any) -> tuple[list[str], list[str]]:
         )
     chosen = [k for k, v in cats.items() if v is True or (not isinstance(v, bool) and v >= 0.5)]
     return chosen, [k for k in cats if k not in chosen]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:

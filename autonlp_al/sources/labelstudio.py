@@ -34,7 +34,7 @@ from ..registry import sources
 from ..report import Report
 from ..types import Example, Origin, Span, text_hash
 from ..writers.labelstudio import ID_KEY
-from .base import OnError, existing, guarded
+from .base import OnError, existing, guarded, is_int
 
 __all__ = ["LabelStudioSource"]
 
@@ -227,9 +227,9 @@ class LabelStudioSource:
                     labels.append(value)
                 elif isinstance(value, Mapping) and isinstance(value.get("choices"), list):
                     labels.extend(_strings(where, 0, value["choices"], key))
-            when = (str(row.get("updated_at") or ""), str(row.get("created_at") or ""),
-                    _int_or_zero(row.get("annotation_id")))  # fmt: skip
-            answers.append((when, (frozenset(spans), tuple(dict.fromkeys(labels)))))
+            answers.append(
+                (_when(row, "annotation_id"), (frozenset(spans), tuple(dict.fromkeys(labels))))
+            )
         spans_kept, labels_kept = self._decide(origin, answers, text)
         if spans_kept is None:
             return None
@@ -239,12 +239,7 @@ class LabelStudioSource:
 def _spans(origin: Origin, i: int, value: Mapping[str, Any]) -> list[Span]:
     start, end = value.get("start"), value.get("end")
     labels = _strings(origin, i, value.get("labels"), "labels")
-    if (
-        not isinstance(start, int)
-        or isinstance(start, bool)
-        or not isinstance(end, int)
-        or isinstance(end, bool)
-    ):
+    if not is_int(start) or not is_int(end):
         raise SourceError(
             f"{origin}: region {i} needs integer 'start' and 'end': {dict(value)!r:.80}"
         )
@@ -263,11 +258,13 @@ def _strings(origin: Origin, i: int, value: Any, what: str) -> list[str]:
     return list(value)
 
 
-def _when(annotation: Mapping[str, Any]) -> tuple[str, str, int]:
+def _when(annotation: Mapping[str, Any], id_key: str = "id") -> tuple[str, str, int]:
+    """What orders annotations from oldest to latest: update time, creation time, id."""
+    number = annotation.get(id_key)
     return (
         str(annotation.get("updated_at") or ""),
         str(annotation.get("created_at") or ""),
-        _int_or_zero(annotation.get("id")),
+        number if is_int(number) else 0,
     )
 
 
@@ -281,16 +278,11 @@ def _example(
 ) -> Example:
     """The example: its id the ``autonlp_al_id`` the task carries, else the text hash; Label
     Studio's task id in ``meta["id"]``."""
-    valid = isinstance(ours, int) and not isinstance(ours, bool) and ours >= 0
     return Example(
         text=text,
-        id=ours if valid else text_hash(text),
+        id=ours if is_int(ours) and ours >= 0 else text_hash(text),
         spans=list(spans),
         labels=labels,
         meta={} if task_id is None else {"id": task_id},
         origin=origin,
     )
-
-
-def _int_or_zero(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

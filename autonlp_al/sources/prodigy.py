@@ -179,10 +179,8 @@ class ProdigySource:
             problem = f"answer {answer!r:.40} is not accept, reject or ignore"
         elif session is not None and not isinstance(session, str):
             problem = f"'_session_id' must be a string, got {session!r:.40}"
-        if problem is not None:  # raised, or counted under on_error=skip like any bad task
-            if OnError(self.on_error) is OnError.RAISE:
-                raise SourceError(f"{origin}: {problem}")
-            self.report.skip("invalid record", origin, problem)
+        if problem is not None:  # raised, or counted under on_error=skip, like any bad task
+            guarded(self.on_error, self.report, origin, _refuse, problem)
             return False
         if answer == "ignore":
             reason = "answer ignore"
@@ -283,6 +281,10 @@ class ProdigySource:
             meta=dict(first["meta"]) if isinstance(first.get("meta"), Mapping) else {},
             origin=first_origin,
         )
+
+
+def _refuse(problem: str) -> None:
+    raise SourceError(problem)
 
 
 _NONE_CHOSEN = "nothing selected: every option recorded as rejected"

@@ -58,12 +58,12 @@ def load_model(
     """Load a saved model folder (ours, or a plain transformers classification model), or a
     model repo on the Hugging Face Hub (``"user/repo"``, e.g. one ``autonlp-al push`` made; extra
     ``hub``), downloaded into huggingface_hub's cache. ``endpoint``: another Hub than the default."""
-    import re
     from pathlib import Path
 
+    from .base import is_hub_id
     from .transformers.model import TransformersModel
 
-    if not Path(path).exists() and re.fullmatch(r"[\w.-]+/[\w.-]+", path):
+    if not Path(path).exists() and is_hub_id(path):
         path = _download(path, endpoint)
     return TransformersModel.load(path, device=device)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -19,10 +20,18 @@ __all__ = [
     "Model",
     "ProbabilityModel",
     "Trainer",
+    "is_hub_id",
 ]
 
 #: What models accept: raw texts, or examples (whose tokens, when present, are used).
 Item = str | Example
+
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether ``name`` has the shape of a Hub repo id (``owner/name``), not a deeper path."""
+    return _HUB_ID.fullmatch(name) is not None
 
 
 @runtime_checkable

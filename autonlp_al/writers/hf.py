@@ -69,14 +69,13 @@ class HFDatasetWriter:
             )
         else:
             names = ner_tags(sorted(labels))
-            rows = rows or {"tokens": [], "ner_tags": []}
             features = datasets.Features(
                 {
                     "tokens": datasets.List(datasets.Value("string")),
                     "ner_tags": datasets.List(datasets.ClassLabel(names=names)),
                 }
             )
-        dataset = datasets.Dataset.from_dict(rows or {"text": [], "label": []}, features=features)
+        dataset = datasets.Dataset.from_dict(rows or {c: [] for c in features}, features=features)
         _save_whole(dataset, Path(path))
         self.report.count("written", len(dataset))
         return self.report
