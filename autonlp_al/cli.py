@@ -326,6 +326,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_input(update)
 
+    final = _command(
+        commands,
+        "train-final",
+        help="train the final model on everything labelled so far",
+        description="Train the loop's [trainer] (the final model: with a --selector, the "
+        "rounds' models are the selector's) on every labelled example of DIR, save it under "
+        "DIR/models/final-NNN and record it; serve and push then use it.",
+        usage="--state-dir DIR [--warm-start]",
+    )
+    final.add_argument("--state-dir", required=True, metavar="DIR", help="the loop's folder")
+    final.add_argument("--warm-start", action="store_true", help="start from the last final model")
+
     label = _command(
         commands,
         "label",
@@ -415,6 +427,40 @@ def _add_loop(parser: argparse.ArgumentParser) -> None:
         choices=registry.short_names("strategies"),
         help="hybrid only: the uncertainty strategy that shortlists (default: mnlp for ner, "
         "margin for textcat)",
+    )
+    loop.add_argument(
+        "--cold-start",
+        metavar="NAME",
+        choices=registry.short_names("strategies"),
+        help="picks the first batch, before any model (default random; kmeans and coreset use "
+        "--encoder's embeddings), one of: %(choices)s",
+    )
+    loop.add_argument(
+        "--selector",
+        metavar="NAME",
+        choices=registry.short_names("trainers"),
+        help="a cheap trainer for the rounds (embedding: a linear head on --encoder's frozen "
+        "vectors; tfidf: TF-IDF, with --encoder's vectors if given); --trainer then trains only "
+        "the final model (train-final, --final-every, the end of simulate)",
+    )
+    loop.add_argument(
+        "--encoder",
+        metavar="PATH",
+        help="a local encoder folder for --selector and a kmeans/coreset --cold-start; its "
+        "vectors are cached on disk ($AUTONLP_AL_CACHE or ~/.cache/autonlp_al/embeddings)",
+    )
+    loop.add_argument(
+        "--encoder-max-length",
+        type=int,
+        default=256,
+        metavar="N",
+        help="word pieces of a text the encoder reads",
+    )
+    loop.add_argument(
+        "--final-every",
+        type=int,
+        metavar="N",
+        help="with --selector: train the final model every N rounds too",
     )
     loop.add_argument("--batch-size", type=int, default=10, metavar="N", help="examples per round")
     loop.add_argument("--seed", type=int, default=0, help="random seed")
@@ -630,13 +676,49 @@ def _loop_config(args: argparse.Namespace) -> LoopConfig:
             task=args.task,
             labels=_labels(args.labels),
             trainer=_trainer_part(args, loop=True),
+            selector=_selector_part(args),
             strategy=_strategy_part(args),
+            cold_start=_cold_start_part(args),
             lang=args.lang,
             batch_size=args.batch_size,
             seed=args.seed,
             pool_sample=args.pool_sample,
+            final_every=args.final_every,
         )
     return config.evolve(dedupe=True) if args.dedupe else config
+
+
+def _encoder_part(args: argparse.Namespace, wanted_by: str) -> Part:
+    if not args.encoder:
+        raise ConfigError(f"{wanted_by} needs --encoder PATH: a local encoder folder")
+    return Part(
+        kind="encoders",
+        name="transformers",
+        args={"model": str(Path(args.encoder).absolute()), "max_length": args.encoder_max_length},
+    )
+
+
+def _selector_part(args: argparse.Namespace) -> Part | None:
+    if not args.selector:
+        if args.final_every:
+            raise ConfigError("--final-every applies with --selector (a cheap round model)")
+        return None
+    part = Part(kind="trainers", name=args.selector)
+    if "encoder" not in (parameters(part.factory()) or ()):
+        return part
+    if args.encoder or args.selector == "embedding":
+        return attrs.evolve(
+            part, args={"encoder": _encoder_part(args, f"--selector {args.selector}")}
+        )
+    return part
+
+
+def _cold_start_part(args: argparse.Namespace) -> Part:
+    name = args.cold_start or "random"
+    part = Part(kind="strategies", name=name)
+    if "embedder" in (parameters(part.factory()) or ()):
+        part = attrs.evolve(part, args={"embedder": _encoder_part(args, f"--cold-start {name}")})
+    return part
 
 
 def _labels(value: str) -> list[str]:
@@ -825,6 +907,8 @@ def simulate(args: argparse.Namespace) -> int:
     gold, test = _read(args), _read(args, args.test)
     run(
         trainer=config.build_trainer(),
+        selector=config.build_selector(),
+        final_every=config.final_every,
         strategy=config.build_strategy(),
         cold_start=config.cold_start.build(config.shared),
         gold=gold,
@@ -891,6 +975,18 @@ def update(args: argparse.Namespace) -> int:
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in record.metrics.items())
     print(
         f"round {record.round}: {record.n_labeled} labelled, model {record.model_version} {metrics}"
+    )
+    return 0
+
+
+def train_final(args: argparse.Namespace) -> int:
+    _logging()
+    learner = LoopConfig.from_state(args.state_dir).build(args.state_dir, save=False)
+    record = learner.finalize(warm_start=args.warm_start)
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in record.metrics.items())
+    print(
+        f"final model {record.index}: {record.n_labeled} labelled, model "
+        f"{record.model_version} in {record.model_dir} ({record.seconds:.1f} s) {metrics}"
     )
     return 0
 
@@ -1006,6 +1102,7 @@ COMMANDS = {
     "simulate": simulate,
     "query": query,
     "update": update,
+    "train-final": train_final,
     "label": label,
     "report": report,
     "serve": serve,

@@ -21,6 +21,7 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     │       ├── BudgetError                      the next round could cost more than allowed
     │       └── DryRunFinished                   a dry run wrote its payloads; nothing was sent
     ├── ModelLoadError (OSError)             a folder that is not a saved / transformers model
+    ├── CacheError (OSError)                 an embedding cache written by another encoder
     ├── StateError (ValueError)              a state folder made by another config, or damaged
     ├── AnswerError (ValueError)             answers that do not fit the open query
     ├── PoolExhaustedError (ValueError)      fewer unlabelled examples than asked for
@@ -44,6 +45,7 @@ __all__ = [
     "AutoTrainRunError",
     "AutoTrainTimeoutError",
     "BudgetError",
+    "CacheError",
     "ConfigError",
     "ConversionError",
     "DatasetNotFoundError",
@@ -145,6 +147,10 @@ class DryRunFinished(AutoTrainError):
 
 class ModelLoadError(AutoNLPALError, OSError):
     """A folder holds no model autonlp_al or transformers can load."""
+
+
+class CacheError(AutoNLPALError, OSError):
+    """An embedding cache folder written by another encoder (or unusable): never reused."""
 
 
 class StateError(AutoNLPALError, ValueError):

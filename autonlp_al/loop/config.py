@@ -15,6 +15,13 @@ written to a spaCy-style config file that a person can edit::
     model = "/models/minilm"
     lr = 0.0002
 
+    [selector]
+    @trainers = "embedding.v1"
+
+    [selector.encoder]
+    @encoders = "transformers.v1"
+    model = "/models/minilm"
+
     [strategy]
     @strategies = "hybrid.v1"
 
@@ -29,7 +36,9 @@ written to a spaCy-style config file that a person can edit::
     path = "/data/pool.jsonl"
 
 Every part is named by its registry name (``@trainers``, ``@strategies``, ``@sources``,
-``@stopping``) with its arguments; parts nest. The loop's ``task``, ``lang`` and ``seed`` are passed
+``@stopping``, ``@encoders``) with its arguments; parts nest. ``[selector]`` is optional: with it,
+rounds train the selector and ``[trainer]`` makes the final model (see ``ActiveLearner``).
+The loop's ``task``, ``lang`` and ``seed`` are passed
 to every part that takes an argument of that name and was not given one. :meth:`LoopConfig.build`
 makes the learner; the CLI, the Prodigy recipes, ``simulate`` and Python all go through here, and
 ``query`` / ``update`` in separate processes read the copy saved in the state folder.
@@ -68,8 +77,17 @@ _KEYS = {f"@{kind}": kind for kind in registry.KINDS}
 # loop-level values handed to the parts that take them
 _SHARED = ("task", "lang", "seed")
 # the [loop] settings, and the sections that name a part, in file order
-_SETTINGS = ("task", "labels", "lang", "batch_size", "seed", "pool_sample", "dedupe")
-_PARTS = ("trainer", "strategy", "cold_start", "pool", "seed_data")
+_SETTINGS = (
+    "task",
+    "labels",
+    "lang",
+    "batch_size",
+    "seed",
+    "pool_sample",
+    "dedupe",
+    "final_every",
+)
+_PARTS = ("trainer", "selector", "strategy", "cold_start", "pool", "seed_data")
 
 
 #: Trainer settings for a loop's rounds, per task, from the label-efficiency benchmark
@@ -223,7 +241,11 @@ class LoopConfig:
         task: ``"ner"`` or ``"textcat"``.
         labels: the label set, in label-map order.
         trainer: a ``trainers`` part, e.g. ``Part(kind="trainers", name="transformers.v1",
-            args={"model": "path/to/minilm"})``.
+            args={"model": "path/to/minilm"})``: the final model (and, without a selector,
+            each round's).
+        selector: a cheap ``trainers`` part that trains each round's model (e.g.
+            ``embedding.v1`` or ``tfidf.v1``); the trainer then runs only for final models.
+        final_every: with a selector, also train a final model every this many rounds.
         strategy: a ``strategies`` part for the rounds with a model.
         cold_start: picks the first batch before any model (default random).
         pool: a ``sources`` part reading the unlabelled pool.
@@ -239,6 +261,7 @@ class LoopConfig:
     labels: tuple[str, ...] = attrs.field(converter=_str_tuple, validator=_labels)
     trainer: Part = attrs.field(validator=_kind("trainers"))
     strategy: Part = attrs.field(validator=_kind("strategies"))
+    selector: Part | None = attrs.field(default=None, validator=_kind("trainers"))
     cold_start: Part = attrs.field(factory=_random, validator=_kind("strategies"))
     pool: Part | None = attrs.field(default=None, validator=_kind("sources"))
     seed_data: Part | None = attrs.field(default=None, validator=_kind("sources"))
@@ -250,6 +273,7 @@ class LoopConfig:
     seed: int = 0
     pool_sample: int | None = attrs.field(default=None, validator=_positive)
     dedupe: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    final_every: int | None = attrs.field(default=None, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         for name in ("strategy", "cold_start"):
@@ -274,6 +298,14 @@ class LoopConfig:
 
     def build_trainer(self) -> Any:
         return self.trainer.build(self.shared)
+
+    def build_selector(self) -> Any:
+        """The selector, or ``None`` when the loop has one trainer for everything."""
+        return None if self.selector is None else self.selector.build(self.shared)
+
+    def build_round_trainer(self) -> Any:
+        """What trains (and loads) each round's model: the selector if any, else the trainer."""
+        return self.build_selector() if self.selector is not None else self.build_trainer()
 
     def build_strategy(self) -> Any:
         return self.strategy.build(self.shared)
@@ -327,6 +359,8 @@ class LoopConfig:
             oracle=oracle,
             pool_sample=self.pool_sample,
             tokenizer=SpacyTokenizer(self.lang) if self.task == "ner" else None,
+            selector=self.build_selector(),
+            final_every=self.final_every,
         )
         if save:
             self.save(Path(state_dir) / CONFIG_FILE)

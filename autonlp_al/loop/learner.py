@@ -3,7 +3,14 @@
 A round: select a batch from the unlabelled pool (the current model scores it; before any model,
 the cold-start strategy picks), get annotations (a gold oracle in simulation, or people through
 :meth:`ActiveLearner.query` / :meth:`ActiveLearner.update`), train a new model warm-started from the
-last, evaluate, record. Every step is an event in ``state_dir/events.jsonl`` (see
+last, evaluate, record.
+
+With a ``selector`` (a cheap trainer, e.g. a linear head on frozen embeddings) the rounds train the
+selector, and ``trainer`` makes the final model only when asked (:meth:`ActiveLearner.finalize`),
+every ``final_every`` rounds, or at the end of :meth:`ActiveLearner.run`: rounds take seconds, and
+the model people get is as strong as the final trainer makes it.
+
+Every step is an event in ``state_dir/events.jsonl`` (see
 :mod:`autonlp_al.loop.state`), so a run killed at any point continues where it stopped, with the same
 selections, and no annotation is ever lost. Only the learner takes objects; no backend is named here.
 """
@@ -31,7 +38,7 @@ from ..trainers.base import Model, Trainer
 from ..types import Example, Prediction, _str_tuple, _tuple, check_labels
 from .state import EventLog, example_from_dict, example_to_dict, is_state, model_path
 
-__all__ = ["ActiveLearner", "GoldOracle", "Oracle", "Query", "Round"]
+__all__ = ["ActiveLearner", "Final", "GoldOracle", "Oracle", "Query", "Round"]
 
 log = logging.getLogger("autonlp_al.loop.learner")
 
@@ -85,6 +92,21 @@ class Round:
 
 
 @attrs.frozen(kw_only=True)
+class Final:
+    """A final model: trained by the loop's ``trainer`` on everything labelled after ``rounds``
+    rounds (with a selector, the rounds' models are the selector's)."""
+
+    index: int
+    rounds: int
+    n_labeled: int
+    model_version: str
+    model_dir: str  # relative to the state folder
+    metrics: Mapping[str, float]
+    seconds: float
+    warm_start: bool = False
+
+
+@attrs.frozen(kw_only=True)
 class Query:
     """An open query: the batch selected for round ``round``, with the strategy's scores and, once
     a model exists, its predictions (to pre-annotate the tasks). Writers turn it into files."""
@@ -129,7 +151,10 @@ class ActiveLearner:
     """Drives active-learning rounds over ``pool``.
 
     Args:
-        trainer: trains each round's model (``init`` = the previous model).
+        trainer: trains the final model; without a ``selector``, also each round's model
+            (``init`` = the previous model).
+        selector: trains each round's model (cheap: it only selects), when given.
+        final_every: with a selector, train a final model every this many rounds too.
         strategy: picks each batch once a model exists.
         pool: the unlabelled candidates (any labels they carry are ignored).
         labels: the fixed label set, in label-map order.
@@ -159,8 +184,12 @@ class ActiveLearner:
     pool_sample: int | None = None
     stability_sample: int = 200
     tokenizer: Tokenizer | None = None
+    selector: Trainer | None = None
+    final_every: int | None = None
     history: list[Round] = attrs.field(init=False, factory=list)
     model: Model | None = attrs.field(init=False, default=None)
+    finals: list[Final] = attrs.field(init=False, factory=list)
+    final_model: Model | None = attrs.field(init=False, default=None)
     _annotated: dict[int, Example] = attrs.field(init=False, factory=dict)
     _pending: tuple[int, tuple[int, ...], tuple[float, ...]] | None = attrs.field(
         init=False, default=None
@@ -205,8 +234,13 @@ class ActiveLearner:
 
     # -- state --------------------------------------------------------------------------------
 
+    @property
+    def round_trainer(self) -> Trainer:
+        """What trains each round's model: the selector if there is one, else the trainer."""
+        return self.selector if self.selector is not None else self.trainer
+
     def _config(self) -> dict[str, Any]:
-        return {
+        config: dict[str, Any] = {
             "strategy": self.strategy.name,
             "cold_start": self.cold_start.name,
             "labels": list(self.labels),
@@ -215,6 +249,9 @@ class ActiveLearner:
             "pool": _fingerprint(e.id for e in self.pool),
             "labeled": _fingerprint(e.id for e in self.labeled),
         }
+        if self.selector is not None:  # absent without one, so older state folders still match
+            config["selector"] = type(self.selector).__name__
+        return config
 
     def _load(self) -> None:
         config = self._config()
@@ -242,8 +279,14 @@ class ActiveLearner:
             elif kind == "trained":
                 self.history.append(Round(**event["round_record"]))
                 self._untrained = None
+            elif kind == "finalized":
+                self.finals.append(Final(**event["final_record"]))
         if self.history:
-            self.model = self.trainer.load(str(self.model_path(self.history[-1])))
+            self.model = self.round_trainer.load(str(self.model_path(self.history[-1])))
+        if self.finals:
+            self.final_model = self.trainer.load(
+                str(model_path(self.state_dir, self.finals[-1].model_dir))
+            )
         log.info(
             "resumed %s: %d rounds, %d labelled",
             self.state_dir,
@@ -360,7 +403,7 @@ class ActiveLearner:
         round_ = self.next_round
         train = self.labeled_examples
         start = time.perf_counter()
-        model = self.trainer.train(train, eval=(), labels=self.labels, init=self.model)
+        model = self.round_trainer.train(train, eval=(), labels=self.labels, init=self.model)
         timings["train"] = time.perf_counter() - start
         start = time.perf_counter()
         metrics: dict[str, float] = {}
@@ -398,15 +441,69 @@ class ActiveLearner:
             summary or "no eval",
             ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
         )
+        if self.selector is not None and self.final_every and (round_ + 1) % self.final_every == 0:
+            self.finalize()
+        return record
+
+    # -- the final model ----------------------------------------------------------------------
+
+    @property
+    def served_model(self) -> Model | None:
+        """What to serve and push: the latest final model, else the latest round's model."""
+        return self.final_model if self.final_model is not None else self.model
+
+    def finalize(self, *, warm_start: bool = False) -> Final:
+        """Train the final model with ``trainer`` on everything labelled (from scratch, or from
+        the last final model with ``warm_start``), evaluate it on ``eval``, save it under
+        ``models/final-NNN`` and record it. Works with or without a selector.
+
+        Raises :class:`StateError` when nothing is labelled yet."""
+        train = self.labeled_examples
+        if not train:
+            raise StateError(
+                f"{self.state_dir}: nothing is labelled yet, so there is no final model to train; "
+                f"run a round (or give a seed set) first"
+            )
+        start = time.perf_counter()
+        init = self.final_model if warm_start else None
+        model = self.trainer.train(train, eval=(), labels=self.labels, init=init)
+        metrics: dict[str, float] = {}
+        if self.eval:
+            from ..metrics import evaluate
+
+            metrics = evaluate(model, self.eval).as_dict()
+        index = len(self.finals)
+        folder = self._install(f"final-{index:03d}", model.save)
+        record = Final(
+            index=index,
+            rounds=len(self.history),
+            n_labeled=len(train),
+            model_version=model.version,
+            model_dir=folder.relative_to(self.state_dir).as_posix(),
+            metrics=metrics,
+            seconds=time.perf_counter() - start,
+            warm_start=warm_start,
+        )
+        self._log.append({"type": "finalized", "final_record": attrs.asdict(record)})
+        self.finals.append(record)
+        self.final_model = model
+        log.info(
+            "[%s] final model %d: %d labelled, %s (%.1fs)",
+            self.state_dir.name,
+            index,
+            len(train),
+            ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "no eval",
+            record.seconds,
+        )
         return record
 
     def _save(self, model: Model, round_: int) -> Path:
-        return self._install(round_, model.save)
+        return self._install(f"round-{round_:03d}", model.save)
 
-    def _install(self, round_: int, write: Callable[[Path], object]) -> Path:
-        """Round ``round_``'s model folder, filled by ``write(folder)`` under a temporary name
+    def _install(self, name: str, write: Callable[[Path], object]) -> Path:
+        """The model folder ``models/<name>``, filled by ``write(folder)`` under a temporary name
         and then renamed, so a kill never leaves a half model under the final name."""
-        final = self.state_dir / "models" / f"round-{round_:03d}"
+        final = self.state_dir / "models" / name
         tmp = final.with_name(final.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         write(tmp)
@@ -459,8 +556,8 @@ class ActiveLearner:
                 f"round {record.round} ({record.n_labeled} labelled, {len(record.selected)} "
                 f"selected) is not a seed round on this run's {len(self.labeled)} seed examples"
             )
-        final = self._install(0, lambda tmp: shutil.copytree(model_dir, tmp))
-        self.model = self.trainer.load(str(final))
+        final = self._install("round-000", lambda tmp: shutil.copytree(model_dir, tmp))
+        self.model = self.round_trainer.load(str(final))
         adopted = attrs.evolve(
             record,
             model_dir=final.relative_to(self.state_dir).as_posix(),
@@ -546,10 +643,13 @@ class ActiveLearner:
         budget: int | None = None,
         token_budget: int | None = None,
         stop: Sequence[Any] = (),
+        finalize: bool | None = None,
     ) -> list[Round]:
         """Rounds until ``rounds`` more are done, ``budget`` examples (or ``token_budget``
         tokens, the cost of NER annotation) are labelled, a stopping criterion fires, or the pool
-        is exhausted. Returns the rounds done by this call."""
+        is exhausted. Then, with a selector (or ``finalize=True``), the final model is trained on
+        everything labelled, unless the last final model already saw all of it
+        (``finalize=False``: never). Returns the rounds done by this call."""
         done: list[Round] = []
         while rounds is None or len(done) < rounds:
             if budget is not None and len(self.labeled_examples) >= budget:
@@ -573,6 +673,13 @@ class ActiveLearner:
                 log.info("stop: pool exhausted")
                 break
             done.append(self.step())
+        wanted = self.selector is not None if finalize is None else finalize
+        if (
+            wanted
+            and self.labeled_examples
+            and (not self.finals or self.finals[-1].n_labeled != len(self.labeled_examples))
+        ):
+            self.finalize()
         return done
 
 

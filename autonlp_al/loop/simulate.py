@@ -57,9 +57,14 @@ def simulate(
     cold_start: Strategy | None = None,
     pool_sample: int | None = None,
     stop: Sequence[Any] = (),
+    selector: Trainer | None = None,
+    final_every: int | None = None,
 ) -> dict[str, list[Round]]:
     """Run ``strategy`` (and, with ``control``, random selection) for ``rounds`` rounds after the
-    seed round, each in ``state_dir/<name>/``; resumes runs already there. Returns the histories."""
+    seed round, each in ``state_dir/<name>/``; resumes runs already there. With a ``selector`` the
+    rounds train it, and each run ends with a final model by ``trainer`` on its labelled set (so
+    the strategy's set and random's are compared through the final model too). Returns the
+    histories."""
     state_dir = Path(state_dir)
     for example in gold:  # the oracle's answers: a wrong label set fails before any training
         check_labels(example, labels)
@@ -89,6 +94,8 @@ def simulate(
             oracle=GoldOracle(gold),
             cold_start=cold_start or RandomSampling(),
             pool_sample=pool_sample,
+            selector=selector,
+            final_every=final_every,
         )
         if not learner.history and seeds and seed_round is not None:
             learner.adopt(*seed_round)

@@ -113,6 +113,10 @@ class EventLog:
         """The round record of every ``trained`` event, in order."""
         return [e["round_record"] for e in self.read() if e["type"] == "trained"]
 
+    def finals(self) -> list[dict[str, Any]]:
+        """The record of every ``finalized`` event (a final model trained), in order."""
+        return [e["final_record"] for e in self.read() if e["type"] == "finalized"]
+
     def append(self, event: Mapping[str, Any]) -> None:
         line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)

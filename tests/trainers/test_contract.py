@@ -72,7 +72,37 @@ def autotrain_http_trainer(model_files, tmp_path, monkeypatch) -> Make:  # noqa:
     return make
 
 
-@pytest.fixture(params=["scripted", "transformers", "autotrain", "autotrain_http"])
+@pytest.fixture
+def embedding_trainer(tiny_bert, tmp_path) -> Make:
+    from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer
+    from autonlp_al.trainers.frozen.encoder import FrozenEncoder
+
+    @contextlib.contextmanager
+    def make(task: str) -> Iterator[Trainer]:
+        encoder = FrozenEncoder(model=tiny_bert, cache_dir=tmp_path / "cache", max_length=64)
+        yield EmbeddingTrainer(encoder=encoder, task=task)
+
+    return make
+
+
+@pytest.fixture
+def tfidf_trainer(tiny_bert, tmp_path) -> Make:
+    from autonlp_al.trainers.frozen.encoder import FrozenEncoder
+    from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
+
+    @contextlib.contextmanager
+    def make(task: str) -> Iterator[Trainer]:
+        if task != "textcat":
+            pytest.skip("TF-IDF heads classify texts only")
+        encoder = FrozenEncoder(model=tiny_bert, cache_dir=tmp_path / "cache", max_length=64)
+        yield TfidfTrainer(encoder=encoder)
+
+    return make
+
+
+@pytest.fixture(
+    params=["scripted", "transformers", "autotrain", "autotrain_http", "embedding", "tfidf"]
+)
 def make(request) -> Make:
     if request.param == "scripted":
         return scripted

@@ -1,0 +1,128 @@
+"""``EmbeddingTrainer``: a linear head on a frozen encoder's cached vectors, for text
+classification (one pooled vector per text) and NER (one vector per word, per-word tag
+marginals). The cheap selector of a two-model loop: its vectors are computed once per pool text,
+so a round's training and scoring are a logistic regression and a matrix product."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..._optional import require
+from ...converters import Alignment, Converter, SpacyTokenizer
+from ...converters.iob import ner_tags
+from ...errors import TrainingError
+from ...metrics import evaluate
+from ...registry import trainers
+from ...report import Report
+from ...types import Example, check_labels
+from ..base import Model
+from .encoder import FrozenEncoder
+from .model import LinearHead, LinearModel, TextFeatures, class_targets
+
+__all__ = ["EmbeddingTrainer"]
+
+
+def _encoder(value: Any) -> FrozenEncoder:
+    return value if isinstance(value, FrozenEncoder) else FrozenEncoder(model=value)
+
+
+@trainers.register("embedding.v1")
+@attrs.define(kw_only=True)
+class EmbeddingTrainer:
+    """Logistic regression on ``encoder``'s frozen vectors.
+
+    Args:
+        encoder: a :class:`FrozenEncoder` (or a local encoder folder, opened with its defaults).
+        task: ``"textcat"`` (pooled text vectors) or ``"ner"`` (word vectors, IOB2 tags).
+        c: inverse regularisation strength of the logistic regression.
+        alignment: NER: the policy for spans off token boundaries (see ``Converter``).
+        lang: NER: the spaCy language texts are split into words in.
+        seed: seeds the solver.
+    """
+
+    encoder: FrozenEncoder = attrs.field(converter=_encoder)
+    task: str = attrs.field(validator=attrs.validators.in_(("ner", "textcat")))
+    c: float = 10.0
+    alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
+    lang: str = "en"
+    seed: int = 0
+    report: Report = attrs.field(factory=Report)
+
+    def train(
+        self,
+        train: Sequence[Example],
+        *,
+        eval: Sequence[Example] = (),
+        labels: Sequence[str],
+        init: Model | None = None,
+    ) -> LinearModel:
+        """Fit the head from scratch (``init`` is not needed: a refit costs milliseconds, and
+        only its label order is kept)."""
+        labels = _label_map(labels, init)
+        for example in train:
+            check_labels(example, labels)
+        np = require("numpy", "local")
+        if self.task == "textcat":
+            texts, targets = class_targets(train, labels, self.report)
+            _need(targets, len(train), self.report)
+            features = TextFeatures(encoder=self.encoder)
+            head = LinearHead.fit(features(texts), targets, labels, c=self.c, seed=self.seed)
+        else:
+            tags = ner_tags(labels)
+            converter = Converter(
+                scheme="iob",
+                tokenizer=SpacyTokenizer(self.lang),  # as the encoder splits texts
+                labels=labels,
+                alignment=self.alignment,
+                report=self.report,
+            )
+            index = {tag: i for i, tag in enumerate(tags)}
+            words: list[list[str]] = []
+            word_targets: list[list[int]] = []
+            for example in train:
+                sentence = converter.convert(example)
+                words.append(list(sentence.words))
+                word_targets.append([index.get(tag, -1) for tag in sentence.tags])  # "-": unknown
+            vectors = self.encoder.word_vectors(words)
+            flat = np.asarray([t for sentence in word_targets for t in sentence], dtype=np.int64)
+            known = flat >= 0
+            _need(list(flat[known]), len(train), self.report)
+            x = np.concatenate(vectors)[known] if len(flat) else np.zeros((0, self.encoder.dim))
+            head = LinearHead.fit(x, flat[known].tolist(), tags, c=self.c, seed=self.seed)
+            features = TextFeatures(encoder=self.encoder)
+        model = LinearModel(
+            task=self.task, labels=labels, head=head, features=features, lang=self.lang
+        )
+        if eval:
+            model.metrics = evaluate(model, eval).as_dict()
+        return model
+
+    def load(self, path: str | Path) -> LinearModel:
+        """A model folder :meth:`LinearModel.save` wrote, with this trainer's encoder."""
+        return LinearModel.load(path, encoder=self.encoder)
+
+
+def _label_map(labels: Sequence[str], init: Model | None) -> list[str]:
+    labels = list(dict.fromkeys(labels))
+    if not labels:
+        raise TrainingError("labels is empty; pass the label set, e.g. labels=['PER', 'ORG']")
+    if init is not None and labels[: len(init.labels)] != list(init.labels):
+        from ...errors import LabelError
+
+        raise LabelError(
+            f"labels {labels} would reorder the previous model's labels {list(init.labels)}; keep "
+            f"them first and in that order (new labels may only be appended)"
+        )
+    return labels
+
+
+def _need(targets: Sequence[int], n: int, report: Report) -> None:
+    if not len(targets):
+        raise TrainingError(
+            f"no usable training examples among {n} (skipped: "
+            f"{dict(report.skipped) or 'none'}); label some examples first"
+        )

@@ -1,0 +1,370 @@
+"""``LinearModel``: a linear head (multinomial logistic regression) on frozen features, the
+cheap selection model: trained in well under a second per round on cached vectors.
+
+Text classification reads one feature row per text: the encoder's pooled vector, TF-IDF, or
+both side by side (each block L2-normalised, the embedding block scaled by ``embedding_weight``).
+NER reads one row per word (the encoder's token vectors) and gives per-word tag marginals, so
+every NER strategy (MNLP, token entropy...) runs on it unchanged.
+
+A class the head never saw in training gets probability 0 (a selector trained before any example
+of a label arrived cannot predict it; the final model, trained on the same labels, can).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..._optional import require
+from ...converters.iob import IOB
+from ...errors import ModelLoadError, StrategyError
+from ...types import Example, Prediction, ScoredSpan, _str_tuple, text_hash
+from ..base import Item
+from .encoder import FrozenEncoder
+
+__all__ = ["LinearHead", "LinearModel", "TextFeatures"]
+
+METADATA = "autonlp_al.json"
+KIND = "linear.v1"
+
+
+def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(int(v) for v in values)
+
+
+@attrs.define(kw_only=True, eq=False)
+class LinearHead:
+    """Softmax over ``classes`` from ``coef`` / ``intercept`` for the ``seen`` columns (the
+    classes present in training, in order); unseen classes get probability 0."""
+
+    classes: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    seen: tuple[int, ...] = attrs.field(converter=_int_tuple)
+    coef: Any  # (len(seen), dim), or (1, dim) for two seen classes (logistic), or (0, dim)
+    intercept: Any
+
+    @classmethod
+    def fit(
+        cls, x: Any, y: Sequence[int], classes: Sequence[str], *, c: float, seed: int
+    ) -> LinearHead:
+        np = require("numpy", "local")
+        seen = sorted(set(int(v) for v in y))
+        dim = x.shape[1]
+        if len(seen) < 2:  # one class: it is the only answer the head can give
+            return cls(classes=classes, seen=seen, coef=np.zeros((0, dim)), intercept=np.zeros(0))
+        linear_model = require("sklearn.linear_model", "selector")
+        head = linear_model.LogisticRegression(C=c, max_iter=1000, random_state=seed)
+        head.fit(x, np.asarray(y))
+        return cls(
+            classes=classes,
+            seen=[int(v) for v in head.classes_],
+            coef=np.asarray(head.coef_, dtype=np.float64),
+            intercept=np.asarray(head.intercept_, dtype=np.float64),
+        )
+
+    def probabilities(self, x: Any) -> Any:
+        """``(n, len(classes))`` probabilities, rows summing to 1."""
+        np = require("numpy", "local")
+        n = x.shape[0]
+        out = np.zeros((n, len(self.classes)), dtype=np.float32)
+        if len(self.seen) == 1:
+            out[:, self.seen[0]] = 1.0
+            return out
+        if not self.seen:
+            return out
+        logits = np.asarray(x @ self.coef.T, dtype=np.float64) + self.intercept
+        if len(self.seen) == 2:  # sklearn's binary case: one column, the second class's logit
+            p1 = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            out[:, self.seen[0]] = 1.0 - p1
+            out[:, self.seen[1]] = p1
+            return out
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        out[:, list(self.seen)] = p
+        return out
+
+    def arrays(self) -> dict[str, Any]:
+        np = require("numpy", "local")
+        return {"coef": self.coef, "intercept": self.intercept, "seen": np.asarray(self.seen)}
+
+
+@attrs.define(kw_only=True, eq=False)
+class TextFeatures:
+    """One row per text: TF-IDF (a fitted sklearn ``TfidfVectorizer``), the encoder's vectors,
+    or both, each block L2-normalised, the embedding block times ``embedding_weight``."""
+
+    encoder: FrozenEncoder | None = None
+    tfidf: Any = None
+    embedding_weight: float = 1.0
+
+    def __call__(self, texts: Sequence[str]) -> Any:
+        np = require("numpy", "local")
+        blocks: list[Any] = []
+        if self.tfidf is not None:
+            blocks.append(self.tfidf.transform(texts))  # rows already L2-normalised
+        if self.encoder is not None:
+            blocks.append(self.encoder.embed(texts) * self.embedding_weight)
+        if len(blocks) == 1:
+            return blocks[0]
+        sparse = require("scipy.sparse", "selector")
+        return sparse.hstack([blocks[0], sparse.csr_matrix(np.asarray(blocks[1]))], format="csr")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "encoder": self.encoder.settings() if self.encoder is not None else None,
+            "tfidf": self.tfidf is not None,
+            "embedding_weight": self.embedding_weight,
+        }
+
+
+@attrs.define(kw_only=True, eq=False)
+class LinearModel:
+    """A :class:`LinearHead` on frozen features: a :class:`~autonlp_al.trainers.Model` with
+    class probabilities (textcat) or token marginals (ner), and embeddings when it has an
+    encoder (for the diversity strategies)."""
+
+    task: str
+    labels: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    head: LinearHead
+    features: TextFeatures
+    version: str = ""
+    metrics: dict[str, float] = attrs.field(factory=dict)
+    lang: str = "en"
+
+    def __attrs_post_init__(self) -> None:
+        if not self.version:
+            self.version = self._fingerprint()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.head.classes if self.task == "ner" else ()
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=8)
+        digest.update(json.dumps([self.task, list(self.labels), self.features.describe()]).encode())
+        for array in self.head.arrays().values():
+            digest.update(require("numpy", "local").ascontiguousarray(array).tobytes())
+        if self.features.tfidf is not None:
+            digest.update(json.dumps(sorted(self.features.tfidf.vocabulary_.items())).encode())
+        return digest.hexdigest()
+
+    # -- capabilities -------------------------------------------------------------------------
+
+    def class_probabilities(self, items: Iterable[Item]) -> Any:
+        """``(n_items, n_labels)``, columns in ``labels`` order."""
+        if self.task != "textcat":
+            raise StrategyError(
+                f"class probabilities come from a textcat model, and this one is {self.task}; "
+                f"use a strategy for {self.task} (mnlp, token entropy, ...)"
+            )
+        texts = [item.text if isinstance(item, Example) else item for item in items]
+        if not texts:
+            return require("numpy", "local").zeros((0, len(self.labels)), dtype="float32")
+        return self.head.probabilities(self.features(texts))
+
+    def token_marginals(self, items: Iterable[Item]) -> list[Any]:
+        """Per item, ``(n_words, n_tags)`` tag probabilities, columns in ``tags`` order."""
+        return self._marginals(list(items))[1]
+
+    def _marginals(self, items: Sequence[Item]) -> tuple[list[Any], list[Any]]:
+        np = require("numpy", "local")
+        encoder = self._encoder("token marginals")
+        if self.task != "ner":
+            raise StrategyError(
+                f"token marginals come from a ner model, and this one is {self.task}; use a "
+                f"strategy for {self.task} (margin, entropy, ...)"
+            )
+        words = [encoder._words(item) for item in items]
+        vectors = encoder.word_vectors([[t.text for t in w] for w in words])
+        rows = [len(v) for v in vectors]
+        if not sum(rows):
+            return words, [np.zeros((0, len(self.tags)), dtype=np.float32) for _ in items]
+        probs = self.head.probabilities(np.concatenate(vectors))
+        bounds = np.cumsum([0, *rows])
+        return words, [probs[bounds[i] : bounds[i + 1]] for i in range(len(items))]
+
+    def embed(self, items: Iterable[Item]) -> Any:
+        """The encoder's ``(n_items, dim)`` L2-normalised text vectors (cached)."""
+        return self._encoder("embeddings").embed(items)
+
+    def _encoder(self, what: str) -> FrozenEncoder:
+        if self.features.encoder is None:
+            raise StrategyError(
+                f"this TF-IDF model offers no {what}; give its trainer an encoder "
+                f"(tfidf.v1 with [selector.encoder]) or use embedding.v1"
+            )
+        return self.features.encoder
+
+    # -- predictions --------------------------------------------------------------------------
+
+    def predict(self, items: Iterable[Item]) -> list[Prediction]:
+        items = list(items)
+        if self.task == "textcat":
+            probs = self.class_probabilities(items)
+            return [
+                Prediction(
+                    id=_id(item),
+                    text=_text(item),
+                    cats={label: float(p) for label, p in zip(self.labels, row, strict=True)},
+                )
+                for item, row in zip(items, probs, strict=True)
+            ]
+        words, marginals = self._marginals(items)
+        scheme = IOB()
+        out = []
+        for item, tokens, m in zip(items, words, marginals, strict=True):
+            best = m.argmax(axis=1) if len(tokens) else []
+            spans = [
+                ScoredSpan(
+                    tokens[s.start].start,
+                    tokens[s.end - 1].end,
+                    s.label,
+                    float(m[range(s.start, s.end), best[s.start : s.end]].mean()),
+                )
+                for s in scheme.decode([self.tags[i] for i in best])
+            ]
+            out.append(Prediction(id=_id(item), text=_text(item), spans=spans))
+        return out
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """A folder with ``autonlp_al.json`` (task, labels, the encoder's settings), the head's
+        arrays (``head.npz``) and the TF-IDF vocabulary (``tfidf.json``): no pickle."""
+        np = require("numpy", "local")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        np.savez(path / "head.npz", **self.head.arrays())
+        tfidf = self.features.tfidf
+        if tfidf is not None:
+            (path / "tfidf.json").write_text(
+                json.dumps(
+                    {
+                        "vocabulary": {k: int(v) for k, v in tfidf.vocabulary_.items()},
+                        "idf": [float(v) for v in tfidf.idf_],
+                        "ngram_range": list(tfidf.ngram_range),
+                        "sublinear_tf": bool(tfidf.sublinear_tf),
+                    }
+                ),
+                encoding="utf-8",
+            )
+        metadata = {
+            "kind": KIND,
+            "task": self.task,
+            "labels": list(self.labels),
+            "classes": list(self.head.classes),
+            "version": self.version,
+            "metrics": self.metrics,
+            "lang": self.lang,
+            **self.features.describe(),
+        }
+        (path / METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, encoder: FrozenEncoder | None = None) -> LinearModel:
+        """Read a folder :meth:`save` wrote. The encoder is ``encoder`` if given (its
+        fingerprint must match the saved one), else re-opened from the saved settings."""
+        np = require("numpy", "local")
+        path = Path(path)
+        try:
+            metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
+            arrays = np.load(path / "head.npz")
+            head = LinearHead(
+                classes=metadata["classes"],
+                seen=[int(v) for v in arrays["seen"]],
+                coef=arrays["coef"],
+                intercept=arrays["intercept"],
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(
+                f"{path}: not a linear selection model folder ({type(exc).__name__}: {exc}); pass "
+                f"a folder LinearModel.save wrote"
+            ) from exc
+        if metadata.get("kind") != KIND:
+            raise ModelLoadError(
+                f"{path}: {METADATA} names kind {metadata.get('kind')!r}, not {KIND!r}"
+            )
+        saved = metadata.get("encoder")
+        if saved is not None:
+            if encoder is None:
+                encoder = FrozenEncoder(
+                    model=saved["model"],
+                    max_length=saved["max_length"],
+                    windows=saved["windows"],
+                    stride=saved["stride"],
+                    lang=metadata.get("lang", "en"),
+                )
+            if encoder.fingerprint != saved["fingerprint"]:
+                raise ModelLoadError(
+                    f"{path}: the head was trained on encoder {saved['fingerprint']!r} "
+                    f"({saved['model']}), and the encoder given is {encoder.fingerprint!r}; "
+                    f"load it with the encoder it was trained with"
+                )
+        tfidf = None
+        if metadata.get("tfidf"):
+            tfidf = _tfidf(path / "tfidf.json")
+        return cls(
+            task=metadata["task"],
+            labels=metadata["labels"],
+            head=head,
+            features=TextFeatures(
+                encoder=encoder if saved is not None else None,
+                tfidf=tfidf,
+                embedding_weight=metadata.get("embedding_weight", 1.0),
+            ),
+            version=metadata.get("version", ""),
+            metrics=metadata.get("metrics", {}),
+            lang=metadata.get("lang", "en"),
+        )
+
+
+def class_targets(
+    train: Sequence[Example], labels: Sequence[str], report: Any
+) -> tuple[list[str], list[int]]:
+    """The texts and label indices of single-label examples; the rest are counted skips."""
+    index = {label: i for i, label in enumerate(labels)}
+    texts, targets = [], []
+    for example in train:
+        if not example.labels:
+            report.skip("no class label", example.origin, f"{example.text[:60]!r}")
+        elif len(example.labels) > 1:
+            report.skip(
+                "several labels (multi-class training)",
+                example.origin,
+                f"{list(example.labels)}; the linear heads are single-label: use "
+                f"transformers.v1 with multi_label=True",
+            )
+        else:
+            texts.append(example.text)
+            targets.append(index[example.labels[0]])
+    return texts, targets
+
+
+def _tfidf(path: Path) -> Any:
+    np = require("numpy", "local")
+    text = require("sklearn.feature_extraction.text", "selector")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        vectorizer = text.TfidfVectorizer(
+            vocabulary=data["vocabulary"],
+            ngram_range=tuple(data["ngram_range"]),
+            sublinear_tf=data["sublinear_tf"],
+        )
+        vectorizer.idf_ = np.asarray(data["idf"], dtype=np.float64)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(f"{path}: not a readable TF-IDF vocabulary ({exc})") from exc
+    return vectorizer
+
+
+def _id(item: Item) -> int:
+    return item.id if isinstance(item, Example) else text_hash(item)
+
+
+def _text(item: Item) -> str:
+    return item.text if isinstance(item, Example) else item

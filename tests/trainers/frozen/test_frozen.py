@@ -1,0 +1,194 @@
+"""The cheap selection models: the frozen encoder and its on-disk cache, the linear heads on
+its vectors (text classification and NER) and on TF-IDF, on the tiny test BERT."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autonlp_al import Example
+from autonlp_al.errors import CacheError, ModelLoadError, StrategyError, TrainingError
+from autonlp_al.trainers.base import EmbeddingModel, MarginalsModel, ProbabilityModel
+from autonlp_al.trainers.frozen.cache import VectorCache, key_of
+from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer
+from autonlp_al.trainers.frozen.encoder import FrozenEncoder
+from autonlp_al.trainers.frozen.model import LinearModel
+from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
+from tests.models import corpus
+
+TOPICS = ["business", "sport", "tech"]
+
+
+def encoder(tiny_bert: Path, tmp_path: Path, **kwargs) -> FrozenEncoder:
+    return FrozenEncoder(model=tiny_bert, cache_dir=tmp_path / "cache", max_length=64, **kwargs)
+
+
+def test_vectors_are_cached_on_disk_and_read_back_by_a_new_encoder(tiny_bert, tmp_path) -> None:
+    texts = [e.text for e in corpus(40, 1, "textcat")]
+    first = encoder(tiny_bert, tmp_path)
+    vectors = first.embed(texts)
+    assert vectors.shape == (40, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert first.cache.misses == 40 and len(first.cache) == len(set(texts))
+    again = encoder(tiny_bert, tmp_path)  # another process, in effect: nothing re-encoded
+    assert np.array_equal(again.embed(texts), vectors)
+    assert again.cache.hits == 40 and again.cache.misses == 0
+    assert again._loaded is None  # the transformers model was never even loaded
+
+
+def test_token_vectors_give_one_row_per_word(tiny_bert, tmp_path) -> None:
+    examples = corpus(5, 2, "ner")
+    enc = encoder(tiny_bert, tmp_path)
+    rows = enc.token_vectors(examples)
+    words = [e.text.split() for e in examples]
+    assert [len(r) for r in rows] == [len(w) for w in words]
+    assert all(np.abs(r).sum(axis=1).min() > 0 for r in rows)  # every word got a vector
+
+
+def test_long_texts_are_read_in_windows_when_asked(tiny_bert, tmp_path) -> None:
+    long = " ".join(e.text for e in corpus(30, 3, "textcat"))
+    head = encoder(tiny_bert, tmp_path, windows=1).embed([long])
+    pooled = encoder(tiny_bert, tmp_path / "w", windows=4).embed([long])
+    assert not np.allclose(head, pooled)  # the later windows changed the vector
+
+
+def test_a_cache_of_another_encoder_is_refused(tiny_bert, tmp_path) -> None:
+    encoder(tiny_bert, tmp_path).embed(["the match"])
+    other = encoder(tiny_bert, tmp_path, windows=2)  # other settings: other vectors
+    with pytest.raises(CacheError, match="written by encoder"):
+        other.embed(["the match"])
+
+
+def test_a_part_truncated_by_a_kill_is_rebuilt(tiny_bert, tmp_path) -> None:
+    texts = [e.text for e in corpus(20, 4, "textcat")]
+    vectors = encoder(tiny_bert, tmp_path).embed(texts)
+    (part,) = (tmp_path / "cache").glob("part-*.vectors.npy")
+    part.write_bytes(part.read_bytes()[:200])
+    again = encoder(tiny_bert, tmp_path)
+    assert np.allclose(again.embed(texts), vectors, atol=1e-6)
+    assert again.cache.rebuilt == 1 and again.cache.misses == 20
+
+
+def test_a_torn_manifest_line_and_uncommitted_files_are_dropped(tmp_path) -> None:
+    cache = VectorCache.open(tmp_path, fingerprint="f", dim=2)
+    cache.add([key_of("a")], [np.ones((1, 2))])
+    with (tmp_path / "parts.jsonl").open("a") as f:
+        f.write('{"name": "part-torn')  # a kill in the middle of the commit line
+    orphan = tmp_path / "part-orphan.vectors.npy"
+    orphan.write_bytes(b"half")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    again = VectorCache.open(tmp_path, fingerprint="f", dim=2)
+    assert len(again) == 1 and np.array_equal(again.get(key_of("a")), np.ones((1, 2)))
+    assert not orphan.exists()
+
+
+def test_a_key_is_its_input_only() -> None:
+    assert key_of("text", "a b") != key_of("words", ["a", "b"])
+    assert key_of("words", ["a b"]) != key_of("words", ["a", "b"])
+    assert key_of("text", "x") == key_of("text", "x")
+
+
+@pytest.mark.parametrize(
+    ("files", "match"),
+    [
+        ({}, "no config.json"),
+        ({"config.json": "{not json"}, "not readable JSON"),
+        (
+            {"config.json": json.dumps({"architectures": ["GPT2LMHeadModel"], "is_decoder": True})},
+            "decoder, not an encoder",
+        ),
+    ],
+)
+def test_a_folder_that_is_not_an_encoder_is_refused(tmp_path, files, match) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ModelLoadError, match=match):
+        FrozenEncoder(model=tmp_path)
+
+
+def test_weights_transformers_cannot_load_give_a_typed_error(tmp_path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    (tmp_path / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelLoadError, match="could not load it as an encoder"):
+        FrozenEncoder(model=tmp_path, cache_dir=tmp_path / "c").embed(["x"])
+
+
+@pytest.mark.parametrize("make", ["embedding", "tfidf", "tfidf+embedding"])
+def test_text_classification_heads_learn_the_topics(tiny_bert, tmp_path, make) -> None:
+    train, test = corpus(90, 5, "textcat"), corpus(60, 6, "textcat")
+    enc = encoder(tiny_bert, tmp_path)
+    trainer = {
+        "embedding": lambda: EmbeddingTrainer(encoder=enc, task="textcat"),
+        "tfidf": lambda: TfidfTrainer(),
+        "tfidf+embedding": lambda: TfidfTrainer(encoder=enc),
+    }[make]()
+    model = trainer.train(train, labels=TOPICS, eval=test)
+    assert isinstance(model, ProbabilityModel)
+    assert model.metrics["accuracy"] >= 0.9, model.metrics
+    probs = model.class_probabilities(test)
+    assert probs.shape == (60, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    loaded = trainer.load(model.save(tmp_path / "model"))
+    assert loaded.version == model.version
+    assert np.allclose(loaded.class_probabilities(test), probs, atol=1e-6)
+
+
+def test_ner_head_gives_token_marginals_and_spans(tiny_bert, tmp_path) -> None:
+    train, test = corpus(120, 7, "ner"), corpus(40, 8, "ner")
+    trainer = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner")
+    model = trainer.train(train, labels=["PER", "ORG", "LOC"], eval=test)
+    assert isinstance(model, MarginalsModel) and isinstance(model, EmbeddingModel)
+    assert model.tags == ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+    marginals = model.token_marginals(test)
+    assert [m.shape for m in marginals] == [(len(e.text.split()), 7) for e in test]
+    assert model.metrics["f1"] > 0.5, model.metrics  # a linear head on a tiny random BERT
+    loaded = trainer.load(model.save(tmp_path / "model"))
+    assert loaded.predict(test) == model.predict(test)
+
+
+def test_a_label_the_selector_never_saw_gets_probability_zero(tiny_bert, tmp_path) -> None:
+    train = [e for e in corpus(60, 9, "textcat") if e.labels[0] != "tech"]
+    model = TfidfTrainer().train(train, labels=TOPICS)
+    probs = model.class_probabilities(["chip phone app"])
+    assert probs[0, TOPICS.index("tech")] == 0.0 and probs.sum() == pytest.approx(1.0)
+
+
+def test_one_class_gives_a_constant_model(tmp_path) -> None:
+    model = TfidfTrainer().train([Example(text="a goal", labels=["sport"])], labels=TOPICS)
+    assert model.predict(["anything"])[0].cats == {"business": 0.0, "sport": 1.0, "tech": 0.0}
+
+
+def test_nothing_to_train_on_is_a_typed_error_naming_the_skips(tiny_bert, tmp_path) -> None:
+    trainer = TfidfTrainer()
+    with pytest.raises(TrainingError, match="no class label"):
+        trainer.train([Example(text="unlabelled")], labels=TOPICS)
+    assert trainer.report.skipped["no class label"] == 1
+
+
+def test_a_tfidf_model_offers_no_embeddings(tmp_path) -> None:
+    model = TfidfTrainer().train(corpus(20, 10, "textcat"), labels=TOPICS)
+    with pytest.raises(StrategyError, match="offers no embeddings"):
+        model.embed(["x"])
+
+
+def test_a_head_loaded_with_another_encoder_is_refused(tiny_bert, tmp_path) -> None:
+    enc = encoder(tiny_bert, tmp_path)
+    model = EmbeddingTrainer(encoder=enc, task="textcat").train(
+        corpus(30, 11, "textcat"), labels=TOPICS
+    )
+    folder = model.save(tmp_path / "model")
+    other = encoder(tiny_bert, tmp_path / "o", windows=2)
+    with pytest.raises(ModelLoadError, match="load it with the encoder it was trained with"):
+        LinearModel.load(folder, encoder=other)
+    assert LinearModel.load(folder).version == model.version  # re-opened from its settings
+
+
+def test_a_damaged_model_folder_is_a_typed_error(tmp_path) -> None:
+    (tmp_path / "autonlp_al.json").write_text("{}")
+    with pytest.raises(ModelLoadError, match="not a linear selection model"):
+        LinearModel.load(tmp_path)
