@@ -1016,6 +1016,9 @@ def _report(state_dir: Path, reference: float | None, png: str | None) -> int:
 
     runs = curves.load_runs(state_dir)
     table = curves.markdown(runs, reference=reference)
+    finals = curves.finals_table(curves.load_finals(state_dir))
+    if finals:
+        table += "\n\n" + finals
     print(table)
     (state_dir / "report.md").write_text(table + "\n")
     try:

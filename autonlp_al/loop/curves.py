@@ -37,6 +37,36 @@ def load_runs(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
     return {name: EventLog.of(folder).rounds() for name, folder in folders.items()}
 
 
+def load_finals(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """``{run name: [final model record, ...]}`` (empty lists for runs without a selector)."""
+    state_dir = Path(state_dir)
+    names = list(load_runs(state_dir))
+    if is_state(state_dir):
+        return {names[0]: EventLog.of(state_dir).finals()}
+    return {name: EventLog.of(state_dir / name).finals() for name in names}
+
+
+def finals_table(finals: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """One row per final model (the trainer's, on each run's labelled set), or ``""``."""
+    rows = [(name, f) for name, records in finals.items() for f in records]
+    if not rows:
+        return ""
+    lines = [
+        "Final models (the trainer, on each run's labelled set; the curve above is the "
+        "selector's):",
+        "",
+        "| run | final | after round | labelled | metrics | train s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, f in rows:
+        metrics = ", ".join(f"{k} {v:.4f}" for k, v in f["metrics"].items()) or "not scored"
+        lines.append(
+            f"| {name} | {f['index']} | {f['rounds'] - 1} | {f['n_labeled']} | {metrics} | "
+            f"{f['seconds']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main_metric(rounds: Sequence[Mapping[str, Any]]) -> str:
     for name in ("f1", "accuracy"):
         if rounds and name in rounds[-1]["metrics"]:

@@ -8,6 +8,7 @@ transformers and huggingface_hub only when a trainer trains or a model is loaded
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._lazy import attach
@@ -52,20 +53,32 @@ __getattr__, __dir__ = attach(
 )
 
 
-def load_model(
-    path: str, *, device: str | None = None, endpoint: str | None = None
-) -> TransformersModel:
-    """Load a saved model folder (ours, or a plain transformers classification model), or a
-    model repo on the Hugging Face Hub (``"user/repo"``, e.g. one ``autonlp-al push`` made; extra
-    ``hub``), downloaded into huggingface_hub's cache. ``endpoint``: another Hub than the default."""
-    from pathlib import Path
-
+def load_model(path: str, *, device: str | None = None, endpoint: str | None = None) -> Model:
+    """Load a saved model folder (ours, a cheap selector's ``LinearModel``, or a plain
+    transformers classification model), or a model repo on the Hugging Face Hub (``"user/repo"``,
+    e.g. one ``autonlp-al push`` made; extra ``hub``), downloaded into huggingface_hub's cache.
+    ``endpoint``: another Hub than the default."""
     from .base import is_hub_id
     from .transformers.model import TransformersModel
 
     if not Path(path).exists() and is_hub_id(path):
         path = _download(path, endpoint)
+    if _is_linear(Path(path)):
+        from .frozen.model import LinearModel
+
+        return LinearModel.load(path)
     return TransformersModel.load(path, device=device)
+
+
+def _is_linear(path: Path) -> bool:
+    import json
+
+    from .frozen.model import KIND, METADATA
+
+    try:
+        return bool(json.loads((path / METADATA).read_text(encoding="utf-8")).get("kind") == KIND)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _download(repo_id: str, endpoint: str | None) -> str:

@@ -188,6 +188,16 @@ def test_a_head_loaded_with_another_encoder_is_refused(tiny_bert, tmp_path) -> N
     assert LinearModel.load(folder).version == model.version  # re-opened from its settings
 
 
+def test_load_model_reads_a_selector_folder(tiny_bert, tmp_path) -> None:
+    from autonlp_al.trainers import load_model
+
+    model = TfidfTrainer(encoder=encoder(tiny_bert, tmp_path)).train(
+        corpus(30, 12, "textcat"), labels=TOPICS
+    )
+    loaded = load_model(str(model.save(tmp_path / "model")))
+    assert isinstance(loaded, LinearModel) and loaded.version == model.version
+
+
 def test_a_damaged_model_folder_is_a_typed_error(tmp_path) -> None:
     (tmp_path / "autonlp_al.json").write_text("{}")
     with pytest.raises(ModelLoadError, match="not a linear selection model"):
