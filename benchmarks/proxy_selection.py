@@ -4,7 +4,7 @@ BBC News (the committed split, 1,701 pool / 426 test): each selector (a linear h
 on frozen all-mpnet-base-v2 vectors, or on both) picks with margin sampling from 10 labels (2 per
 class) in batches of 10, against random picks from the same seed set, for several seeds; the
 selector's accuracy is read at 30 / 50 / 100 / 170 labels. Then the final model, MiniLM fine-tuned
-(head+tail 256 word pieces), is trained on the selector's set and on the random set of the same
+(head+tail 128 word pieces, 100 steps), is trained on the selector's set and on the random set of the same
 size: the transfer question (Lowell et al. 2019).
 
 CoNLL-2003 (the whole deduplicated train split as the pool, the test split): a linear head on
@@ -12,7 +12,7 @@ frozen MiniLM word vectors picks with MNLP in batches of ``--batch`` up to 15% o
 curve, the round latency (answers in -> selector trained -> next batch picked), and the final
 MiniLM fine-tuned on the selected 5 / 10 / 15% against random sets of the same sizes.
 
-    python benchmarks/proxy_selection.py bbc [--seeds 3] [--final-at 170]
+    python benchmarks/proxy_selection.py bbc [--seeds 3] [--final-at 50,170] [--final-seeds 1]
     python benchmarks/proxy_selection.py conll [--batch 100] [--final-at 5,10,15]
 
 Vectors are cached (~/.cache/autonlp_al/embeddings), so a second run embeds nothing. Results go
@@ -159,6 +159,7 @@ def bbc(args: argparse.Namespace) -> None:
                     + f" ({took:.1f} s)",
                     flush=True,
                 )
+    save("bbc", results)  # the curves, kept even if a final model is interrupted
     best = args.final_selector
     for n in args.final_at:
         for seed in range(args.final_seeds):
@@ -181,7 +182,7 @@ def bbc(args: argparse.Namespace) -> None:
 
 def minilm_trainer(task: str, **overrides: Any) -> TransformersTrainer:
     settings: dict[str, Any] = (
-        {"max_length": 256, "lr": 1e-4, "epochs": 15, "max_steps": 150, "batch_size": 16}
+        {"max_length": 128, "lr": 1e-4, "epochs": 15, "max_steps": 100, "batch_size": 16}
         if task == "textcat"
         else {"max_length": 128, "lr": 1e-4, "epochs": 6, "max_steps": 700, "batch_size": 16}
     )
@@ -321,7 +322,7 @@ def main() -> None:
     b.add_argument(
         "--final-at", type=lambda s: [int(x) for x in s.split(",") if x], default=[50, 170]
     )
-    b.add_argument("--final-seeds", type=int, default=2)
+    b.add_argument("--final-seeds", type=int, default=1)
     b.add_argument("--final-selector", default="tfidf+mpnet")
     c = sub.add_parser("conll")
     c.add_argument("--batch", type=int, default=100)

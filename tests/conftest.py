@@ -26,6 +26,8 @@ if not (importlib.util.find_spec("torch") and importlib.util.find_spec("transfor
         "trainers/transformers/*",
         "trainers/autotrain/*",
         "trainers/test_contract.py",
+        "trainers/frozen/*",
+        "loop/test_selector_encoder.py",
         "integrations/test_serve_real.py",
         "test_cli_loop.py",
         "test_cli_train.py",

@@ -41,7 +41,6 @@ class EmbeddingTrainer:
         c: inverse regularisation strength of the logistic regression.
         alignment: NER: the policy for spans off token boundaries (see ``Converter``).
         lang: NER: the spaCy language texts are split into words in.
-        seed: seeds the solver.
     """
 
     encoder: FrozenEncoder = attrs.field(converter=_encoder)
@@ -49,7 +48,6 @@ class EmbeddingTrainer:
     c: float = 10.0
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
     lang: str = "en"
-    seed: int = 0
     report: Report = attrs.field(factory=Report)
 
     def train(
@@ -60,8 +58,8 @@ class EmbeddingTrainer:
         labels: Sequence[str],
         init: Model | None = None,
     ) -> LinearModel:
-        """Fit the head from scratch (``init`` is not needed: a refit costs milliseconds, and
-        only its label order is kept)."""
+        """Fit the head, starting from ``init``'s when it is a head on the same vectors (the
+        label order of ``init`` is kept either way)."""
         labels = _label_map(labels, init)
         for example in train:
             check_labels(example, labels)
@@ -70,7 +68,9 @@ class EmbeddingTrainer:
             texts, targets = class_targets(train, labels, self.report)
             _need(targets, len(train), self.report)
             features = TextFeatures(encoder=self.encoder)
-            head = LinearHead.fit(features(texts), targets, labels, c=self.c, seed=self.seed)
+            head = LinearHead.fit(
+                features(texts), targets, labels, c=self.c, init=self._start(init)
+            )
         else:
             tags = ner_tags(labels)
             converter = Converter(
@@ -92,7 +92,9 @@ class EmbeddingTrainer:
             known = flat >= 0
             _need(list(flat[known]), len(train), self.report)
             x = np.concatenate(vectors)[known] if len(flat) else np.zeros((0, self.encoder.dim))
-            head = LinearHead.fit(x, flat[known].tolist(), tags, c=self.c, seed=self.seed)
+            head = LinearHead.fit(
+                x, flat[known].tolist(), tags, c=self.c, init=self._start(init)
+            )
             features = TextFeatures(encoder=self.encoder)
         model = LinearModel(
             task=self.task, labels=labels, head=head, features=features, lang=self.lang
@@ -100,6 +102,19 @@ class EmbeddingTrainer:
         if eval:
             model.metrics = evaluate(model, eval).as_dict()
         return model
+
+    def _start(self, init: Model | None) -> LinearHead | None:
+        """The previous round's head, when it read the same encoder's vectors: the refit starts
+        from it and converges in a few iterations (a head over other classes starts afresh)."""
+        if (
+            isinstance(init, LinearModel)
+            and init.task == self.task
+            and init.features.tfidf is None
+            and init.features.encoder is not None
+            and init.features.encoder.fingerprint == self.encoder.fingerprint
+        ):
+            return init.head
+        return None
 
     def load(self, path: str | Path) -> LinearModel:
         """A model folder :meth:`LinearModel.save` wrote, with this trainer's encoder."""

@@ -51,7 +51,6 @@ class TfidfTrainer:
     min_df: int = 1
     c: float = 10.0
     task: str = attrs.field(default="textcat", validator=attrs.validators.in_(("textcat",)))
-    seed: int = 0
     report: Report = attrs.field(factory=Report)
 
     def train(
@@ -79,7 +78,8 @@ class TfidfTrainer:
         features = TextFeatures(
             encoder=self.encoder, tfidf=vectorizer, embedding_weight=self.embedding_weight
         )
-        head = LinearHead.fit(features(texts), targets, labels, c=self.c, seed=self.seed)
+        # no warm start: each round's vocabulary, and so each weight's meaning, is new
+        head = LinearHead.fit(features(texts), targets, labels, c=self.c)
         model = LinearModel(task="textcat", labels=labels, head=head, features=features)
         if eval:
             model.metrics = evaluate(model, eval).as_dict()

@@ -1,0 +1,106 @@
+"""The two-model loop with a frozen encoder (the tiny BERT; needs torch): a k-means cold start
+on its vectors, the loop from the command line, the docs' config, simulate with a selector."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from autonlp_al import Example
+from autonlp_al.cli import main
+from autonlp_al.integrations.serve import load_for_serving
+from autonlp_al.loop.config import LoopConfig
+from autonlp_al.loop.learner import GoldOracle
+from autonlp_al.loop.state import EventLog
+from autonlp_al.strategies import KMeans
+from autonlp_al.trainers.frozen.encoder import FrozenEncoder
+from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
+from tests.loop.test_selector import TOPICS, learner
+from tests.models import corpus
+
+
+def test_a_kmeans_cold_start_on_the_encoder_picks_the_first_batch(tiny_bert, tmp_path) -> None:
+    gold = corpus(80, 4, "textcat")
+    encoder = FrozenEncoder(model=tiny_bert, cache_dir=tmp_path / "cache", max_length=64)
+    al = learner(
+        tmp_path,
+        labeled=[],
+        pool=[Example(text=e.text) for e in gold],
+        oracle=GoldOracle(gold),
+        cold_start=KMeans(embedder=encoder),
+        selector=TfidfTrainer(encoder=encoder),
+    )
+    (record,) = al.run(rounds=1)
+    assert record.strategy == "kmeans" and len(record.selected) == 5
+    embedded = {e.text for e in gold} | {e.text for e in al.eval}  # each text once
+    assert len(encoder.cache) == len(embedded)
+
+
+def test_the_two_model_loop_from_the_command_line(tiny_bert, tmp_path, capsys) -> None:
+    gold = {e.text: e for e in corpus(60, 5, "textcat")}
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in gold))
+    state = tmp_path / "loop"
+    options = [
+        "--task", "textcat", "--labels", ",".join(TOPICS), "--model", str(tiny_bert),
+        "--selector", "embedding", "--encoder", str(tiny_bert), "--encoder-max-length", "64",
+        "--cold-start", "kmeans", "--batch-size", "6", "--max-steps", "2", "--max-length", "64",
+    ]  # fmt: skip
+    assert main(["query", str(pool), "--from", "jsonl", "--state-dir", str(state), *options]) == 0
+    saved = LoopConfig.from_state(state)
+    assert saved.selector is not None and saved.selector.name == "embedding.v1"
+    assert saved.cold_start.args["embedder"].kind == "encoders"
+    tasks = [
+        json.loads(x) for x in (state / "queries" / "round-000.jsonl").read_text().splitlines()
+    ]
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        "".join(
+            json.dumps({**t, "answer": "accept", "accept": list(gold[t["text"]].labels)}) + "\n"
+            for t in tasks
+        )
+    )
+    assert main(["update", str(answers), "--from", "prodigy", "--state-dir", str(state)]) == 0
+    assert main(["train-final", "--state-dir", str(state)]) == 0
+    assert "final model 0: 6 labelled" in capsys.readouterr().out
+    model, info = load_for_serving(state)
+    assert info["final"] == 0 and type(model).__name__ == "TransformersModel"
+    assert main(["query", "--state-dir", str(state)]) == 0  # the next batch, by the selector
+    assert (state / "queries" / "round-001.jsonl").is_file()
+
+
+def test_the_docs_config_for_a_two_model_loop_reads_and_builds(tiny_bert, tmp_path) -> None:
+    page = Path(__file__).parents[2] / "docs" / "trainers" / "selector.md"
+    (block,) = re.findall(r"^```ini\n(.*?)^```", page.read_text(), flags=re.M | re.S)
+    text = block.replace("/models/minilm", str(tiny_bert))
+    text = text.replace("/models/all-mpnet-base-v2", str(tiny_bert))
+    config = LoopConfig.from_str(text)
+    assert config.selector is not None and config.final_every == 5
+    gold = corpus(40, 6, "textcat")
+    learner = config.build(tmp_path / "state", pool=[Example(text=e.text) for e in gold])
+    assert isinstance(learner.selector, TfidfTrainer)
+    assert isinstance(learner.selector.encoder, FrozenEncoder)
+    assert isinstance(learner.cold_start, KMeans) and learner.final_every == 5
+    assert LoopConfig.from_state(tmp_path / "state") == config  # saved as read
+
+
+def test_simulate_with_a_selector_ends_each_run_with_a_final_model(tiny_bert, tmp_path, capsys):
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    for path, examples in ((train, corpus(60, 7, "textcat")), (test, corpus(20, 8, "textcat"))):
+        lines = [json.dumps({"text": e.text, "label": e.labels[0]}) + "\n" for e in examples]
+        path.write_text("".join(lines))
+    state = tmp_path / "sim"
+    args = [
+        "simulate", str(train), str(test), "--from", "jsonl", "--task", "textcat",
+        "--labels", ",".join(TOPICS), "--model", str(tiny_bert), "--selector", "tfidf",
+        "--strategy", "margin", "--rounds", "2", "--batch-size", "5", "--seed-size", "6",
+        "--max-steps", "2", "--max-length", "64", "--state-dir", str(state),
+    ]  # fmt: skip
+    assert main(args) == 0
+    report = (state / "report.md").read_text()
+    assert "Final models" in report
+    for run in ("margin", "random"):
+        (final,) = EventLog.of(state / run).finals()
+        assert final["n_labeled"] == 16 and "accuracy" in final["metrics"]
+        assert f"| {run} | 0 | 2 | 16 |" in report
