@@ -34,7 +34,7 @@ from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
 from ..sources.base import Source
 from ..strategies.base import Strategy
 from ..strategies.random import RandomSampling
-from ..trainers.base import Model, Trainer
+from ..trainers.base import Model, PoolAwareTrainer, Trainer
 from ..types import Example, Prediction, _str_tuple, _tuple, check_labels
 from .state import EventLog, example_from_dict, example_to_dict, is_state, model_path
 
@@ -195,6 +195,7 @@ class ActiveLearner:
         init=False, default=None
     )
     _log: EventLog = attrs.field(init=False)
+    _pool_fitted: set[int] = attrs.field(init=False, factory=set)  # id() of trainers
     _by_id: dict[int, Example] = attrs.field(init=False, factory=dict)
     # answers recorded but not yet trained on (a stop between the two): (ids, scores)
     _untrained: tuple[tuple[int, ...], tuple[float, ...]] | None = attrs.field(
@@ -403,7 +404,8 @@ class ActiveLearner:
         round_ = self.next_round
         train = self.labeled_examples
         start = time.perf_counter()
-        model = self.round_trainer.train(train, eval=(), labels=self.labels, init=self.model)
+        trainer = self._pool_aware(self.round_trainer)
+        model = trainer.train(train, eval=(), labels=self.labels, init=self.model)
         timings["train"] = time.perf_counter() - start
         start = time.perf_counter()
         metrics: dict[str, float] = {}
@@ -466,7 +468,7 @@ class ActiveLearner:
             )
         start = time.perf_counter()
         init = self.final_model if warm_start else None
-        model = self.trainer.train(train, eval=(), labels=self.labels, init=init)
+        model = self._pool_aware(self.trainer).train(train, eval=(), labels=self.labels, init=init)
         metrics: dict[str, float] = {}
         if self.eval:
             from ..metrics import evaluate
@@ -496,6 +498,14 @@ class ActiveLearner:
             record.seconds,
         )
         return record
+
+    def _pool_aware(self, trainer: Trainer) -> Trainer:
+        """``trainer``, shown the whole pool first if it learns from unlabelled text (once per
+        trainer and process; the same pool gives the same result, so resuming is safe)."""
+        if isinstance(trainer, PoolAwareTrainer) and id(trainer) not in self._pool_fitted:
+            trainer.fit_pool([e.text for e in [*self.pool, *self.labeled]])
+            self._pool_fitted.add(id(trainer))
+        return trainer
 
     def _save(self, model: Model, round_: int) -> Path:
         return self._install(f"round-{round_:03d}", model.save)

@@ -18,6 +18,7 @@ __all__ = [
     "MCDropoutModel",
     "MarginalsModel",
     "Model",
+    "PoolAwareTrainer",
     "ProbabilityModel",
     "Trainer",
     "is_hub_id",
@@ -89,6 +90,16 @@ class EmbeddingModel(Protocol):
     def embed(self, items: Iterable[Item]) -> np.ndarray[Any, Any]:
         """Shape ``(n_items, dim)``, L2-normalised."""
         ...
+
+
+@runtime_checkable
+class PoolAwareTrainer(Protocol):
+    """Capability: a trainer that learns something without labels from the whole pool (e.g. a
+    TF-IDF vocabulary and its document frequencies) before it trains. The learner calls it once
+    per process, before the first training, with every pool and seed text; the same pool must
+    give the same result, so a resumed loop trains on the same features."""
+
+    def fit_pool(self, texts: Sequence[str]) -> None: ...
 
 
 @runtime_checkable

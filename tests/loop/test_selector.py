@@ -112,3 +112,36 @@ def test_a_state_folder_serves_its_final_model_and_swaps_to_a_newer_one(tmp_path
     assert served.version == al.final_model.version and info["final"] == 0
     al.run(rounds=1, finalize=False)  # a newer round model does not replace the final one
     assert not watcher.check() and slot.get()[0].version == al.final_model.version
+
+
+def test_the_tfidf_selector_learns_its_vocabulary_from_the_whole_pool(tmp_path) -> None:
+    al = learner(tmp_path, selector=TfidfTrainer(pool_vocabulary=True))
+    al.run(rounds=2, finalize=False)
+    vocabulary = al.model.features.tfidf.vocabulary_
+    labelled = {w for e in al.labeled_examples for w in e.text.split()}
+    pool_only = {w for e in al.unlabeled for w in e.text.split()} - labelled
+    assert pool_only and pool_only <= set(vocabulary)  # words no labelled text has
+    assert al.model.features.tfidf is al.selector._pool_vectorizer  # one vocabulary, all rounds
+
+
+def test_a_resumed_tfidf_loop_picks_what_an_unbroken_one_picks(tmp_path) -> None:
+    def make(folder: str) -> ActiveLearner:
+        return learner(tmp_path / folder, selector=TfidfTrainer(pool_vocabulary=True))
+
+    unbroken = make("a")
+    unbroken.run(rounds=3, finalize=False)
+    make("b").run(rounds=2, finalize=False)
+    resumed = make("b")  # a new process, in effect: a new, unfitted selector
+    resumed.run(rounds=1, finalize=False)
+    assert [r.selected for r in resumed.history] == [r.selected for r in unbroken.history]
+    assert resumed.model.version == unbroken.model.version
+
+
+def test_by_default_the_tfidf_vocabulary_is_the_training_texts(tmp_path) -> None:
+    al = learner(tmp_path)
+    al.run(rounds=1, finalize=False)
+    words = [e.text.split() for e in al.labeled_examples]
+    grams = {w for ws in words for w in ws} | {
+        " ".join(ws[i : i + 2]) for ws in words for i in range(len(ws))
+    }
+    assert set(al.model.features.tfidf.vocabulary_) <= grams

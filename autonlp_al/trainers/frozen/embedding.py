@@ -92,9 +92,7 @@ class EmbeddingTrainer:
             known = flat >= 0
             _need(list(flat[known]), len(train), self.report)
             x = np.concatenate(vectors)[known] if len(flat) else np.zeros((0, self.encoder.dim))
-            head = LinearHead.fit(
-                x, flat[known].tolist(), tags, c=self.c, init=self._start(init)
-            )
+            head = LinearHead.fit(x, flat[known].tolist(), tags, c=self.c, init=self._start(init))
             features = TextFeatures(encoder=self.encoder)
         model = LinearModel(
             task=self.task, labels=labels, head=head, features=features, lang=self.lang
