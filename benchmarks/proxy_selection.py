@@ -14,6 +14,7 @@ MiniLM fine-tuned on the selected 5 / 10 / 15% against random sets of the same s
 
     python benchmarks/proxy_selection.py bbc [--seeds 3] [--final-at 50,170] [--final-seeds 1]
     python benchmarks/proxy_selection.py conll [--batch 100] [--final-at 5,10,15]
+        [--strategies mnlp,random] [--add]    # --add: beside the strategies already recorded
 
 Vectors are cached (~/.cache/autonlp_al/embeddings), so a second run embeds nothing. Results go
 to out/proxy/<corpus>.json; tables are printed with the machine line.
@@ -43,7 +44,7 @@ from autonlp_al import Example  # noqa: E402
 from autonlp_al.loop.learner import ActiveLearner, GoldOracle  # noqa: E402
 from autonlp_al.loop.simulate import seed_set  # noqa: E402
 from autonlp_al.metrics import evaluate  # noqa: E402
-from autonlp_al.strategies import MNLP, Margin, RandomSampling  # noqa: E402
+from autonlp_al.strategies import MNLP, Margin, RandomSampling, TokenEntropy  # noqa: E402
 from autonlp_al.trainers import TransformersTrainer  # noqa: E402
 from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
@@ -235,35 +236,39 @@ def conll(args: argparse.Namespace) -> None:
     print(f"MiniLM word vectors of {len(pool) + len(test):,} sentences: "
           f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
     budget = int(0.15 * len(pool))
+    saved = OUT / "conll.json"
     results: dict[str, Any] = {"machine": machine(), "pool": len(pool), "curves": {}, "finals": {}}
-    sets: dict[str, list[Example]] = {}
-    for strategy_name, strategy in (("mnlp", MNLP()), ("random", RandomSampling())):
+    if args.add and saved.is_file():  # more strategies beside the runs already recorded
+        results = json.loads(saved.read_text())
+    strategies = {"mnlp": MNLP(), "total_token_entropy": TokenEntropy(reduction="sum"),
+                  "random": RandomSampling()}  # fmt: skip
+    for strategy_name in args.strategies:
         seeds = seed_set(pool, args.batch, random.Random("0-seed-set"))
         start = time.perf_counter()
         rounds, labelled = run_curve(
             gold=pool, test=test, labels=CONLL_LABELS,
-            selector=EmbeddingTrainer(encoder=encoder, task="ner"), strategy=strategy,
-            seeds=seeds, batch=args.batch, budget=budget, seed=0,
+            selector=EmbeddingTrainer(encoder=encoder, task="ner", c=1.0),
+            strategy=strategies[strategy_name], seeds=seeds, batch=args.batch, budget=budget,
+            seed=0,
         )  # fmt: skip
         took = time.perf_counter() - start
         results["curves"][strategy_name] = {"rounds": rounds, "seconds": took}
-        sets[strategy_name] = labelled
         for r in rounds:
             t = r["timings"]
             print(f"{strategy_name} {r['n']:5d}: f1 {r['metrics'].get('f1', 0):.3f} "
                   f"train {t.get('train', 0):.2f} s select {t.get('select', 0):.2f} s", flush=True)  # fmt: skip
         print(f"{strategy_name}: whole curve {took:.0f} s", flush=True)
-    for percent in args.final_at:
-        n = int(percent / 100 * len(pool))
-        for strategy_name in ("mnlp", "random"):
+        for percent in args.final_at:
+            n = int(percent / 100 * len(pool))
             metrics, seconds = fine_tune(
-                sets[strategy_name][:n], test, CONLL_LABELS, lambda: minilm_trainer("ner")
+                labelled[:n], test, CONLL_LABELS, lambda: minilm_trainer("ner")
             )
             results["finals"].setdefault(strategy_name, {})[str(percent)] = {
                 "n": n, "metrics": metrics, "seconds": seconds,
             }  # fmt: skip
             print(f"final MiniLM on {percent}% ({n}) picked by {strategy_name}: "
                   f"f1 {metrics['f1']:.3f} ({seconds:.0f} s)", flush=True)  # fmt: skip
+            save("conll", results)
     save("conll", results)
     print(conll_table(results, args.batch))
 
@@ -271,41 +276,53 @@ def conll(args: argparse.Namespace) -> None:
 def conll_table(results: dict[str, Any], batch: int) -> str:
     full = 0.858
     pool = results["pool"]
+    names = list(results["curves"])
     lines = [f"machine: {results['machine']}", ""]
     lines += [
-        "| labelled | % of pool | selector F1, MNLP | selector F1, random |",
-        "|---|---|---|---|",
+        "| labelled | % of pool | " + " | ".join(f"selector F1, {n}" for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
     ]
-    mnlp, rand = results["curves"]["mnlp"]["rounds"], results["curves"]["random"]["rounds"]
-    for r in mnlp:
-        if r["n"] % (batch * 3) and r is not mnlp[-1]:
+    first = results["curves"][names[0]]["rounds"]
+    for r in first:
+        if r["n"] % (batch * 3) and r is not first[-1]:
             continue
-        other = score_at(rand, r["n"], "f1")
+        cells = [score_at(results["curves"][n]["rounds"], r["n"], "f1") for n in names]
         lines.append(
-            f"| {r['n']:,} | {100 * r['n'] / pool:.1f} | {r['metrics']['f1']:.3f} | "
-            f"{'-' if other is None else f'{other:.3f}'} |"
+            f"| {r['n']:,} | {100 * r['n'] / pool:.1f} | "
+            + " | ".join("-" if c is None else f"{c:.3f}" for c in cells)
+            + " |"
         )
-    latency = [
-        r["timings"]["train"] + r["timings"]["select"] for r in mnlp if "select" in r["timings"]
-    ]
-    lines += [
-        "",
-        f"Round latency (selector trained + next batch picked, MNLP, {pool:,}-sentence pool): "
-        f"median {statistics.median(latency):.2f} s, max {max(latency):.2f} s over {len(latency)} rounds; "
-        f"whole MNLP curve {results['curves']['mnlp']['seconds']:.0f} s.",
-    ]
+    for name in names:
+        rounds = results["curves"][name]["rounds"]
+        latency = [
+            r["timings"]["train"] + r["timings"]["select"]
+            for r in rounds
+            if "select" in r["timings"]
+        ]
+        lines.append(
+            f"\nRound latency with {name} (selector trained + next batch picked, {pool:,}-sentence "
+            f"pool): median {statistics.median(latency):.2f} s, max {max(latency):.2f} s over "
+            f"{len(latency)} rounds; whole curve {results['curves'][name]['seconds']:.0f} s."
+        )
     if results["finals"]:
+        percents = sorted({p for f in results["finals"].values() for p in f}, key=float)
         lines += [
             "",
-            f"| final MiniLM trained on | MNLP-picked F1 | random F1 | % of full-data {full} (MNLP) |",
-            "|---|---|---|---|",
+            f"Final MiniLM (F1; % of the full-data {full}):",
+            "",
+            "| trained on | " + " | ".join(f"{n}-picked" for n in results["finals"]) + " |",
+            "|---|" + "---|" * len(results["finals"]),
         ]
-        for percent, picked in results["finals"]["mnlp"].items():
-            control = results["finals"]["random"][percent]
-            lines.append(
-                f"| {percent}% ({picked['n']:,}) | {picked['metrics']['f1']:.3f} | "
-                f"{control['metrics']['f1']:.3f} | {100 * picked['metrics']['f1'] / full:.1f}% |"
-            )
+        for percent in percents:
+            cells = []
+            for finals in results["finals"].values():
+                got = finals.get(percent)
+                cells.append(
+                    "-" if got is None else
+                    f"{got['metrics']['f1']:.3f} ({100 * got['metrics']['f1'] / full:.1f}%)"
+                )  # fmt: skip
+            n = next(f[percent]["n"] for f in results["finals"].values() if percent in f)
+            lines.append(f"| {percent}% ({n:,}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
