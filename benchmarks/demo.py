@@ -75,7 +75,7 @@ def bbc(out: Path) -> None:
         f"MiniLM vectors of {len(pool) + len(test):,} articles: {time.perf_counter() - start:.0f} s"
     )
     trainer = TransformersTrainer(
-        model=minilm(), task="textcat", epochs=20, max_steps=80, lr=1e-4, max_length=128,
+        model=minilm(), task="textcat", epochs=20, max_steps=40, lr=1e-4, max_length=128,
         progress=False,
     )  # fmt: skip
     simulate(
@@ -102,7 +102,7 @@ def conll(out: Path) -> None:
     print(f"MiniLM word vectors of {len(pool) + len(test):,} sentences: "
           f"{time.perf_counter() - start:.0f} s")  # fmt: skip
     trainer = TransformersTrainer(
-        model=minilm(), task="ner", epochs=30, max_steps=120, lr=1e-4, max_length=128,
+        model=minilm(), task="ner", epochs=30, max_steps=100, lr=1e-4, max_length=128,
         progress=False,
     )  # fmt: skip
     simulate(

@@ -87,7 +87,12 @@ def run_curve(
         )
         learner.run(budget=budget, finalize=False)
         rounds = [
-            {"n": r.n_labeled, "metrics": dict(r.metrics), "timings": dict(r.timings)}
+            {
+                "n": r.n_labeled,
+                "tokens": r.n_tokens,
+                "metrics": dict(r.metrics),
+                "timings": dict(r.timings),
+            }
             for r in learner.history
         ]
         return rounds, learner.labeled_examples
@@ -252,7 +257,14 @@ def conll(args: argparse.Namespace) -> None:
             seed=0,
         )  # fmt: skip
         took = time.perf_counter() - start
-        results["curves"][strategy_name] = {"rounds": rounds, "seconds": took}
+        results["curves"][strategy_name] = {
+            "rounds": rounds,
+            "seconds": took,
+            "tokens_at": {  # how many tokens the first 5 / 10 / 15% of the picks hold
+                str(p): sum(len(e.tokens or ()) for e in labelled[: int(p / 100 * len(pool))])
+                for p in (5, 10, 15)
+            },
+        }
         for r in rounds:
             t = r["timings"]
             print(f"{strategy_name} {r['n']:5d}: f1 {r['metrics'].get('f1', 0):.3f} "
@@ -264,7 +276,8 @@ def conll(args: argparse.Namespace) -> None:
                 labelled[:n], test, CONLL_LABELS, lambda: minilm_trainer("ner")
             )
             results["finals"].setdefault(strategy_name, {})[str(percent)] = {
-                "n": n, "metrics": metrics, "seconds": seconds,
+                "n": n, "tokens": sum(len(e.tokens or ()) for e in labelled[:n]),
+                "metrics": metrics, "seconds": seconds,
             }  # fmt: skip
             print(f"final MiniLM on {percent}% ({n}) picked by {strategy_name}: "
                   f"f1 {metrics['f1']:.3f} ({seconds:.0f} s)", flush=True)  # fmt: skip
@@ -317,12 +330,19 @@ def conll_table(results: dict[str, Any], batch: int) -> str:
             cells = []
             for finals in results["finals"].values():
                 got = finals.get(percent)
+                tokens = f", {got['tokens']:,} tokens" if got and "tokens" in got else ""
                 cells.append(
                     "-" if got is None else
-                    f"{got['metrics']['f1']:.3f} ({100 * got['metrics']['f1'] / full:.1f}%)"
+                    f"{got['metrics']['f1']:.3f} ({100 * got['metrics']['f1'] / full:.1f}%{tokens})"
                 )  # fmt: skip
             n = next(f[percent]["n"] for f in results["finals"].values() if percent in f)
             lines.append(f"| {percent}% ({n:,}) | " + " | ".join(cells) + " |")
+        lines += ["", "Tokens in the picked sets:", ""]
+        for name, curve in results["curves"].items():
+            held = curve.get("tokens_at", {})
+            lines.append(
+                f"- {name}: " + ", ".join(f"{p}%: {t:,}" for p, t in held.items()) if held else ""
+            )
     return "\n".join(lines)
 
 
@@ -345,7 +365,9 @@ def main() -> None:
     c.add_argument("--batch", type=int, default=100)
     c.add_argument(
         "--final-at", type=lambda s: [int(x) for x in s.split(",") if x], default=[5, 10, 15]
-    )
+    )  # "" for no final models
+    c.add_argument("--strategies", type=lambda s: s.split(","), default=["mnlp", "random"])
+    c.add_argument("--add", action="store_true", help="add to the saved out/proxy/conll.json")
     args = parser.parse_args()
     {"bbc": bbc, "conll": conll}[args.corpus](args)
 

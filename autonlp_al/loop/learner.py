@@ -580,7 +580,7 @@ class ActiveLearner:
 
     def query(self) -> Query:
         """Select the next batch (or return the open one again): the pool examples, their scores
-        and the current model's predictions. Write it with a writer, e.g.
+        and the predictions of the latest final model (else the current round's model). Write it with a writer, e.g.
         ``ProdigyWriter().write(query.tasks(), path)``; answer it with :meth:`update`."""
         if (not self.history and self.labeled) or self._untrained is not None:
             raise StateError(
@@ -589,7 +589,9 @@ class ActiveLearner:
             )
         round_, ids, scores = self._select({})
         examples = [self._by_id[i] for i in ids]
-        predictions = None if self.model is None else tuple(self.model.predict(examples))
+        # pre-annotated by the best model there is: the latest final model, else the round's
+        guesser = self.served_model
+        predictions = None if guesser is None else tuple(guesser.predict(examples))
         return Query(
             round=round_,
             task=self.trainer.task,

@@ -145,3 +145,17 @@ def test_by_default_the_tfidf_vocabulary_is_the_training_texts(tmp_path) -> None
         " ".join(ws[i : i + 2]) for ws in words for i in range(len(ws))
     }
     assert set(al.model.features.tfidf.vocabulary_) <= grams
+
+
+def test_a_query_is_pre_annotated_by_the_final_model_once_there_is_one(tmp_path) -> None:
+    al = learner(tmp_path, oracle=None)
+    al.train_pending()
+    before = al.query()
+    assert before.predictions is not None  # the selector's guesses, before any final model
+    al.finalize()
+    after = al.query()  # the same open batch, now with the final model's guesses
+    assert after.examples == before.examples
+    assert [p.cats for p in after.predictions] == [
+        p.cats for p in al.final_model.predict(after.examples)
+    ]
+    assert [p.cats for p in after.predictions] != [p.cats for p in before.predictions]
