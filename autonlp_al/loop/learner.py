@@ -580,8 +580,9 @@ class ActiveLearner:
 
     def query(self) -> Query:
         """Select the next batch (or return the open one again): the pool examples, their scores
-        and the predictions of the latest final model (else the current round's model). Write it with a writer, e.g.
-        ``ProdigyWriter().write(query.tasks(), path)``; answer it with :meth:`update`."""
+        and the predictions of the latest final model (else the current round's model). Write it
+        with a writer, e.g. ``ProdigyWriter().write(query.tasks(), path)``; answer it with
+        :meth:`update`."""
         if (not self.history and self.labeled) or self._untrained is not None:
             raise StateError(
                 f"{self.state_dir}: labelled examples wait to be trained on; call "
