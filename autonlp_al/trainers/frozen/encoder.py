@@ -27,7 +27,7 @@ from ...errors import ModelLoadError
 from ...registry import encoders
 from ...types import Example, Token
 from ..base import Item
-from ..transformers.features import pad_batch, word_windows
+from ..transformers.features import central_positions, pad_batch, word_windows
 from .cache import VectorCache, key_of
 
 __all__ = ["FrozenEncoder", "default_cache_dir"]
@@ -292,17 +292,12 @@ class FrozenEncoder:
             max_length=self.max_length,
             stride=self.stride,
         )
-        best: list[dict[int, int]] = [{} for _ in present]
+        hidden_of: dict[int, Any] = {}  # window index -> its last hidden states
         for index, hidden, _ in self._forward([w.input_ids for w in windows]):
             for row, i in enumerate(index):
-                window = windows[i]
-                for position, word in enumerate(window.first_of_word):
-                    if word < 0:
-                        continue
-                    centrality = window.centrality(position)
-                    if centrality >= best[window.item].get(word, -1):
-                        best[window.item][word] = centrality
-                        out[present[window.item]][word] = hidden[row, position]
+                hidden_of[i] = hidden[row]
+        for item, word, window, position in central_positions(windows):
+            out[present[item]][word] = hidden_of[window][position]
         return out
 
     def _forward(self, sequences: Sequence[list[int]]) -> Iterable[tuple[list[int], Any, Any]]:

@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 
 from ..._optional import require
-from ...converters.iob import IOB
 from ...errors import ModelLoadError, StrategyError
-from ...types import Example, Prediction, ScoredSpan, _str_tuple, text_hash
+from ...types import Example, Prediction, _str_tuple
 from ..base import Item
+from ..predictions import class_predictions, span_predictions
 from .encoder import FrozenEncoder
 
 __all__ = ["LinearHead", "LinearModel", "TextFeatures"]
@@ -239,33 +239,12 @@ class LinearModel:
     # -- predictions --------------------------------------------------------------------------
 
     def predict(self, items: Iterable[Item]) -> list[Prediction]:
+        """Class scores, or entity spans scored by the mean probability of their words' tags."""
         items = list(items)
         if self.task == "textcat":
-            probs = self.class_probabilities(items)
-            return [
-                Prediction(
-                    id=_id(item),
-                    text=_text(item),
-                    cats={label: float(p) for label, p in zip(self.labels, row, strict=True)},
-                )
-                for item, row in zip(items, probs, strict=True)
-            ]
+            return class_predictions(items, self.class_probabilities(items), self.labels)
         words, marginals = self._marginals(items)
-        scheme = IOB()
-        out = []
-        for item, tokens, m in zip(items, words, marginals, strict=True):
-            best = m.argmax(axis=1) if len(tokens) else []
-            spans = [
-                ScoredSpan(
-                    tokens[s.start].start,
-                    tokens[s.end - 1].end,
-                    s.label,
-                    float(m[range(s.start, s.end), best[s.start : s.end]].mean()),
-                )
-                for s in scheme.decode([self.tags[i] for i in best])
-            ]
-            out.append(Prediction(id=_id(item), text=_text(item), spans=spans))
-        return out
+        return span_predictions(items, words, marginals, self.tags)
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -396,11 +375,3 @@ def _tfidf(path: Path) -> Any:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(f"{path}: not a readable TF-IDF vocabulary ({exc})") from exc
     return vectorizer
-
-
-def _id(item: Item) -> int:
-    return item.id if isinstance(item, Example) else text_hash(item)
-
-
-def _text(item: Item) -> str:
-    return item.text if isinstance(item, Example) else item

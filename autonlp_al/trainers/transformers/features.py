@@ -16,7 +16,15 @@ import attrs
 
 from ..._optional import require
 
-__all__ = ["IGNORE", "Window", "auto_class", "head_tail", "pad_batch", "word_windows"]
+__all__ = [
+    "IGNORE",
+    "Window",
+    "auto_class",
+    "central_positions",
+    "head_tail",
+    "pad_batch",
+    "word_windows",
+]
 
 IGNORE = -100  # torch's CrossEntropyLoss ignore_index
 
@@ -68,6 +76,21 @@ def word_windows(
             labels = [word_labels[item][w] if w >= 0 else IGNORE for w in first]
         windows.append(Window(item, list(input_ids), first, labels))
     return windows
+
+
+def central_positions(windows: Sequence[Window]) -> list[tuple[int, int, int, int]]:
+    """``(item, word, window index, position)`` for each word once: the first sub-word of the
+    word in the window where it sits farthest from an edge (on a tie, the later window)."""
+    best: dict[tuple[int, int], tuple[int, int, int]] = {}
+    for index, window in enumerate(windows):
+        for position, word in enumerate(window.first_of_word):
+            if word < 0:
+                continue
+            centrality = window.centrality(position)
+            key = (window.item, word)
+            if centrality >= best.get(key, (-1, 0, 0))[0]:
+                best[key] = (centrality, index, position)
+    return [(item, word, index, position) for (item, word), (_, index, position) in best.items()]
 
 
 def head_tail(ids: list[int], budget: int, head_fraction: float = 0.25) -> list[int]:

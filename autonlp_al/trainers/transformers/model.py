@@ -14,12 +14,13 @@ from typing import Any
 import attrs
 
 from ..._optional import require
-from ...converters.iob import IOB, labels_from_tags, ner_tags
+from ...converters.iob import labels_from_tags, ner_tags
 from ...converters.tokenize import SpacyTokenizer
 from ...errors import ModelLoadError
-from ...types import Example, Prediction, ScoredSpan, Token, _str_tuple, text_hash
+from ...types import Example, Prediction, Token, _str_tuple
 from ..base import Item
-from .features import Window, auto_class, head_tail, pad_batch, word_windows
+from ..predictions import class_predictions, span_predictions
+from .features import Window, auto_class, central_positions, head_tail, pad_batch, word_windows
 
 __all__ = [
     "METADATA_FILE",
@@ -209,15 +210,8 @@ class TransformersModel:
             m = np.zeros((len(tokens), len(self.tags)), dtype=np.float32)
             m[:, self.tags.index("O")] = 1.0
             marginals.append(m)
-        best: list[dict[int, int]] = [{} for _ in prepared]  # word -> centrality of its window
-        for window, p in zip(windows, probs, strict=True):
-            for position, word in enumerate(window.first_of_word):
-                if word < 0:
-                    continue
-                centrality = window.centrality(position)
-                if centrality >= best[window.item].get(word, -1):
-                    best[window.item][word] = centrality
-                    marginals[window.item][word] = p[position]
+        for item, word, window, position in central_positions(windows):
+            marginals[item][word] = probs[window][position]
         return prepared, marginals, windows, probs
 
     def class_probabilities(self, items: Iterable[Item]) -> Any:
@@ -277,32 +271,9 @@ class TransformersModel:
         """Entity spans with scores (mean top probability of their words), or class scores."""
         items = list(items)
         if self.task == "textcat":
-            probs = self.class_probabilities(items)
-            return [
-                Prediction(
-                    id=_id(item),
-                    text=_text(item),
-                    cats={label: float(p) for label, p in zip(self.labels, row, strict=True)},
-                )
-                for item, row in zip(items, probs, strict=True)
-            ]
+            return class_predictions(items, self.class_probabilities(items), self.labels)
         prepared, marginals, _, _ = self._marginals(items)
-        scheme = IOB()
-        predictions = []
-        for item, (text, tokens), m in zip(items, prepared, marginals, strict=True):
-            best = m.argmax(axis=1) if len(tokens) else []
-            tags = [self.tags[i] for i in best]
-            spans = [
-                ScoredSpan(
-                    tokens[s.start].start,
-                    tokens[s.end - 1].end,
-                    s.label,
-                    float(m[range(s.start, s.end), best[s.start : s.end]].mean()),
-                )
-                for s in scheme.decode(tags)
-            ]
-            predictions.append(Prediction(id=_id(item), text=text, spans=spans))
-        return predictions
+        return span_predictions(items, [tokens for _, tokens in prepared], marginals, self.tags)
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -431,14 +402,6 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     if data.get("format") != _FORMAT:
         raise ModelLoadError(f"{file}: format {data.get('format')!r}, expected {_FORMAT}")
     return dict(data)
-
-
-def _id(item: Item) -> int:
-    return item.id if isinstance(item, Example) else text_hash(item)
-
-
-def _text(item: Item) -> str:
-    return item.text if isinstance(item, Example) else item
 
 
 def weights_fingerprint(hf_model: Any, task: str) -> str:
