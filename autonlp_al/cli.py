@@ -704,9 +704,12 @@ def _selector_part(args: argparse.Namespace) -> Part | None:
             raise ConfigError("--final-every applies with --selector (a cheap round model)")
         return None
     part = Part(kind="trainers", name=args.selector)
-    if "encoder" not in (parameters(part.factory()) or ()):
+    factory = part.factory()
+    if "encoder" not in (parameters(factory) or ()):
         return part
-    if args.encoder or args.selector == "embedding":
+    # an encoder the selector cannot do without is asked for by name, not left to a build error
+    required = attrs.has(factory) and attrs.fields_dict(factory)["encoder"].default is attrs.NOTHING
+    if args.encoder or required:
         return attrs.evolve(
             part, args={"encoder": _encoder_part(args, f"--selector {args.selector}")}
         )

@@ -1,16 +1,17 @@
-"""Predictions from scores, shared by every model type: class probabilities -> ``cats``, per-word
-tag marginals -> scored entity spans (IOB2 decoding of each word's most likely tag)."""
+"""What every model type shares about its items and its outputs: an item's text, id and words,
+class probabilities -> ``cats``, per-word tag marginals -> scored entity spans (IOB2 decoding of
+each word's most likely tag)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..converters.iob import IOB
 from ..types import Example, Prediction, ScoredSpan, Token, text_hash
 from .base import Item
 
-__all__ = ["class_predictions", "item_id", "item_text", "span_predictions"]
+__all__ = ["class_predictions", "item_id", "item_text", "item_words", "span_predictions"]
 
 
 def item_id(item: Item) -> int:
@@ -19,6 +20,15 @@ def item_id(item: Item) -> int:
 
 def item_text(item: Item) -> str:
     return item.text if isinstance(item, Example) else item
+
+
+def item_words(item: Item, tokenize: Callable[[str], Sequence[Token]]) -> tuple[Token, ...]:
+    """The words a model reads: an example's own tokens when it has them, else ``tokenize``'s,
+    whitespace tokens dropped."""
+    tokens: Sequence[Token] | None = item.tokens if isinstance(item, Example) else None
+    if tokens is None:
+        tokens = tokenize(item_text(item))
+    return tuple(t for t in tokens if t.text.strip())
 
 
 def class_predictions(

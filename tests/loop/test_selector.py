@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autonlp_al import Example
+from autonlp_al.cli import main
 from autonlp_al.errors import StateError
 from autonlp_al.integrations.serve import ModelSlot, StateWatcher, load_for_serving
 from autonlp_al.loop.config import LoopConfig, Part
@@ -159,3 +160,9 @@ def test_a_query_is_pre_annotated_by_the_final_model_once_there_is_one(tmp_path)
         p.cats for p in al.final_model.predict(after.examples)
     ]
     assert [p.cats for p in after.predictions] != [p.cats for p in before.predictions]
+
+
+def test_a_selector_that_needs_an_encoder_asks_for_one_by_flag(tmp_path, capsys) -> None:
+    args = ["query", "--state-dir", str(tmp_path / "s"), "--task", "textcat", "--labels", "a,b"]
+    assert main([*args, "--model", str(tmp_path), "--selector", "embedding"]) == 1
+    assert "--selector embedding needs --encoder PATH" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from ..._optional import require
-from ...converters import Alignment, Converter, SpacyTokenizer
+from ...converters import Alignment, Converter
 from ...converters.iob import ner_tags
 from ...errors import TrainingError
 from ...metrics import evaluate
@@ -40,14 +40,12 @@ class EmbeddingTrainer:
         task: ``"textcat"`` (pooled text vectors) or ``"ner"`` (word vectors, IOB2 tags).
         c: inverse regularisation strength of the logistic regression.
         alignment: NER: the policy for spans off token boundaries (see ``Converter``).
-        lang: NER: the spaCy language texts are split into words in.
     """
 
     encoder: FrozenEncoder = attrs.field(converter=_encoder)
     task: str = attrs.field(validator=attrs.validators.in_(("ner", "textcat")))
     c: float = 10.0
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
-    lang: str = "en"
     report: Report = attrs.field(factory=Report)
 
     def train(
@@ -75,7 +73,7 @@ class EmbeddingTrainer:
             tags = ner_tags(labels)
             converter = Converter(
                 scheme="iob",
-                tokenizer=SpacyTokenizer(self.lang),  # as the encoder splits texts
+                tokenizer=self.encoder.tokenizer,  # the words the model will read
                 labels=labels,
                 alignment=self.alignment,
                 report=self.report,
@@ -94,9 +92,7 @@ class EmbeddingTrainer:
             x = np.concatenate(vectors)[known] if len(flat) else np.zeros((0, self.encoder.dim))
             head = LinearHead.fit(x, flat[known].tolist(), tags, c=self.c, init=self._start(init))
             features = TextFeatures(encoder=self.encoder)
-        model = LinearModel(
-            task=self.task, labels=labels, head=head, features=features, lang=self.lang
-        )
+        model = LinearModel(task=self.task, labels=labels, head=head, features=features)
         if eval:
             model.metrics = evaluate(model, eval).as_dict()
         return model

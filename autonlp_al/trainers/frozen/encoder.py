@@ -25,8 +25,9 @@ import attrs
 from ..._optional import require
 from ...errors import ModelLoadError
 from ...registry import encoders
-from ...types import Example, Token
+from ...types import Token
 from ..base import Item
+from ..predictions import item_text, item_words
 from ..transformers.features import central_positions, pad_batch, word_windows
 from .cache import VectorCache, key_of
 
@@ -159,6 +160,7 @@ class FrozenEncoder:
             "windows": self.windows,
             "stride": self.stride,
             "fingerprint": self.fingerprint,
+            "lang": self.lang,
         }
 
     # -- loading ------------------------------------------------------------------------------
@@ -191,22 +193,25 @@ class FrozenEncoder:
             self._loaded = (model, tokenizer)
         return self._loaded
 
-    def _words(self, item: Item) -> tuple[Token, ...]:
-        tokens = item.tokens if isinstance(item, Example) else None
-        if tokens is None:
-            if self._tokenize is None:
-                from ...converters.tokenize import SpacyTokenizer
+    @property
+    def tokenizer(self) -> Any:
+        """Splits raw texts into words: spaCy's tokenizer for ``lang`` (made on first use)."""
+        if self._tokenize is None:
+            from ...converters.tokenize import SpacyTokenizer
 
-                self._tokenize = SpacyTokenizer(self.lang)
-            tokens = self._tokenize(item.text if isinstance(item, Example) else item)
-        return tuple(t for t in tokens if t.text.strip())
+            self._tokenize = SpacyTokenizer(self.lang)
+        return self._tokenize
+
+    def words(self, item: Item) -> tuple[Token, ...]:
+        """The words token vectors are given for (see :func:`~..predictions.item_words`)."""
+        return item_words(item, self.tokenizer)
 
     # -- vectors ------------------------------------------------------------------------------
 
     def embed(self, items: Iterable[Item]) -> Any:
         """``(n_items, dim)`` mean-pooled, L2-normalised text vectors (cached)."""
         np = require("numpy", "local")
-        texts = [item.text if isinstance(item, Example) else item for item in items]
+        texts = [item_text(item) for item in items]
         blocks = self._cached([key_of("text", t) for t in texts], texts, self._encode_texts)
         if not blocks:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -215,7 +220,7 @@ class FrozenEncoder:
     def token_vectors(self, items: Iterable[Item]) -> list[Any]:
         """Per item, ``(n_words, dim)``: each word's first word piece (cached); the words are
         the item's own tokens, else spaCy's, whitespace dropped (as the NER models use them)."""
-        return self.word_vectors([[t.text for t in self._words(item)] for item in items])
+        return self.word_vectors([[t.text for t in self.words(item)] for item in items])
 
     def word_vectors(self, words: Sequence[Sequence[str]]) -> list[Any]:
         """Per word list, ``(n_words, dim)``: each word's first word piece (cached)."""
@@ -225,7 +230,8 @@ class FrozenEncoder:
     def _cached(self, keys: list[bytes], inputs: Sequence[Any], encode: Any) -> list[Any]:
         cache = self.cache
         blocks: list[Any] = [cache.get(k) for k in keys]
-        missing = list(dict.fromkeys(i for i, b in enumerate(blocks) if b is None))
+        # one index per missing input: a text given twice is encoded once
+        missing = list({keys[i]: i for i, b in enumerate(blocks) if b is None}.values())
         if missing:
             torch = require("torch", "local")
             threads = torch.get_num_threads()

@@ -24,7 +24,7 @@ from ..._optional import require
 from ...errors import ModelLoadError, StrategyError
 from ...types import Example, Prediction, _str_tuple
 from ..base import Item
-from ..predictions import class_predictions, span_predictions
+from ..predictions import class_predictions, item_text, span_predictions
 from .encoder import FrozenEncoder
 
 __all__ = ["LinearHead", "LinearModel", "TextFeatures"]
@@ -170,7 +170,6 @@ class LinearModel:
     features: TextFeatures
     version: str = ""
     metrics: dict[str, float] = attrs.field(factory=dict)
-    lang: str = "en"
 
     def __attrs_post_init__(self) -> None:
         if not self.version:
@@ -198,7 +197,7 @@ class LinearModel:
                 f"class probabilities come from a textcat model, and this one is {self.task}; "
                 f"use a strategy for {self.task} (mnlp, token entropy, ...)"
             )
-        texts = [item.text if isinstance(item, Example) else item for item in items]
+        texts = [item_text(item) for item in items]
         if not texts:
             return require("numpy", "local").zeros((0, len(self.labels)), dtype="float32")
         return self.head.probabilities(self.features(texts))
@@ -215,7 +214,7 @@ class LinearModel:
                 f"token marginals come from a ner model, and this one is {self.task}; use a "
                 f"strategy for {self.task} (margin, entropy, ...)"
             )
-        words = [encoder._words(item) for item in items]
+        words = [encoder.words(item) for item in items]
         vectors = encoder.word_vectors([[t.text for t in w] for w in words])
         rows = [len(v) for v in vectors]
         if not sum(rows):
@@ -275,7 +274,6 @@ class LinearModel:
             "classes": list(self.head.classes),
             "version": self.version,
             "metrics": self.metrics,
-            "lang": self.lang,
             **self.features.describe(),
         }
         (path / METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
@@ -313,7 +311,7 @@ class LinearModel:
                     max_length=saved["max_length"],
                     windows=saved["windows"],
                     stride=saved["stride"],
-                    lang=metadata.get("lang", "en"),
+                    lang=saved.get("lang", "en"),
                 )
             if encoder.fingerprint != saved["fingerprint"]:
                 raise ModelLoadError(
@@ -335,7 +333,6 @@ class LinearModel:
             ),
             version=metadata.get("version", ""),
             metrics=metadata.get("metrics", {}),
-            lang=metadata.get("lang", "en"),
         )
 
 

@@ -38,8 +38,8 @@ class TfidfTrainer:
     The TF-IDF vocabulary and document frequencies come from each round's training texts, or,
     with ``pool_vocabulary``, from the whole pool (:meth:`fit_pool`, called by the learner once
     before the first round), so every round reads the same features and the head warm-starts
-    from the last round's. On BBC News the pool's vocabulary gave the same accuracy at 170
-    labels and rounds about 2.5 times slower (docs/benchmarks.md), hence off by default.
+    from the last round's. On BBC News the pool's vocabulary gave no better accuracy at 170
+    labels in an exploratory run (docs/benchmarks.md), hence off by default.
 
     Args:
         encoder: a :class:`FrozenEncoder` (or a local folder) whose vectors join the TF-IDF.

@@ -19,7 +19,7 @@ from ...converters.tokenize import SpacyTokenizer
 from ...errors import ModelLoadError
 from ...types import Example, Prediction, Token, _str_tuple
 from ..base import Item
-from ..predictions import class_predictions, span_predictions
+from ..predictions import class_predictions, item_text, item_words, span_predictions
 from .features import Window, auto_class, central_positions, head_tail, pad_batch, word_windows
 
 __all__ = [
@@ -109,13 +109,7 @@ class TransformersModel:
 
     def words(self, item: Item) -> tuple[str, tuple[Token, ...]]:
         """The text and its non-whitespace tokens (an example's own tokens when it has them)."""
-        if isinstance(item, Example):
-            text, tokens = item.text, item.tokens
-        else:
-            text, tokens = item, None
-        if tokens is None:
-            tokens = self._tokenize(text)
-        return text, tuple(t for t in tokens if t.text.strip())
+        return item_text(item), item_words(item, self._tokenize)
 
     def text_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Sub-word ids per text with special tokens, cut to ``max_length`` by head+tail."""

@@ -41,6 +41,14 @@ def test_vectors_are_cached_on_disk_and_read_back_by_a_new_encoder(tiny_bert, tm
     assert again._loaded is None  # the transformers model was never even loaded
 
 
+def test_a_text_given_twice_is_encoded_once(tiny_bert, tmp_path) -> None:
+    enc = encoder(tiny_bert, tmp_path)
+    twice = enc.embed(["the match", "the match"])
+    assert np.array_equal(twice[0], twice[1])
+    (line,) = (tmp_path / "cache" / "parts.jsonl").read_text().splitlines()
+    assert json.loads(line)["n"] == 1
+
+
 def test_token_vectors_give_one_row_per_word(tiny_bert, tmp_path) -> None:
     examples = corpus(5, 2, "ner")
     enc = encoder(tiny_bert, tmp_path)
