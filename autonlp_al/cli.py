@@ -370,8 +370,10 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         "serve",
         help="serve a model (or a learner's latest round) over HTTP",
-        description="POST /predict, GET /health, GET /model. Given a state folder, each newly "
-        "trained round's model is swapped in without dropping a request.",
+        description="POST /predict, GET /health, GET /model, and Label Studio's ML backend "
+        "routes (/setup, /predict with tasks, /webhook). Given a state folder, each newly "
+        "trained round's model is swapped in without dropping a request; with --learn, answers "
+        "Label Studio sends to /webhook are recorded there and trained on in the background.",
         usage="PATH [options]",
     )
     serve.add_argument("path", help="a saved model folder or a learner's state folder")
@@ -387,6 +389,18 @@ def _parser() -> argparse.ArgumentParser:
     for flag, kind, default, text in _SERVE_LIMITS:
         limits.add_argument(flag, type=kind, default=default, help=text)
     serve.add_argument("--poll", type=float, default=5.0, help="seconds between state checks")
+    serve.add_argument(
+        "--learn",
+        action="store_true",
+        help="record Label Studio answers (POST /webhook) in the state folder PATH and retrain",
+    )
+    serve.add_argument(
+        "--retrain-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --learn: retrain once N answers wait (default 1; more join a running retrain)",
+    )
 
     push = _command(
         commands,
@@ -1073,7 +1087,18 @@ def serve(args: argparse.Namespace) -> int:
     limits = ServeLimits(**{name: getattr(args, name) for name in values})
     token = _serve_token(args)
     _logging()
-    run(args.path, host=args.host, port=args.port, token=token, limits=limits, poll=args.poll)
+    if args.retrain_every <= 0:
+        raise ConfigError(f"--retrain-every {args.retrain_every!r}: must be above 0")
+    run(
+        args.path,
+        host=args.host,
+        port=args.port,
+        token=token,
+        limits=limits,
+        poll=args.poll,
+        learn=args.learn,
+        retrain_every=args.retrain_every,
+    )
     return 0
 
 

@@ -1,5 +1,7 @@
 """Serving the current model over HTTP (extra ``serve``): ``POST /predict``, ``GET /health``,
-``GET /model``, with the model swapped atomically when the learner finishes a round.
+``GET /model``, with the model swapped atomically when the learner finishes a round, and Label
+Studio's ML backend routes (``/setup``, ``/predict`` with tasks, ``/webhook``; see
+:mod:`autonlp_al.integrations.labelstudio`).
 
 The server holds one ``(model, info)`` pair. A request takes that pair once and uses only it, and a
 swap replaces the pair in one assignment, so no request fails or mixes two models while a new round
@@ -9,6 +11,8 @@ newly trained round's model (outside the request path) before swapping it in.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 import logging
@@ -41,13 +45,20 @@ def describe(model: Model, **extra: Any) -> dict[str, Any]:
 
 
 class ModelSlot:
-    """The model being served; :meth:`swap` replaces it atomically."""
+    """The model being served; :meth:`swap` replaces it atomically. ``None`` before any model
+    is trained (a learner served for Label Studio from its first answer)."""
 
-    def __init__(self, model: Model, info: dict[str, Any] | None = None) -> None:
-        self._current = (model, info or describe(model))
+    def __init__(self, model: Model | None, info: dict[str, Any] | None = None) -> None:
+        untrained: dict[str, Any] = {
+            "version": "untrained",
+            "task": None,
+            "labels": [],
+            "metrics": {},
+        }
+        self._current = (model, info or (describe(model) if model is not None else untrained))
         self._lock = threading.Lock()
 
-    def get(self) -> tuple[Model, dict[str, Any]]:
+    def get(self) -> tuple[Any, dict[str, Any]]:
         return self._current  # one read of one reference: never half of a swap
 
     def swap(self, model: Model, info: dict[str, Any] | None = None) -> None:
@@ -148,18 +159,31 @@ class StateWatcher(threading.Thread):
 
 
 def create_app(
-    slot: ModelSlot, *, token: str | None = None, limits: ServeLimits | None = None
+    slot: ModelSlot,
+    *,
+    token: str | None = None,
+    limits: ServeLimits | None = None,
+    labelstudio: Any = None,
+    state_dir: Path | None = None,
 ) -> Any:
-    """The Starlette app. ``token``: require ``Authorization: Bearer <token>`` on every route;
-    ``limits``: what one request may ask (body size, texts, characters, pending predictions)."""
+    """The Starlette app. ``token``: require ``Authorization: Bearer <token>`` (or HTTP Basic
+    with the token as password, which is how Label Studio authenticates to a model) on every
+    route; ``limits``: what one request may ask (body size, texts, characters, pending
+    predictions); ``labelstudio``: the :class:`~autonlp_al.integrations.labelstudio.
+    LabelStudioBackend` behind ``/setup``, ``/webhook`` and task predictions (default: one that
+    predicts with ``slot`` and records nothing); ``state_dir``: where skipped webhook payloads
+    are kept."""
     require("starlette", "serve")
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
+    from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
     from starlette.requests import ClientDisconnect, Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import JSONResponse, StreamingResponse
     from starlette.routing import Route
 
+    from .labelstudio import LabelStudioBackend
+
     limits = limits or ServeLimits()
+    backend = labelstudio or LabelStudioBackend(slot=slot, max_chars=limits.max_chars)
     pending = 0  # predictions running or waiting; the event loop is one thread
 
     def error(status: int, message: str, **headers: str) -> JSONResponse:
@@ -169,13 +193,21 @@ def create_app(
         if token is None:
             return True
         given = request.headers.get("authorization", "")
+        if given.lower().startswith("basic "):
+            try:
+                password = base64.b64decode(given[6:], validate=True).decode().partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            return hmac.compare_digest(password.encode(), token.encode())
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
     async def health(request: Request) -> JSONResponse:
         if not authorised(request):
             return error(401, "missing or wrong bearer token")
         _, info = slot.get()
-        return JSONResponse({"status": "ok", "version": info["version"]})
+        return JSONResponse(
+            {"status": "ok", "model_class": "autonlp_al", "version": info["version"]}
+        )
 
     async def model_info(request: Request) -> JSONResponse:
         if not authorised(request):
@@ -195,11 +227,13 @@ def create_app(
                 return too_large
         return bytes(body)
 
-    def parse_texts(body: bytes) -> list[str] | JSONResponse:
+    def parse(body: bytes) -> Any:
         try:
-            parsed = json.loads(body)
+            return json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: JSON nested ~1,000 deep
             return error(400, 'the body is not JSON (or nests too deep); send {"texts": [...]}')
+
+    def parse_texts(parsed: Any) -> list[str] | JSONResponse:
         texts = parsed.get("texts") if isinstance(parsed, dict) else None
         if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
             return error(422, '"texts" must be a list of non-empty strings')
@@ -235,14 +269,34 @@ def create_app(
             return error(400, "the client disconnected before sending the whole body")
         if isinstance(body, JSONResponse):
             return body
-        texts = parse_texts(body)
-        if isinstance(texts, JSONResponse):
-            return texts
+        parsed = parse(body)
+        if isinstance(parsed, JSONResponse):
+            return parsed
         if pending >= limits.max_pending:
             return error(
                 503, f"{pending} predictions already waiting; retry shortly", **{"Retry-After": "1"}
             )
+        if isinstance(parsed, dict) and "tasks" in parsed:  # Label Studio's ML backend call
+            if not isinstance(parsed["tasks"], list):
+                return error(422, '"tasks" must be a list of Label Studio tasks')
+            pieces = backend.predict(parsed)
+
+            async def streamed() -> Any:
+                nonlocal pending
+                pending += 1
+                try:  # a piece per chunk of tasks: a bulk request never sits silent for long
+                    async for piece in iterate_in_threadpool(pieces):
+                        yield piece
+                finally:
+                    pending -= 1
+
+            return StreamingResponse(streamed(), media_type="application/json")  # type: ignore[return-value]
+        texts = parse_texts(parsed)
+        if isinstance(texts, JSONResponse):
+            return texts
         model, info = slot.get()  # this request uses this model, whatever is swapped meanwhile
+        if model is None:
+            return error(503, "no model is trained yet: label a few examples first")
         pending += 1
         try:
             predictions = await run_in_threadpool(_predictions, model, texts)
@@ -250,11 +304,47 @@ def create_app(
             pending -= 1
         return JSONResponse({"version": info["version"], "predictions": predictions})
 
+    async def json_body(request: Request) -> Any:
+        if not authorised(request):
+            return error(401, "missing or wrong bearer token")
+        try:
+            body = await read_body(request)
+        except ClientDisconnect:
+            return error(400, "the client disconnected before sending the whole body")
+        return body if isinstance(body, JSONResponse) else parse(body)
+
+    async def setup(request: Request) -> JSONResponse:
+        parsed = await json_body(request)
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        if not isinstance(parsed, dict):
+            return error(422, "a /setup body is a JSON object with the project's schema")
+        try:
+            return JSONResponse(backend.setup(parsed))
+        except AutoNLPALError as exc:
+            return error(422, str(exc))
+
+    async def webhook(request: Request) -> JSONResponse:
+        parsed = await json_body(request)
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        # recorded (fsynced) before the reply; bad payloads are counted skips, never a 500
+        done = await run_in_threadpool(backend.webhook, parsed, state_dir=state_dir)
+        return JSONResponse(done)
+
+    async def labelstudio_status(request: Request) -> JSONResponse:
+        if not authorised(request):
+            return error(401, "missing or wrong bearer token")
+        return JSONResponse(backend.status())
+
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/model", model_info, methods=["GET"]),
             Route("/predict", predict, methods=["POST"]),
+            Route("/setup", setup, methods=["POST"]),
+            Route("/webhook", webhook, methods=["POST"]),
+            Route("/labelstudio", labelstudio_status, methods=["GET"]),
         ]
     )
 
@@ -282,6 +372,33 @@ def _predictions(model: Model, texts: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def learning_backend(
+    state_dir: str | Path, *, retrain_every: int = 1, limits: ServeLimits | None = None
+) -> Any:
+    """The Label Studio backend of a learner resumed from ``state_dir`` (its saved config):
+    answers sent to ``/webhook`` are recorded in its log and trained on in the background."""
+    from ..loop.config import LoopConfig
+    from .labelstudio import LabelStudioBackend
+
+    learner = LoopConfig.from_state(state_dir).build(state_dir, save=False)
+    model = learner.served_model
+    if model is None:
+        slot = ModelSlot(None)
+    else:
+        record = learner.history[-1]
+        slot = ModelSlot(
+            model,
+            describe(model, round=record.round, n_labeled=record.n_labeled, metrics=record.metrics),
+        )
+    limits = limits or ServeLimits()
+    backend = LabelStudioBackend(
+        slot=slot, learner=learner, retrain_every=retrain_every, max_chars=limits.max_chars
+    )
+    if learner.untrained or (not learner.history and learner.labeled):
+        backend.start()  # answers recorded before a stop, or a seed set: train them now
+    return backend
+
+
 def serve(
     path: str | Path,
     *,
@@ -290,20 +407,42 @@ def serve(
     token: str | None = None,
     limits: ServeLimits | None = None,
     poll: float = 5.0,
+    learn: bool = False,
+    retrain_every: int = 1,
 ) -> None:
     """Serve the model in ``path`` (a model folder, or a state folder whose new rounds are
-    swapped in as they are trained). Binds to 127.0.0.1 unless told otherwise."""
+    swapped in as they are trained). Binds to 127.0.0.1 unless told otherwise.
+
+    ``learn``: ``path`` is a state folder; Label Studio answers sent to ``/webhook`` are recorded
+    in it and trained on in the background (every ``retrain_every`` answers), each new model
+    served at once."""
     uvicorn = require("uvicorn", "serve")
     limits = limits or ServeLimits()
-    model, info = load_for_serving(path)
-    slot = ModelSlot(model, info)
     watcher = None
-    if is_state(path):
-        watcher = StateWatcher(Path(path), slot, poll=poll)
-        watcher.start()
+    backend = None
+    if learn:
+        if not is_state(path):
+            raise AutoNLPALError(
+                f"{path}: --learn records answers in a learner's state folder, and this is not "
+                f"one; start a loop first (autonlp-al query ...), then serve its folder"
+            )
+        backend = learning_backend(path, retrain_every=retrain_every, limits=limits)
+        slot = backend.slot
+    else:
+        model, info = load_for_serving(path)
+        slot = ModelSlot(model, info)
+        if is_state(path):
+            watcher = StateWatcher(Path(path), slot, poll=poll)
+            watcher.start()
     try:
         uvicorn.run(
-            create_app(slot, token=token, limits=limits),
+            create_app(
+                slot,
+                token=token,
+                limits=limits,
+                labelstudio=backend,
+                state_dir=Path(path) if learn else None,
+            ),
             host=host,
             port=port,
             log_level="info",

@@ -22,6 +22,7 @@ import json
 import logging
 import random
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -201,6 +202,8 @@ class ActiveLearner:
     _untrained: tuple[tuple[int, ...], tuple[float, ...]] | None = attrs.field(
         init=False, default=None
     )
+    # record() may run on a server thread while a round trains on another
+    _lock: threading.RLock = attrs.field(init=False, factory=threading.RLock)
 
     def __attrs_post_init__(self) -> None:
         self._log = EventLog.of(self.state_dir)
@@ -273,13 +276,16 @@ class ActiveLearner:
                 self._pending = (event["round"], tuple(event["ids"]), tuple(event["scores"]))
             elif kind == "annotated":
                 answered = [example_from_dict(data) for data in event["examples"]]
+                if event.get("unasked"):
+                    self._merge_unasked(answered)
+                    continue
                 for example in answered:
                     self._annotated[example.id] = example
-                self._untrained = self._answered(answered)
+                self._untrained = _joined(self._untrained, self._answered(answered))
                 self._pending = None
             elif kind == "trained":
                 self.history.append(Round(**event["round_record"]))
-                self._untrained = None
+                self._untrained = _without(self._untrained, event["round_record"]["selected"])
             elif kind == "finalized":
                 self.finals.append(Final(**event["final_record"]))
         if self.history:
@@ -305,11 +311,14 @@ class ActiveLearner:
     def labeled_examples(self) -> list[Example]:
         """The seed set plus every annotation received, in order."""
         seed_ids = {e.id for e in self.labeled}
-        return list(self.labeled) + [e for i, e in self._annotated.items() if i not in seed_ids]
+        with self._lock:
+            annotated = list(self._annotated.items())
+        return list(self.labeled) + [e for i, e in annotated if i not in seed_ids]
 
     @property
     def unlabeled(self) -> list[Example]:
-        done = {e.id for e in self.labeled} | set(self._annotated)
+        with self._lock:
+            done = {e.id for e in self.labeled} | set(self._annotated)
         return [e for e in self.pool if e.id not in done]
 
     @property
@@ -393,16 +402,17 @@ class ActiveLearner:
                 "examples": [example_to_dict(e) for e in answers],
             }
         )
-        for example in answers:
-            self._annotated[example.id] = example
-        self._untrained = self._answered(answers)
-        self._pending = None
+        with self._lock:
+            for example in answers:
+                self._annotated[example.id] = example
+            self._untrained = _joined(self._untrained, self._answered(answers))
+            self._pending = None
 
     def _train_round(
         self, ids: Sequence[int], scores: Sequence[float], timings: dict[str, float]
     ) -> Round:
         round_ = self.next_round
-        train = self.labeled_examples
+        train = self.labeled_examples  # answers recorded from now on wait for the next round
         start = time.perf_counter()
         trainer = self._pool_aware(self.round_trainer)
         model = trainer.train(train, eval=(), labels=self.labels, init=self.model)
@@ -433,7 +443,8 @@ class ActiveLearner:
         self._log.append({"type": "trained", "round": round_, "round_record": _jsonable(record)})
         self.history.append(record)
         self.model = model
-        self._untrained = None
+        with self._lock:
+            self._untrained = _without(self._untrained, ids)
         summary = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
         log.info(
             "[%s] round %d: %d labelled, %s (%s)",
@@ -543,11 +554,62 @@ class ActiveLearner:
     def train_pending(self) -> Round | None:
         """Train what is labelled but not yet trained on: the seed set before the first round, or
         answers recorded just before a stop. ``None`` when there is nothing to train."""
+        with self._lock:
+            untrained = self._untrained
         if not self.history and self.labeled:
-            return self._train_round((), (), {})
-        if self._untrained is not None:
-            return self._train_round(*self._untrained, {})
+            return self._train_round(*(untrained or ((), ())), {})
+        if untrained is not None:
+            return self._train_round(*untrained, {})
         return None
+
+    def record(self, answers: Source | Iterable[Example]) -> int:
+        """Take answers that no query asked for: tools where annotators pick the tasks
+        themselves (Label Studio) send each answer as it is made. They are written to the event
+        log at once, and trained on by the next :meth:`train_pending` (safe to call from another
+        thread while a round trains).
+
+        An answer for a pool example replaces any earlier answer for it (the latest wins); one
+        for a text outside the pool is kept as a labelled example too. An open query stays open
+        unless an answer covers one of its examples; then it closes like a partly answered
+        query, and the rest go back to the pool. Returns how many answers were recorded.
+
+        Raises :class:`AnswerError` for an answer whose id names a pool example with another
+        text, and :class:`~autonlp_al.errors.LabelError` for a label outside the label set;
+        nothing of the call is recorded then.
+        """
+        examples = list(answers.read() if isinstance(answers, Source) else answers)
+        if self.tokenizer is not None:
+            examples = [self._tokenised(e) for e in examples]
+        for example in examples:
+            check_labels(example, self.labels)
+            queried = self._by_id.get(example.id)
+            if queried is not None and queried.text != example.text:
+                raise AnswerError(
+                    f"{example.origin or 'an answer'}: id {example.id} names the pool text "
+                    f"{queried.text[:60]!r} but the answer's text is {example.text[:60]!r}; "
+                    f"answer the text as it is in the pool, or give the answer no id"
+                )
+        if not examples:
+            return 0
+        with self._lock:
+            self._log.append(
+                {
+                    "type": "annotated",
+                    "round": self.next_round,
+                    "unasked": True,
+                    "examples": [example_to_dict(e) for e in examples],
+                }
+            )
+            self._merge_unasked(examples)
+        return len(examples)
+
+    def _merge_unasked(self, examples: Sequence[Example]) -> None:
+        for example in examples:
+            self._annotated[example.id] = example
+        ids = tuple(dict.fromkeys(e.id for e in examples))
+        self._untrained = _joined(self._untrained, (ids, (0.0,) * len(ids)))
+        if self._pending is not None and not set(self._pending[1]).isdisjoint(ids):
+            self._pending = None
 
     def adopt(self, record: Round, model_dir: str | Path) -> Round:
         """Take round 0 from another run trained on this learner's very seed set (a simulation's
@@ -583,7 +645,8 @@ class ActiveLearner:
         and the predictions of the latest final model (else the current round's model). Write it
         with a writer, e.g. ``ProdigyWriter().write(query.tasks(), path)``; answer it with
         :meth:`update`."""
-        if (not self.history and self.labeled) or self._untrained is not None:
+        waiting = (not self.history and self.labeled) or self._untrained is not None
+        if waiting and self._pending is None:  # an open query is given again as it is
             raise StateError(
                 f"{self.state_dir}: labelled examples wait to be trained on; call "
                 f"train_pending() before query(), so the query is picked by their model"
@@ -694,6 +757,28 @@ class ActiveLearner:
         ):
             self.finalize()
         return done
+
+
+def _joined(
+    untrained: tuple[tuple[int, ...], tuple[float, ...]] | None,
+    more: tuple[tuple[int, ...], tuple[float, ...]],
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Answers waiting for training, and more (an id given again keeps its first score)."""
+    scores = dict(zip(*(untrained or ((), ())), strict=True))
+    for i, score in zip(*more, strict=True):
+        scores.setdefault(i, score)
+    return tuple(scores), tuple(scores.values())
+
+
+def _without(
+    untrained: tuple[tuple[int, ...], tuple[float, ...]] | None, trained: Iterable[int]
+) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
+    """What still waits for training once a round has trained on ``trained``."""
+    if untrained is None:
+        return None
+    done = set(trained)
+    left = [(i, s) for i, s in zip(*untrained, strict=True) if i not in done]
+    return (tuple(i for i, _ in left), tuple(s for _, s in left)) if left else None
 
 
 def _jsonable(record: Round) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ __all__ = [
 
 #: The event log's file name inside a state folder.
 EVENTS = "events.jsonl"
+
+# appends from two threads (a server recording answers while a round trains) must not interleave,
+# nor one cut the other's line as a torn tail
+_APPENDING = threading.Lock()
 
 
 def example_to_dict(example: Example) -> dict[str, Any]:
@@ -120,11 +125,12 @@ class EventLog:
     def append(self, event: Mapping[str, Any]) -> None:
         line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._drop_torn_tail()
-        with self.path.open("ab") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        with _APPENDING:
+            self._drop_torn_tail()
+            with self.path.open("ab") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
 
     def _drop_torn_tail(self) -> None:
         if not self.path.exists():

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,11 @@ class LabelStudioSource:
     report: Report = attrs.field(factory=Report)
 
     def read(self) -> Iterator[Example]:
-        tasks = self._tasks(existing(self.path))
+        yield from self.read_tasks(self._tasks(existing(self.path)))
+
+    def read_tasks(self, tasks: Iterable[Any]) -> Iterator[Example]:
+        """Examples from tasks already parsed (a webhook's payload, an SDK export), with the
+        same checks, policy and counts as :meth:`read`; ``path`` names them in messages."""
         minimal: dict[Any, list[tuple[Origin, Mapping[str, Any]]]] = {}
         for number, task in enumerate(tasks, start=1):
             origin = Origin(f"{self.path}#task", number)

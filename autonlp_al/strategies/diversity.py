@@ -29,7 +29,7 @@ from ..types import Example
 from .base import BatchStrategy, Selection, Strategy, chunks
 from .uncertainty import MNLP, Margin
 
-__all__ = ["CoreSet", "Hybrid", "KMeans", "kmeans"]
+__all__ = ["CoreSet", "Hybrid", "KMeans", "default_uncertainty", "kmeans"]
 
 
 def _embedder(strategy: Any, model: Model | None) -> Any:
@@ -183,7 +183,7 @@ class Hybrid(BatchStrategy):
         labeled: Sequence[Example],
         rng: random.Random,
     ) -> list[Selection]:
-        uncertainty = self.uncertainty or _default_uncertainty(self._model(model))
+        uncertainty = self.uncertainty or default_uncertainty(self._model(model))
         shortlist = uncertainty.select(
             model, pool, min(len(pool), self.factor * n), labeled=labeled, rng=rng
         )
@@ -197,7 +197,7 @@ class Hybrid(BatchStrategy):
         )
 
 
-def _default_uncertainty(model: Model) -> Strategy:
+def default_uncertainty(model: Model) -> Strategy:
     """MNLP for a NER model, margin for a classifier (one model class may offer both token
     marginals and class probabilities, so the task decides, not the capability)."""
     return MNLP() if model.task == "ner" else Margin()

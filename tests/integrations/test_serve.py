@@ -83,7 +83,10 @@ def test_predict_health_and_model(server) -> None:
         {"start": 0, "end": 4, "label": "PER", "score": 1.0, "text": "anna"}
     ]
     assert body["predictions"][1]["spans"] == []
-    assert call(f"{url}/health") == (200, {"status": "ok", "version": "v1"})
+    assert call(f"{url}/health") == (
+        200,
+        {"status": "ok", "model_class": "autonlp_al", "version": "v1"},
+    )
     status, info = call(f"{url}/model")
     assert status == 200 and info["labels"] == ["PER", "LOC"] and info["task"] == "ner"
 

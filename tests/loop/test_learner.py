@@ -342,3 +342,80 @@ def test_answers_kept_by_a_stop_while_training_are_named_and_trained(tmp_path) -
         again.update(examples)
     record = again.train_pending()
     assert record is not None and record.n_labeled == 9 and again.untrained == 0
+
+
+# -- answers no query asked for (Label Studio, where annotators pick tasks) ------------------------
+
+
+def answer(i: int) -> Example:
+    name = NAMES[i % len(NAMES)]
+    return Example(text=f"{name} visited plant {i} today", spans=[Span(0, len(name), "PER")])
+
+
+def test_recorded_answers_are_logged_at_once_trained_next_and_survive_a_restart(tmp_path) -> None:
+    trainer = ScriptedTrainer()
+    al = learner(tmp_path, trainer, labeled=[], oracle=None)
+    assert al.record([answer(20), answer(21)]) == 2
+    assert al.untrained == 2 and not trainer.calls  # recorded, not trained yet
+    events = [json.loads(line) for line in (tmp_path / "state" / "events.jsonl").open()]
+    assert events[-1]["type"] == "annotated" and events[-1]["unasked"] is True
+    # a new process finds them waiting, and trains them
+    again = learner(tmp_path, trainer, labeled=[], oracle=None)
+    assert again.untrained == 2
+    first = again.train_pending()
+    assert first is not None and first.n_labeled == 2 and again.untrained == 0
+    assert sorted(first.selected) == sorted([answer(20).id, answer(21).id])
+    assert {answer(20).id, answer(21).id}.isdisjoint(e.id for e in again.unlabeled)
+    # the latest answer for a text wins; a text outside the pool is kept as labelled too
+    changed = Example(text=answer(20).text, spans=[])
+    outside = Example(text="zoe left", spans=[Span(0, 3, "PER")])
+    assert again.record([changed, outside]) == 2
+    second = again.train_pending()
+    assert second is not None and second.n_labeled == 3
+    labelled = {e.text: e for e in again.labeled_examples}
+    assert labelled[answer(20).text].spans == () and "zoe left" in labelled
+
+
+def test_answers_recorded_while_a_round_trains_wait_for_the_next_round(tmp_path) -> None:
+    """The race a server thread meets: an answer recorded while a round trains must neither be
+    trained on half-way nor be forgotten as untrained when the round ends (also after resume)."""
+
+    class Recording(ScriptedTrainer):
+        def train(self, train, **kwargs):  # type: ignore[no-untyped-def]
+            if len(self.calls) == 0:
+                al.record([answer(31)])  # arrives while round 0 trains
+            return super().train(train, **kwargs)
+
+    trainer = Recording()
+    al = learner(tmp_path, trainer, labeled=[], oracle=None)
+    al.record([answer(30)])
+    round_0 = al.train_pending()
+    assert round_0 is not None and round_0.selected == (answer(30).id,)
+    assert trainer.calls[0]["ids"] == [answer(30).id]
+    assert al.untrained == 1
+    resumed = learner(tmp_path, ScriptedTrainer(), labeled=[], oracle=None)
+    assert resumed.untrained == 1
+    round_1 = resumed.train_pending()
+    assert round_1 is not None and round_1.selected == (answer(31).id,) and round_1.n_labeled == 2
+
+
+def test_recorded_answers_are_checked_and_close_an_open_query_they_answer(tmp_path) -> None:
+    al = learner(tmp_path, oracle=None)
+    al.train_pending()
+    with pytest.raises(LabelError):
+        al.record([answer(40), Example(text="anna here", spans=[Span(0, 4, "ORG")])])
+    pool_text = gold()[40]
+    with pytest.raises(AnswerError, match="names the pool text"):
+        al.record([Example(text="another text", id=pool_text.id)])
+    assert al.untrained == 0  # nothing of a refused call is recorded
+    query = al.query()
+    asked = [e.id for e in query.examples]
+    al.record([answer(50)] if answer(50).id not in asked else [answer(51)])
+    again = al.query()
+    assert again.round == query.round and [e.id for e in again.examples] == asked  # still open
+    al.record([Example(text=query.examples[0].text, spans=[])])
+    with pytest.raises(AnswerError):  # closed: its answers wait for training
+        al.update([Example(text=query.examples[1].text)])
+    trained = al.train_pending()
+    assert trained is not None and query.examples[0].id in trained.selected
+    assert query.examples[1].id in {e.id for e in al.unlabeled}  # back in the pool

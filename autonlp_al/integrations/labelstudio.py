@@ -1,0 +1,421 @@
+"""Label Studio's ML backend protocol, served by ``autonlp-al serve STATE_DIR --labelstudio``.
+
+Connect the server as a project's model in Label Studio (Settings → Model → Connect model, with
+the server's URL). Label Studio then calls:
+
+- ``GET /health`` and ``POST /setup``: the project's labeling config is read here (which
+  ``<Text>``, ``<Labels>`` and ``<Choices>`` tags to answer with); the reply names the model
+  version.
+- ``POST /predict`` with ``{"tasks": [...]}``: one prediction per task in Label Studio's result
+  format, per-region scores, and the task ``score`` = the loop strategy's score of the task (so
+  Label Studio can sort tasks by it). The reply is streamed a chunk of tasks at a time, so a bulk
+  request over thousands of tasks keeps the connection busy instead of running into Label
+  Studio's read timeout.
+- ``POST /webhook`` (Label Studio makes this webhook when the model is connected):
+  ``ANNOTATION_CREATED`` / ``ANNOTATIONS_CREATED`` / ``ANNOTATION_UPDATED`` answers are written
+  to the learner's event log before the reply; a background thread trains the next round and
+  the served model is swapped in place. Anything it cannot use (a cancelled annotation, a
+  missing ``annotation``, a label outside the label set, an unknown action, a deleted task) is
+  logged, counted in ``GET /labelstudio``, and kept in ``labelstudio-skipped.jsonl`` in the state
+  folder: a 200, never a 500 that loses the annotation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import attrs
+
+from ..errors import AutoNLPALError, ConfigError
+from ..report import Report
+from ..sources.base import OnError
+from ..sources.labelstudio import LabelStudioSource
+from ..strategies.base import ScoringStrategy
+from ..strategies.diversity import Hybrid, default_uncertainty
+from ..trainers.base import Model
+from ..types import Example, Prediction, text_hash
+from ..writers.labelstudio import ID_KEY
+
+__all__ = ["LabelStudioBackend", "LabelingConfig"]
+
+log = logging.getLogger("autonlp_al.integrations.labelstudio")
+
+#: the webhook actions that carry answers
+ANSWERS = ("ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED")
+SKIPPED_FILE = "labelstudio-skipped.jsonl"
+
+
+@attrs.frozen(kw_only=True)
+class LabelingConfig:
+    """What a prediction must name: the ``<Text>`` tag (and the task data key of its
+    ``$value``), the ``<Labels>`` tag for spans, the ``<Choices>`` tag for classes."""
+
+    to_name: str = "text"
+    data_key: str = "text"
+    labels_name: str = "label"
+    choices_name: str = "choice"
+    multiple: bool = False
+
+    @classmethod
+    def from_xml(cls, xml: str) -> LabelingConfig:
+        """Read a project's labeling config; :class:`ConfigError` when it has no text to label."""
+        try:
+            root = ElementTree.fromstring(xml)
+        except ElementTree.ParseError as exc:
+            raise ConfigError(
+                f"the labeling config is not XML ({exc}); check the project's Labeling Interface"
+            ) from exc
+        text = next(
+            (e for e in root.iter() if e.tag in ("Text", "HyperText") and e.get("name")), None
+        )
+        if text is None:
+            raise ConfigError(
+                'the labeling config has no <Text name="..." value="$..."/> tag; autonlp_al '
+                "labels text: add one to the project's Labeling Interface"
+            )
+        name = str(text.get("name"))
+        value = text.get("value", "$text")
+        labels = next((e for e in root.iter("Labels") if e.get("toName") == name), None)
+        choices = next((e for e in root.iter("Choices") if e.get("toName") == name), None)
+        return cls(
+            to_name=name,
+            data_key=value[1:] if value.startswith("$") else value,
+            labels_name=labels.get("name", "label") if labels is not None else "label",
+            choices_name=choices.get("name", "choice") if choices is not None else "choice",
+            multiple=choices is not None and choices.get("choice") == "multiple",
+        )
+
+    def result(self, prediction: Prediction) -> list[dict[str, Any]]:
+        """A prediction as Label Studio result regions, each with its score."""
+        regions: list[dict[str, Any]] = [
+            {
+                "id": f"r{i}",
+                "from_name": self.labels_name,
+                "to_name": self.to_name,
+                "type": "labels",
+                "value": {
+                    "start": s.start,
+                    "end": s.end,
+                    "text": prediction.text[s.start : s.end],
+                    "labels": [s.label],
+                },
+                "score": float(s.score),
+            }
+            for i, s in enumerate(prediction.spans)
+        ]
+        if prediction.cats:
+            ranked = sorted(prediction.cats.items(), key=lambda kv: -kv[1])
+            chosen = [k for k, p in ranked if p >= 0.5] if self.multiple else []
+            chosen = chosen or [ranked[0][0]]
+            regions.append(
+                {
+                    "id": "c0",
+                    "from_name": self.choices_name,
+                    "to_name": self.to_name,
+                    "type": "choices",
+                    "value": {"choices": chosen},
+                    "score": float(min(prediction.cats[k] for k in chosen)),
+                }
+            )
+        return regions
+
+
+def _project(payload: Mapping[str, Any]) -> str:
+    """A project's key: Label Studio sends ``"<id>.<created timestamp>"`` or a project object."""
+    project = payload.get("project")
+    if isinstance(project, Mapping):
+        project = project.get("id")
+    return str(project).split(".")[0] if project is not None else ""
+
+
+@attrs.define(eq=False, kw_only=True)
+class LabelStudioBackend:
+    """The learner behind Label Studio's ML backend routes (see the module docstring).
+
+    Args:
+        slot: the served model (a :class:`~autonlp_al.integrations.serve.ModelSlot`); swapped
+            after each retrain.
+        learner: records the answers and trains; ``None`` serves predictions only.
+        retrain_every: answers to wait for before a retrain (more arriving during a retrain
+            join the next one).
+        chunk: tasks predicted per streamed piece of a ``/predict`` reply.
+        max_chars: a task text longer than this gets an empty prediction (counted).
+    """
+
+    slot: Any
+    learner: Any = None
+    retrain_every: int = 1
+    chunk: int = 64
+    max_chars: int = 20_000
+    report: Report = attrs.field(factory=Report)
+    errors: list[str] = attrs.field(factory=list)
+    _configs: dict[str, LabelingConfig] = attrs.field(factory=dict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _worker: threading.Thread | None = None
+    _trained: int = 0
+
+    # -- setup ----------------------------------------------------------------------------------
+
+    def setup(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        schema = payload.get("schema") or payload.get("label_config")
+        if isinstance(schema, str) and schema.strip():
+            self._configs[_project(payload)] = LabelingConfig.from_xml(schema)
+        return {"model_version": self.version}
+
+    @property
+    def version(self) -> str:
+        model, info = self.slot.get()
+        return str(info.get("version", "untrained")) if model is not None else "untrained"
+
+    def config(self, payload: Mapping[str, Any]) -> LabelingConfig:
+        """The labeling config of the payload's project: the one it carries, else the one
+        ``/setup`` gave (the only one, for a payload naming no project), else the defaults
+        (``$text``, ``label``, ``choice``)."""
+        project = payload.get("project")
+        schema = payload.get("label_config")
+        if schema is None and isinstance(project, Mapping):
+            schema = project.get("label_config")
+        if isinstance(schema, str) and schema.strip():
+            config = LabelingConfig.from_xml(schema)
+            self._configs[_project(payload)] = config
+            return config
+        key = _project(payload)
+        if key not in self._configs and len(self._configs) == 1:  # one project: it is that one
+            return next(iter(self._configs.values()))
+        return self._configs.get(key, LabelingConfig())
+
+    # -- predict --------------------------------------------------------------------------------
+
+    def predict(self, payload: Mapping[str, Any]) -> Iterator[bytes]:
+        """The ``/predict`` reply, as JSON pieces: a chunk of tasks is predicted per piece."""
+        tasks = payload.get("tasks")
+        if not isinstance(tasks, list):
+            raise ConfigError('a Label Studio /predict body needs "tasks": a list of tasks')
+        config = self.config(payload)
+        model, info = self.slot.get()  # one model for the whole reply, whatever is swapped
+        version = str(info.get("version", "untrained")) if model is not None else "untrained"
+        yield f'{{"model_version": {json.dumps(version)}, "results": ['.encode()
+        for start in range(0, len(tasks), self.chunk):
+            part = tasks[start : start + self.chunk]
+            results = self._predict(model, version, config, part)
+            text = ", ".join(json.dumps(r) for r in results)
+            yield (", " if start else "").encode() + text.encode()
+        yield b"]}"
+
+    def _predict(
+        self, model: Model | None, version: str, config: LabelingConfig, tasks: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        texts: dict[int, Example] = {}
+        for i, task in enumerate(tasks):
+            data = task.get("data") if isinstance(task, Mapping) else None
+            if not isinstance(data, Mapping):
+                data = {}
+            text = data.get(config.data_key)
+            if not isinstance(text, str) or not text.strip():
+                self.report.skip(
+                    "predict: task without text",
+                    None,
+                    f"task {_task_id(task)}: no data.{config.data_key}",
+                )
+            elif len(text) > self.max_chars:
+                self.report.skip(
+                    "predict: text too long", None, f"task {_task_id(task)}: {len(text)} characters"
+                )
+            else:
+                texts[i] = self._example(text, data)
+        predictions: dict[int, Prediction] = {}
+        scores: dict[int, float] = {}
+        if model is not None and texts:
+            examples = list(texts.values())
+            predictions = dict(zip(texts, model.predict(examples), strict=True))
+            scores = dict(zip(texts, self._scores(examples), strict=True))
+        self.report.count("predicted", len(predictions))
+        return [
+            {
+                "result": config.result(predictions[i]) if i in predictions else [],
+                "score": scores.get(i, 0.0),
+                "model_version": version,
+            }
+            for i in range(len(tasks))
+        ]
+
+    def _example(self, text: str, data: Mapping[str, Any]) -> Example:
+        ours = data.get(ID_KEY)
+        example = Example(
+            text=text, id=ours if isinstance(ours, int) and ours >= 0 else text_hash(text)
+        )
+        tokenizer = getattr(self.learner, "tokenizer", None)
+        return attrs.evolve(example, tokens=tokenizer(text)) if tokenizer is not None else example
+
+    def _scores(self, examples: list[Example]) -> list[float]:
+        """The loop strategy's score of each task, from the learner's round model (0 without)."""
+        model = getattr(self.learner, "model", None)
+        if model is None:
+            return [0.0] * len(examples)
+        strategy = self.learner.strategy
+        if isinstance(strategy, Hybrid) and isinstance(strategy.uncertainty, ScoringStrategy):
+            strategy = strategy.uncertainty
+        if not isinstance(strategy, ScoringStrategy):  # random, k-means...: the default uncertainty
+            strategy = default_uncertainty(model)
+        assert isinstance(strategy, ScoringStrategy)
+        try:
+            return [float(s) for s in strategy.score(strategy._model(model), examples)]
+        except AutoNLPALError as exc:  # a model without the capability: no score, still predictions
+            self.report.skip("predict: no score", None, str(exc))
+            return [0.0] * len(examples)
+
+    # -- webhook --------------------------------------------------------------------------------
+
+    def webhook(self, payload: Any, *, state_dir: Path | None = None) -> dict[str, Any]:
+        """Record the answers a webhook carries; start a retrain. Never raises for bad input:
+        what is not used is counted, logged and kept in ``labelstudio-skipped.jsonl``."""
+        action = payload.get("action") if isinstance(payload, Mapping) else None
+        if action not in ANSWERS:
+            self.report.count(f"webhook {action}" if isinstance(action, str) else "webhook ?")
+            if isinstance(action, str) and "DELETED" in action:
+                # an answer already recorded stays recorded: the learner never unlearns
+                self._skip(
+                    payload, "deleted in Label Studio; answers recorded before stay", state_dir
+                )
+            return {"recorded": 0, "ignored": action if isinstance(action, str) else None}
+        tasks = self._tasks(payload)
+        if not tasks:
+            self._skip(payload, "no annotation in the payload", state_dir)
+            return {"recorded": 0, "skipped": 1}
+        config = self.config(payload)
+        report = Report()
+        source = LabelStudioSource(
+            path=Path("<label studio webhook>"),
+            data_key=config.data_key,
+            on_error=OnError.SKIP,
+            report=report,
+        )
+        examples = list(source.read_tasks(tasks))
+        if report.n_skipped:  # counted by the source; the payload is kept once, with why
+            self._skip(payload, "; ".join(map(str, report.issues)), state_dir, quiet=True)
+        self.report.merge(report)
+        if self.learner is None:
+            self._skip(payload, "no learner: serve a state folder to learn", state_dir)
+            return {"recorded": 0, "skipped": len(tasks)}
+        recorded = 0
+        for example in examples:  # one by one: one bad label must not cost the others
+            try:
+                recorded += self.learner.record([example])
+            except AutoNLPALError as exc:
+                self._skip(payload, str(exc), state_dir)
+        self.report.count("recorded", recorded)
+        if recorded:
+            self.start()
+        return {"recorded": recorded, "skipped": len(tasks) - recorded}
+
+    def _tasks(self, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Label Studio JSON tasks, one annotation each, from a webhook payload."""
+        annotations = payload.get("annotation")
+        tasks = payload.get("task")
+        if isinstance(annotations, Mapping):
+            annotations, tasks = [annotations], [tasks]
+        if not isinstance(annotations, list) or not isinstance(tasks, list):
+            return []
+        by_id = {t.get("id"): t for t in tasks if isinstance(t, Mapping)}
+        out = []
+        for n, annotation in enumerate(annotations):
+            if not isinstance(annotation, Mapping):
+                continue
+            task = annotation.get("task")
+            task = by_id.get(task.get("id") if isinstance(task, Mapping) else task)
+            if task is None and n < len(tasks) and isinstance(tasks[n], Mapping):
+                task = tasks[n]
+            if task is None:
+                continue
+            out.append(
+                {"id": task.get("id"), "data": task.get("data"), "annotations": [annotation]}
+            )
+        return out
+
+    def _skip(
+        self, payload: Any, reason: str, state_dir: Path | None, *, quiet: bool = False
+    ) -> None:
+        if not quiet:
+            self.report.skip(f"webhook: {reason.split(';')[0][:60]}", None, reason)
+        log.warning("Label Studio webhook: %s", reason)
+        if state_dir is not None:
+            line = json.dumps(
+                {"time": time.time(), "reason": reason, "payload": payload}, default=str
+            )
+            with open(state_dir / SKIPPED_FILE, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+    # -- retraining -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start a retrain in the background unless one runs (it looks again when it ends)."""
+        with self._lock:
+            if self._worker is not None and self._worker.is_alive():
+                return  # the running retrain looks again when it ends
+            self._worker = threading.Thread(
+                target=self._retrain, daemon=True, name="autonlp_al-labelstudio-retrain"
+            )
+            self._worker.start()
+
+    def _retrain(self) -> None:
+        while True:
+            with self._lock:
+                if self.learner.untrained < self.retrain_every and (
+                    self.learner.history or not self.learner.labeled
+                ):
+                    self._worker = None
+                    return
+            try:
+                self.learner.train_pending()
+                model = self.learner.served_model
+                record = self.learner.history[-1]
+                self.slot.swap(
+                    model,
+                    {
+                        "version": model.version,
+                        "task": model.task,
+                        "labels": list(model.labels),
+                        "round": record.round,
+                        "n_labeled": record.n_labeled,
+                        "metrics": dict(record.metrics),
+                    },
+                )
+                self._trained += 1
+            except Exception as exc:  # the answers stay recorded; the next answer retries
+                log.exception("retraining failed; still serving the previous model")
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+                with self._lock:
+                    self._worker = None
+                return
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a retrain in progress (tests, and a clean shutdown)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    def status(self) -> dict[str, Any]:
+        """``GET /labelstudio``: what arrived, what was recorded, trained and skipped."""
+        learner = self.learner
+        return {
+            "version": self.version,
+            "counts": dict(self.report.counts),
+            "skipped": dict(self.report.skipped),
+            "untrained": learner.untrained if learner is not None else 0,
+            "rounds": len(learner.history) if learner is not None else 0,
+            "labelled": len(learner.labeled_examples) if learner is not None else 0,
+            "retraining": self._worker is not None and self._worker.is_alive(),
+            "retrains": self._trained,
+            "errors": list(self.errors[-5:]),
+        }
+
+
+def _task_id(task: Any) -> Any:
+    return task.get("id") if isinstance(task, Mapping) else None

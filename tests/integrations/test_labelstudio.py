@@ -1,0 +1,313 @@
+"""Label Studio's ML backend protocol on a real socket: /setup, /predict with tasks (streamed),
+/webhook answers recorded, retrained in the background and served; hostile payloads."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("uvicorn")
+
+from autonlp_al import Example, Span
+from autonlp_al.errors import ConfigError
+from autonlp_al.integrations.labelstudio import SKIPPED_FILE, LabelingConfig, LabelStudioBackend
+from autonlp_al.integrations.serve import ModelSlot, create_app
+from autonlp_al.loop.learner import ActiveLearner
+from autonlp_al.strategies import MNLP, Margin
+from autonlp_al.testing import ScriptedTrainer
+from autonlp_al.types import text_hash
+from tests.integrations.test_serve import call, running
+
+NER_CONFIG = """<View>
+  <Labels name="ner" toName="doc"><Label value="PER"/><Label value="ORG"/></Labels>
+  <Text name="doc" value="$sentence"/>
+</View>"""
+TEXTCAT_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="topic" toName="text" choice="multiple">
+    <Choice value="sport"/><Choice value="tech"/>
+  </Choices>
+</View>"""
+
+TEXTS = [f"anna met omar in plant {i}" for i in range(12)]
+
+
+def test_labeling_configs_are_read_and_bad_ones_named() -> None:
+    ner = LabelingConfig.from_xml(NER_CONFIG)
+    assert (ner.to_name, ner.data_key, ner.labels_name) == ("doc", "sentence", "ner")
+    textcat = LabelingConfig.from_xml(TEXTCAT_CONFIG)
+    assert (textcat.choices_name, textcat.multiple, textcat.data_key) == ("topic", True, "text")
+    with pytest.raises(ConfigError, match="not XML"):
+        LabelingConfig.from_xml("<View><Text")
+    with pytest.raises(ConfigError, match="no <Text"):
+        LabelingConfig.from_xml('<View><Image name="i" value="$img"/></View>')
+
+
+def ner_learner(tmp_path: Path) -> ActiveLearner:
+    return ActiveLearner(
+        trainer=ScriptedTrainer(),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in TEXTS],
+        labels=["PER", "ORG"],
+        state_dir=tmp_path / "state",
+        batch_size=2,
+    )
+
+
+def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def task(i: int, key: str = "sentence") -> dict:
+    return {"id": 100 + i, "data": {key: TEXTS[i]}, "project": 1}
+
+
+def annotation(i: int, spans: list[tuple[int, int, str]], **extra: object) -> dict:
+    return {
+        "id": 500 + i,
+        "task": 100 + i,
+        "result": [
+            {
+                "id": f"r{n}",
+                "from_name": "ner",
+                "to_name": "doc",
+                "type": "labels",
+                "value": {"start": s, "end": e, "labels": [label], "text": TEXTS[i][s:e]},
+            }
+            for n, (s, e, label) in enumerate(spans)
+        ],
+        "was_cancelled": False,
+        **extra,
+    }
+
+
+def wait_for(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.time() + timeout
+    while not check():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_label_studio_round_trip_setup_predict_webhook_retrain(tmp_path: Path) -> None:
+    learner = ner_learner(tmp_path)
+    slot = ModelSlot(None)
+    backend = LabelStudioBackend(slot=slot, learner=learner, chunk=5)
+    state = tmp_path / "state"
+    with running(create_app(slot, labelstudio=backend, state_dir=state)) as url:
+        status, body = call(f"{url}/health")
+        assert status == 200 and body["model_class"] == "autonlp_al"
+        assert post(f"{url}/setup", {"project": "1.1700000000", "schema": NER_CONFIG}) == (
+            200,
+            {"model_version": "untrained"},
+        )
+        # before any model: one empty prediction per task, nothing fails
+        status, body = post(f"{url}/predict", {"tasks": [task(0), task(1)], "project": "1.17"})
+        assert status == 200 and body["model_version"] == "untrained"
+        assert [r["result"] for r in body["results"]] == [[], []]
+
+        # an annotation: recorded in the event log before the reply, then trained on
+        status, body = post(
+            f"{url}/webhook",
+            {
+                "action": "ANNOTATION_CREATED",
+                "annotation": annotation(0, [(0, 4, "PER")]),
+                "task": task(0),
+                "project": {"id": 1},
+            },
+        )
+        assert (status, body) == (200, {"recorded": 1, "skipped": 0})
+        log = (state / "events.jsonl").read_text()
+        assert '"unasked": true' in log and TEXTS[0] in log
+        wait_for(lambda: slot.get()[0] is not None and not backend.status()["retraining"])
+        first = slot.get()[1]["version"]
+
+        # predictions now come from that model: its span, with a score per region and per task
+        status, body = post(f"{url}/predict", {"tasks": [task(0), task(3)], "project": "1.17"})
+        assert status == 200 and body["model_version"] == first
+        region = body["results"][0]["result"][0]
+        assert region["from_name"] == "ner" and region["to_name"] == "doc"
+        assert region["value"] == {"start": 0, "end": 4, "text": "anna", "labels": ["PER"]}
+        assert 0 <= region["score"] <= 1 and body["results"][0]["model_version"] == first
+        mnlp = MNLP().score(
+            learner.model,
+            [
+                Example(text=TEXTS[3], tokens=learner.tokenizer(TEXTS[3]))
+                if learner.tokenizer
+                else Example(text=TEXTS[3])
+            ],
+        )
+        assert body["results"][1]["score"] == pytest.approx(float(mnlp[0]))
+
+        # an update of that annotation and a second task: the next model has both
+        post(
+            f"{url}/webhook",
+            {
+                "action": "ANNOTATION_UPDATED",
+                "annotation": annotation(0, [(0, 4, "PER"), (9, 13, "PER")]),
+                "task": task(0),
+                "project": {"id": 1},
+            },
+        )
+        post(
+            f"{url}/webhook",
+            {
+                "action": "ANNOTATIONS_CREATED",
+                "annotation": [annotation(2, [(0, 4, "ORG")])],
+                "task": [task(2)],
+                "project": {"id": 1},
+            },
+        )
+        wait_for(lambda: learner.untrained == 0 and not backend.status()["retraining"])
+        assert slot.get()[1]["version"] != first
+        labelled = {e.text: e for e in learner.labeled_examples}
+        assert labelled[TEXTS[0]].spans == (Span(0, 4, "PER"), Span(9, 13, "PER"))
+        assert labelled[TEXTS[2]].spans == (Span(0, 4, "ORG"),)
+        status, body = post(f"{url}/predict", {"tasks": [task(0)], "project": "1.17"})
+        assert [r["value"]["text"] for r in body["results"][0]["result"]] == ["anna", "omar"]
+        assert backend.status()["counts"]["recorded"] == 3
+
+
+def test_hostile_webhooks_are_counted_skips_kept_on_disk_never_500(tmp_path: Path) -> None:
+    learner = ner_learner(tmp_path)
+    slot = ModelSlot(None)
+    backend = LabelStudioBackend(slot=slot, learner=learner)
+    state = tmp_path / "state"
+    payloads = [
+        {"action": "ANNOTATION_CREATED", "task": task(1)},  # no annotation
+        {"action": "ANNOTATION_CREATED", "annotation": "x", "task": task(1)},
+        {"action": "ANNOTATION_CREATED", "annotation": annotation(1, []), "task": {"id": 5}},
+        {  # an unknown result type next to a good span: the span is kept, the rest counted
+            "action": "ANNOTATION_CREATED",
+            "annotation": {
+                **annotation(1, [(0, 4, "PER")]),
+                "result": annotation(1, [(0, 4, "PER")])["result"]
+                + [{"type": "rating", "value": {"rating": 3}}],
+            },
+            "task": task(1),
+        },
+        {
+            "action": "ANNOTATION_CREATED",
+            "annotation": annotation(4, [(0, 4, "LOC")]),
+            "task": task(4),
+        },
+        {
+            "action": "ANNOTATION_CREATED",
+            "annotation": annotation(5, [], was_cancelled=True),
+            "task": task(5),
+        },
+        {
+            "action": "ANNOTATION_CREATED",
+            "annotation": annotation(6, [(0, 99, "PER")]),
+            "task": task(6),
+        },
+        {"action": "TASKS_DELETED", "tasks": [{"id": 101}]},
+        {"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 501}]},
+        {"action": "PROJECT_UPDATED", "project": {"id": 1}},
+        {"no": "action"},
+        [1, 2, 3],
+    ]
+    with running(create_app(slot, labelstudio=backend, state_dir=state)) as url:
+        post(f"{url}/setup", {"project": "1.1700000000", "schema": NER_CONFIG})
+        replies = [post(f"{url}/webhook", p) for p in payloads]
+        assert all(status == 200 for status, _ in replies), replies
+        request = urllib.request.Request(f"{url}/webhook", data=b"{not json", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(request, timeout=10)
+        assert bad.value.code == 400
+        wait_for(lambda: not backend.status()["retraining"])
+    assert [body.get("recorded") for _, body in replies[:7]] == [0, 0, 0, 1, 0, 0, 0]
+    status = backend.status()
+    assert status["counts"]["recorded"] == 1 and status["rounds"] == 1
+    skipped = status["skipped"]
+    assert any("no annotation" in k for k in skipped) and any(
+        "LOC" in k or "label" in k for k in skipped
+    ), skipped
+    assert any("cancelled" in k for k in skipped) and any("deleted" in k for k in skipped)
+    kept = [json.loads(line) for line in (state / SKIPPED_FILE).open()]
+    assert len(kept) >= 5 and any("LOC" in json.dumps(k) for k in kept)
+
+
+def test_a_bulk_predict_is_streamed_in_chunks_and_answers_every_task(tmp_path: Path) -> None:
+    from autonlp_al.testing import FakeModel
+
+    texts = [f"text number {i} about sport" for i in range(700)]
+    model = FakeModel(task="textcat", labels=["sport", "tech"], version="m1")
+    slot = ModelSlot(model)
+    backend = LabelStudioBackend(slot=slot, chunk=64)
+    pieces = list(
+        backend.predict(
+            {
+                "tasks": [{"id": i, "data": {"text": t}} for i, t in enumerate(texts)],
+                "label_config": TEXTCAT_CONFIG,
+            }
+        )
+    )
+    assert len(pieces) == 2 + (700 + 63) // 64  # head, one piece per chunk, tail
+    body = json.loads(b"".join(pieces))
+    assert len(body["results"]) == 700 and body["model_version"] == "m1"
+    choice = body["results"][0]["result"][0]
+    assert choice["from_name"] == "topic" and choice["type"] == "choices"
+    assert choice["value"]["choices"] and set(choice["value"]["choices"]) <= {"sport", "tech"}
+    # over HTTP: chunked transfer, and the same answer
+    with running(create_app(slot, labelstudio=backend)) as url:
+        request = urllib.request.Request(
+            f"{url}/predict",
+            data=json.dumps(
+                {
+                    "tasks": [{"id": i, "data": {"text": t}} for i, t in enumerate(texts)],
+                    "label_config": TEXTCAT_CONFIG,
+                }
+            ).encode(),
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers.get("transfer-encoding") == "chunked"
+            assert json.loads(response.read()) == body
+
+
+def test_basic_auth_with_the_token_as_password_is_how_label_studio_connects(tmp_path: Path) -> None:
+    from autonlp_al.testing import FakeModel
+
+    slot = ModelSlot(FakeModel(task="textcat", labels=["a", "b"], version="m1"))
+    with running(create_app(slot, token="s3cret")) as url:
+        good = base64.b64encode(b"anyone:s3cret").decode()
+        bad = base64.b64encode(b"anyone:wrong").decode()
+        assert (
+            post(f"{url}/setup", {"schema": TEXTCAT_CONFIG}, {"Authorization": f"Basic {good}"})[0]
+            == 200
+        )
+        assert (
+            post(f"{url}/setup", {"schema": TEXTCAT_CONFIG}, {"Authorization": f"Basic {bad}"})[0]
+            == 401
+        )
+        assert post(f"{url}/webhook", {"action": "X"}, {"Authorization": "Basic !!"})[0] == 401
+        assert post(f"{url}/webhook", {"action": "X"})[0] == 401
+
+
+def test_label_studio_tasks_carrying_our_id_map_to_the_pool_example(tmp_path: Path) -> None:
+    learner = ner_learner(tmp_path)
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner)
+    ours = Example(text=TEXTS[7]).id
+    assert ours == text_hash(TEXTS[7])
+    payload = {
+        "action": "ANNOTATION_CREATED",
+        "annotation": annotation(7, [(0, 4, "PER")]),
+        "task": {"id": 107, "data": {"sentence": TEXTS[7], "autonlp_al_id": ours}},
+        "project": {"id": 1, "label_config": NER_CONFIG},
+    }
+    assert backend.webhook(payload, state_dir=None) == {"recorded": 1, "skipped": 0}
+    backend.join(20)
+    assert ours not in {e.id for e in learner.unlabeled}
+    assert Margin  # textcat strategies score too (see the bulk test)
