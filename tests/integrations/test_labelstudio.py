@@ -311,3 +311,41 @@ def test_label_studio_tasks_carrying_our_id_map_to_the_pool_example(tmp_path: Pa
     backend.join(20)
     assert ours not in {e.id for e in learner.unlabeled}
     assert Margin  # textcat strategies score too (see the bulk test)
+
+
+def test_serve_learn_needs_a_state_folder_and_a_positive_retrain_every(
+    tmp_path: Path, capsys
+) -> None:
+    from autonlp_al.cli import main
+
+    (tmp_path / "model").mkdir()
+    assert main(["serve", str(tmp_path / "model"), "--learn"]) == 1
+    assert "--learn records answers in a learner's state folder" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path), "--learn", "--retrain-every", "0"]) == 1
+    assert "--retrain-every 0: must be above 0" in capsys.readouterr().err
+
+
+def test_serve_learn_resumes_the_loop_and_trains_answers_left_untrained(tmp_path: Path) -> None:
+    """A server stopped between recording answers and training them trains them on restart."""
+    from autonlp_al.integrations.serve import learning_backend
+    from autonlp_al.loop.config import LoopConfig, Part
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS))
+    config = LoopConfig(
+        task="textcat",
+        labels=["sport", "tech"],
+        trainer=Part(kind="trainers", name="tfidf.v1"),
+        strategy=Part(kind="strategies", name="margin.v1"),
+        pool=Part(kind="sources", name="jsonl.v1", args={"path": str(pool)}),
+        batch_size=2,
+    )
+    learner = config.build(tmp_path / "state")
+    learner.record(
+        [Example(text=TEXTS[0], labels=("sport",)), Example(text=TEXTS[1], labels=("tech",))]
+    )
+    backend = learning_backend(tmp_path / "state")  # a new process, as after a stop
+    backend.join(60)
+    assert backend.learner.untrained == 0 and len(backend.learner.history) == 1
+    model, info = backend.slot.get()
+    assert model is not None and info["n_labeled"] == 2 and info["round"] == 0
