@@ -611,10 +611,10 @@ def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
     """The ``--trainer`` part with every option given that the trainer takes; an option it does
     not take is an error naming the ones it does. In a loop, unset options take the recommended
     loop settings (:func:`~autonlp_al.loop.config.recommended_trainer_args`)."""
-    if not args.model:
-        raise ConfigError("--model is required: the base model folder (or Hub id for autotrain)")
     part = Part(kind="trainers", name=args.trainer)
     accepted = set(parameters(part.factory()) or ())
+    if not args.model and "model" in accepted:
+        raise ConfigError("--model is required: the base model folder (or Hub id for autotrain)")
     given = {
         arg: getattr(args, dest)
         for dest, arg in _TRAINER_OPTIONS.items()
@@ -676,7 +676,11 @@ def _loop_config(args: argparse.Namespace) -> LoopConfig:
         print(f"the loop saved in {saved}")
         config = LoopConfig.from_file(saved)
     else:
-        for option in ("task", "labels", "model"):
+        # a trainer without a base model (tfidf) needs no --model
+        takes_model = "model" in (
+            parameters(Part(kind="trainers", name=args.trainer).factory()) or ()
+        )
+        for option in ("task", "labels", "model") if takes_model else ("task", "labels"):
             if not getattr(args, option):
                 raise ConfigError(
                     f"--{option} is required (or --config FILE"

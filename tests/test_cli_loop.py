@@ -129,3 +129,19 @@ def test_simulate_takes_dedupe_for_a_pool_that_repeats_texts(
     assert main([*common, "--state-dir", str(tmp_path / "sim"), "--dedupe"]) == 0
     printed = capsys.readouterr().out
     assert "skipped 2 (duplicate text)" in printed and "| 20 |" in printed
+
+
+def test_a_trainer_without_a_base_model_needs_no_model_option(tmp_path: Path, capsys) -> None:
+    """``--trainer tfidf`` has no base model: a query without ``--model`` used to be refused."""
+    import pytest
+
+    pytest.importorskip("sklearn")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": e.text}) + "\n" for e in corpus(30, 0, "textcat")))
+    state = tmp_path / "state"
+    args = ["query", str(pool), "--from", "jsonl", "--state-dir", str(state), "--task", "textcat"]
+    assert main([*args, "--labels", "sport,tech,business", "--trainer", "tfidf"]) == 0
+    assert '@trainers = "tfidf.v1"' in (state / "config.cfg").read_text()
+    # a trainer that has a base model still asks for it
+    assert main([*args, "--labels", "a,b", "--state-dir", str(tmp_path / "other")]) == 1
+    assert "--model is required" in capsys.readouterr().err
