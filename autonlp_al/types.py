@@ -13,6 +13,7 @@ import attrs
 from .errors import LabelError, SourceError
 
 __all__ = [
+    "ID_KEY",
     "Answer",
     "Example",
     "Origin",
@@ -24,6 +25,11 @@ __all__ = [
     "check_labels",
     "text_hash",
 ]
+
+#: Where tasks we write for an annotation tool carry the example id (Prodigy: ``meta``; Label
+#: Studio: ``data``), so answers match the pool example they were asked about while the tool's
+#: own hashes (Prodigy's ``_input_hash`` / ``_task_hash``) stay the tool's.
+ID_KEY = "autonlp_al_id"
 
 # Kept below 2**53 so the id survives a round trip through JavaScript (Prodigy's web app).
 _HASH_BITS = 53

@@ -111,7 +111,9 @@ def test_query_then_update_from_the_command_line(tiny_bert, tmp_path: Path, caps
     second = [
         json.loads(x) for x in (state / "queries" / "round-001.jsonl").read_text().splitlines()
     ]
-    assert not {t["_input_hash"] for t in second} & {t["_input_hash"] for t in tasks}
+    assert not {t["meta"]["autonlp_al_id"] for t in second} & {
+        t["meta"]["autonlp_al_id"] for t in tasks
+    }
 
 
 def test_simulate_takes_dedupe_for_a_pool_that_repeats_texts(

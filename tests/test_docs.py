@@ -159,6 +159,10 @@ def add_dataset(db: Path, name: str, tasks: list[dict[str, object]]) -> None:
         (name,),
     ).lastrowid
     for task in tasks:
+        if "_input_hash" not in task:  # db-in sets Prodigy's own hashes on tasks without them
+            from tests.writers.test_writers import prodigy_hashes
+
+            task = prodigy_hashes(task)
         row = con.execute(
             "INSERT INTO example (input_hash, task_hash, content) VALUES (?, ?, ?)",
             (task["_input_hash"], task.get("_task_hash", 0), json.dumps(task).encode()),

@@ -21,6 +21,7 @@ import srsly
 from ..errors import AutoNLPALError, SourceError
 from ..report import Report
 from ..sources.base import iter_jsonl, parse_tokens, require_object
+from ..sources.prodigy import task_id
 from ..types import _str_tuple
 
 __all__ = ["ConsoleAnnotator", "parse_entities"]
@@ -86,7 +87,7 @@ class ConsoleAnnotator:
         tasks, answers = Path(tasks), Path(answers)
         todo = [_task(origin, value) for origin, value in iter_jsonl(_existing(tasks))]
         done = _answered(answers)
-        left = [t for t in todo if t.get("_input_hash") not in done]
+        left = [t for t in todo if task_id(t) not in done]
         if len(todo) > len(left):
             self.report.count("already answered", len(todo) - len(left))
         answers.parent.mkdir(parents=True, exist_ok=True)
@@ -175,12 +176,13 @@ class ConsoleAnnotator:
 
 
 def _task(origin: Any, value: Any) -> Mapping[str, Any]:
-    """A task as ``query`` writes it: ``text``, ``_input_hash``, and ``options`` (a list of
-    ``{"id": ...}``) for classification; anything else is named with its file and line."""
+    """A task as ``query`` writes it: ``text`` (and the example id in ``meta``), and ``options``
+    (a list of ``{"id": ...}``) for classification; anything else is named with its file and
+    line."""
     task = require_object(origin, value)
     options = task.get("options")
-    if not isinstance(task.get("text"), str) or "_input_hash" not in task:
-        problem = "needs a 'text' string and an '_input_hash'"
+    if not isinstance(task.get("text"), str):
+        problem = "needs a 'text' string"
     elif options is not None and not (
         isinstance(options, list) and all(isinstance(o, Mapping) and "id" in o for o in options)
     ):
@@ -201,7 +203,8 @@ def _existing(path: Path) -> Path:
 
 
 def _answered(path: Path) -> set[Any]:
-    """The ``_input_hash`` of every answer already in ``path``; a line torn by a kill is cut."""
+    """The example id (:func:`~autonlp_al.sources.prodigy.task_id`) of every answer already in
+    ``path``; a line torn by a kill is cut."""
     if not path.exists():
         return set()
     raw = path.read_bytes()
@@ -209,5 +212,5 @@ def _answered(path: Path) -> set[Any]:
         path.write_bytes(raw[: raw.rfind(b"\n") + 1])
     done = set()
     for origin, value in iter_jsonl(path):
-        done.add(require_object(origin, value).get("_input_hash"))
+        done.add(task_id(require_object(origin, value)))
     return done

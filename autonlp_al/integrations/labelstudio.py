@@ -40,8 +40,7 @@ from ..sources.labelstudio import LabelStudioSource
 from ..strategies.base import ScoringStrategy
 from ..strategies.diversity import Hybrid, default_uncertainty
 from ..trainers.base import Model
-from ..types import Example, Prediction, text_hash
-from ..writers.labelstudio import ID_KEY
+from ..types import ID_KEY, Example, Prediction, text_hash
 
 __all__ = ["LabelStudioBackend", "LabelingConfig"]
 

@@ -27,7 +27,7 @@ import attrs
 # path, outside the package, where relative imports fail
 from autonlp_al.loop.config import LoopConfig, Part, recommended_trainer_args
 from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.sources.prodigy import ProdigySource
+from autonlp_al.sources.prodigy import ProdigySource, task_id
 from autonlp_al.writers.jsonl import ProdigyWriter
 
 __all__ = ["RecipeLoop", "loop_config", "recipe_components"]
@@ -61,7 +61,7 @@ class RecipeLoop:
             options = self.learner.labels if query.task == "textcat" else ()
             writer = ProdigyWriter(options=options, with_answer=False)
             tasks = [writer.task(example) for example in query.tasks()]
-            self._open = {t["_input_hash"] for t in tasks}
+            self._open = {task_id(t) for t in tasks}  # Prodigy adds its own hashes
             yield from tasks
             if not self._trained.wait(self.wait) or self.errors:
                 return
@@ -69,8 +69,8 @@ class RecipeLoop:
     def update(self, answers: list[dict[str, Any]]) -> None:
         """Prodigy's update callback: keep the answers; retrain once enough are in."""
         for answer in answers:
-            if answer.get("_input_hash") in self._open:
-                self._answers[answer["_input_hash"]] = answer
+            if task_id(answer) in self._open:  # our id, kept in meta through Prodigy
+                self._answers[task_id(answer)] = answer
         enough = self.retrain_every or len(self._open)
         if self._answers and len(self._answers) >= min(enough, len(self._open)):
             batch, self._answers = list(self._answers.values()), {}

@@ -32,8 +32,7 @@ import attrs
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
-from ..types import Example, Origin, Span, text_hash
-from ..writers.labelstudio import ID_KEY
+from ..types import ID_KEY, Example, Origin, Span, text_hash
 from .base import OnError, existing, guarded, is_int
 
 __all__ = ["LabelStudioSource"]

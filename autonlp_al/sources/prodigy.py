@@ -29,10 +29,10 @@ import srsly
 from ..errors import DatasetNotFoundError, SourceError
 from ..registry import sources
 from ..report import Report
-from ..types import Answer, Example, Origin, Span, text_hash
+from ..types import ID_KEY, Answer, Example, Origin, Span, text_hash
 from .base import OnError, existing, guarded, iter_jsonl, parse_spans, parse_tokens, require_object
 
-__all__ = ["ProdigySource", "task_kind"]
+__all__ = ["ProdigySource", "task_id", "task_kind"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MANUAL_VIEWS = {"ner_manual", "spans_manual"}
@@ -270,7 +270,7 @@ class ProdigySource:
                 return None  # every decision was skipped, and each one counted
         return Example(
             text=text,
-            id=_input_hash(first),
+            id=task_id(first),
             labels=tuple(dict.fromkeys(labels)),
             rejected_labels=tuple(dict.fromkeys(rejected_labels)),
             spans=span_list,
@@ -302,6 +302,16 @@ def _option_ids(origin: Origin, options: Any) -> list[str]:
             f"{origin}: 'options' must be a list of {{'id': ..., 'text': ...}}, got {options!r:.60}"
         )
     return [str(o["id"]) for o in options]
+
+
+def task_id(task: Mapping[str, Any]) -> int:
+    """The example a Prodigy task is about: the id we wrote in ``meta["autonlp_al_id"]``, else
+    the task's ``_input_hash``, else the text's hash."""
+    meta = task.get("meta")
+    ours = meta.get(ID_KEY) if isinstance(meta, Mapping) else None
+    if isinstance(ours, int) and not isinstance(ours, bool) and ours >= 0:
+        return ours
+    return _input_hash(task)
 
 
 def _input_hash(task: Mapping[str, Any]) -> int:

@@ -16,7 +16,7 @@ from ..converters.tokenize import covering_tokens
 from ..errors import ConversionError
 from ..registry import writers
 from ..report import Report
-from ..types import Example, _str_tuple, text_hash
+from ..types import ID_KEY, Example, _str_tuple
 from .base import atomic_write
 from .parallel import parallel_lines
 
@@ -123,7 +123,10 @@ class AutoTrainWriter:
 class ProdigyWriter:
     """Prodigy task JSONL that ``prodigy ner.manual`` / ``ner.correct`` / ``textcat.manual`` load
     (and ``db-in`` imports): text, tokens (with whitespace tokens, as spaCy makes them), spans with
-    ``token_start`` / inclusive ``token_end``, ``_input_hash``, ``_task_hash``, ``meta``.
+    ``token_start`` / inclusive ``token_end``, and ``meta`` with the example id under
+    ``autonlp_al_id``. No ``_input_hash`` / ``_task_hash``: Prodigy sets its own when it loads
+    the tasks, so its ``exclude`` and dedup match its database; answers find their example by the
+    id in ``meta`` (:func:`~autonlp_al.sources.prodigy.task_id`).
 
     ``options``: class labels to offer as choices; an example's labels become ``accept``.
     """
@@ -165,16 +168,12 @@ class ProdigyWriter:
                 for i, t in enumerate(tokens)
             ],
             "spans": spans,
-            "meta": dict(example.meta),
-            "_input_hash": example.id,
+            "meta": {**example.meta, ID_KEY: example.id},
         }
         if self.options:
             task["options"] = [{"id": label, "text": label} for label in self.options]
         if example.labels:
             task["accept"] = list(example.labels)
-        task["_task_hash"] = text_hash(
-            srsly.json_dumps([example.id, spans, task.get("accept", [])], sort_keys=True)
-        )
         if self.with_answer:
             task["answer"] = example.answer.value
         return task

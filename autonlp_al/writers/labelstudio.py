@@ -11,14 +11,13 @@ import attrs
 
 from ..registry import writers
 from ..report import Report
-from ..types import Example
+from ..types import ID_KEY, Example
 from .base import atomic_write
 
 __all__ = ["ID_KEY", "LabelStudioWriter"]
 
-#: the task data key that carries the example id, so answers exported from Label Studio match
-#: the pool example they were asked about (``LabelStudioSource`` reads it back as the id)
-ID_KEY = "autonlp_al_id"
+# ID_KEY: the task data key that carries the example id, so answers exported from Label Studio
+# match the pool example they were asked about (``LabelStudioSource`` reads it back as the id)
 
 
 @writers.register("labelstudio.v1")

@@ -54,7 +54,9 @@ def test_stream_update_retrain_next_batch(tmp_path) -> None:
     assert len(learner.history) == 1 and learner.history[0].n_labeled == 4
     second = [next(stream) for _ in range(4)]  # picked by the new model
     assert {t["meta"]["round"] for t in second} == {1}
-    assert not {t["_input_hash"] for t in second} & {t["_input_hash"] for t in first}
+    assert not {t["meta"]["autonlp_al_id"] for t in second} & {
+        t["meta"]["autonlp_al_id"] for t in first
+    }
     assert all("tokens" in t for t in second)
     assert loop.errors == []
 

@@ -172,7 +172,7 @@ def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
     ProdigyWriter(with_answer=False).write(query.tasks(), path)
     tasks = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(tasks) == 5 and all("tokens" in t and t["meta"]["round"] == 1 for t in tasks)
-    assert [t["_input_hash"] for t in tasks] == [e.id for e in query.examples]
+    assert [t["meta"]["autonlp_al_id"] for t in tasks] == [e.id for e in query.examples]
     assert al.query() == query  # the open query is given again, not replaced
     # annotators answer three of five in Prodigy (ner.manual), one of them twice
     answers = []
@@ -190,8 +190,8 @@ def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
     db = prodigy_db({"bbc_al": answers})
     record = al.update(ProdigySource(path=db, dataset="bbc_al"))
     assert record is not None and record.n_labeled == 7
-    assert set(record.selected) == {t["_input_hash"] for t in tasks[:3]}
-    unanswered = {t["_input_hash"] for t in tasks[3:]}
+    assert set(record.selected) == {t["meta"]["autonlp_al_id"] for t in tasks[:3]}
+    unanswered = {t["meta"]["autonlp_al_id"] for t in tasks[3:]}
     assert unanswered <= {e.id for e in al.unlabeled}  # back in the pool, not lost
     with pytest.raises(AnswerError, match="no open query"):
         al.update(ProdigySource(path=db, dataset="bbc_al"))

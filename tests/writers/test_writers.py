@@ -195,10 +195,39 @@ def test_prodigy_tasks_load_back_with_inclusive_token_end(tmp_path: Path) -> Non
     assert tokens[person["token_start"]]["text"] == "Tim"
     assert tokens[person["token_end"]]["text"] == "Cook"  # inclusive, a whitespace token between
     assert "".join(t["text"] + (" " if t["ws"] else "") for t in tokens) == first["text"]
-    assert first["_input_hash"] == EXAMPLES[0].id
+    assert first["meta"]["autonlp_al_id"] == EXAMPLES[0].id
     assert third["accept"] == ["sport"] and third["options"][0] == {"id": "sport", "text": "sport"}
     back = list(ProdigySource(path=out).read())
     assert back[0].spans == EXAMPLES[0].spans and back[0].id == EXAMPLES[0].id
+
+
+def prodigy_hashes(task: dict) -> dict:
+    """What Prodigy does to a task it loads (``set_hashes``): hashes of its own making, here a
+    stand-in with other values than ours (Prodigy's are 32-bit MurmurHash values)."""
+    import zlib
+
+    text_key = json.dumps({"text": task["text"]}).encode()
+    input_hash = zlib.crc32(text_key) - 2**31
+    task_key = json.dumps([input_hash, task.get("spans"), task.get("accept")]).encode()
+    return {**task, "_input_hash": input_hash, "_task_hash": zlib.crc32(task_key) - 2**31}
+
+
+def test_prodigy_tasks_leave_the_hashes_to_prodigy_and_answers_match_by_meta(tmp_path) -> None:
+    """Tasks used to carry home-made ``_input_hash`` / ``_task_hash`` (our 53-bit ids), unlike
+    the ones Prodigy makes, so Prodigy's ``exclude`` and dedup could not match its database."""
+    out = tmp_path / "tasks.jsonl"
+    ProdigyWriter().write(EXAMPLES, out)
+    tasks = [json.loads(x) for x in out.read_text().splitlines()]
+    assert not any("_input_hash" in t or "_task_hash" in t for t in tasks)
+    assert [t["meta"]["autonlp_al_id"] for t in tasks] == [e.id for e in EXAMPLES]
+    # answered in Prodigy: its hashes are set, meta travels with the task into db-out
+    answers = tmp_path / "db-out.jsonl"
+    answers.write_text(
+        "".join(json.dumps({**prodigy_hashes(t), "answer": "accept"}) + "\n" for t in tasks)
+    )
+    back = list(ProdigySource(path=answers).read())
+    assert [e.id for e in back] == [e.id for e in EXAMPLES]
+    assert back[0].spans == EXAMPLES[0].spans
 
 
 def test_every_registered_writer_is_in_the_contract_suite() -> None:
