@@ -10,8 +10,14 @@ that only exists when Prodigy is installed::
 
 The stream serves the learner's open query (pre-annotated by the current model); the update
 callback collects answers and, once the whole batch (or ``retrain_every`` answers) is in, has the
-learner train the next model in a background thread; the stream then serves the next batch, picked
-by the new model. Stopping criteria end the stream.
+learner train the next model in a background thread (the stream never blocks on training while
+tasks are left to show); it returns the training loss of the latest model there is. The stream
+then serves the next batch, picked by the new model. ``progress`` is the share of the pool
+labelled. Stopping criteria end the stream.
+
+The recipe arguments are declared with Prodigy's ``Arg`` (current Prodigy, type-hinted recipe
+functions) where it exists, else as the older ``(help, kind, shortcut, type)`` tuples, so the same
+file loads on both.
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ import attrs
 from autonlp_al.loop.config import LoopConfig, Part, recommended_trainer_args
 from autonlp_al.loop.learner import ActiveLearner
 from autonlp_al.sources.prodigy import ProdigySource, task_id
+from autonlp_al.trainers.base import LossModel
 from autonlp_al.writers.jsonl import ProdigyWriter
 
-__all__ = ["RecipeLoop", "loop_config", "recipe_components"]
+__all__ = ["RecipeLoop", "loop_config", "recipe_arguments", "recipe_components", "register"]
 
 
 @attrs.define(eq=False)
@@ -66,8 +73,9 @@ class RecipeLoop:
             if not self._trained.wait(self.wait) or self.errors:
                 return
 
-    def update(self, answers: list[dict[str, Any]]) -> None:
-        """Prodigy's update callback: keep the answers; retrain once enough are in."""
+    def update(self, answers: list[dict[str, Any]]) -> float | None:
+        """Prodigy's update callback: keep the answers; retrain once enough are in (in the
+        background). Returns the training loss of the latest model trained, if it reports one."""
         for answer in answers:
             if task_id(answer) in self._open:  # our id, kept in meta through Prodigy
                 self._answers[task_id(answer)] = answer
@@ -76,6 +84,15 @@ class RecipeLoop:
             batch, self._answers = list(self._answers.values()), {}
             self._worker = threading.Thread(target=self._retrain, args=(batch,), daemon=True)
             self._worker.start()
+        model = self.learner.model
+        return model.train_loss if isinstance(model, LossModel) else None
+
+    def progress(self, *args: Any, **kwargs: Any) -> float:
+        """Prodigy's progress callback (called with the controller and ``update``'s return
+        value): the share of the pool labelled so far, from 0 to 1."""
+        done = len(self.learner.labeled_examples)
+        left = len(self.learner.unlabeled)
+        return done / (done + left) if done + left else 1.0
 
     def _retrain(self, answers: list[dict[str, Any]]) -> None:
         try:  # merged exactly as a db-out file of these answers would be
@@ -93,25 +110,47 @@ class RecipeLoop:
 
 
 def recipe_components(
-    loop: RecipeLoop, *, dataset: str, view_id: str, labels: Sequence[str], batch_size: int = 10
+    loop: RecipeLoop,
+    *,
+    dataset: str,
+    view_id: str,
+    labels: Sequence[str],
+    batch_size: int = 10,
+    multi_label: bool = False,
 ) -> dict[str, Any]:
-    """What a Prodigy recipe returns: dataset, view, stream, update callback, config."""
+    """What a Prodigy recipe returns: dataset, view, stream, update and progress callbacks,
+    config (several choices at once with ``multi_label``)."""
     return {
         "dataset": dataset,
         "view_id": view_id,
         "stream": loop.stream(),
         "update": loop.update,
-        "config": {"labels": list(labels), "batch_size": batch_size, "choice_style": "single"},
+        "progress": loop.progress,
+        "config": {
+            "labels": list(labels),
+            "batch_size": batch_size,
+            "choice_style": "multiple" if multi_label else "single",
+        },
     }
 
 
 def loop_config(
-    *, model: str, labels: str, task: str, strategy: str, batch_size: int = 10, lang: str = "en"
+    *,
+    model: str,
+    labels: str,
+    task: str,
+    strategy: str,
+    batch_size: int = 10,
+    lang: str = "en",
+    multi_label: bool = False,
 ) -> LoopConfig:
     """The recipe's loop: the local trainer with the recommended round settings, ``strategy``
-    by registry name (every registered strategy works, hybrid included)."""
+    by registry name (every registered strategy works, hybrid included); ``multi_label``:
+    textcat with an independent sigmoid per class."""
     label_list = [label.strip() for label in labels.split(",") if label.strip()]
     trainer_args = {"model": model, "progress": False, **recommended_trainer_args(task)}
+    if multi_label:
+        trainer_args["multi_label"] = True
     return LoopConfig(
         task=task,
         labels=label_list,
@@ -123,33 +162,72 @@ def loop_config(
 
 
 def _build(
-    state_dir: str, pool: str, model: str, labels: str, task: str, strategy: str, batch_size: int
+    state_dir: str,
+    pool: str,
+    model: str,
+    labels: str,
+    task: str,
+    strategy: str,
+    batch_size: int,
+    multi_label: bool = False,
 ) -> RecipeLoop:
     config = loop_config(
-        model=model, labels=labels, task=task, strategy=strategy, batch_size=batch_size
+        model=model,
+        labels=labels,
+        task=task,
+        strategy=strategy,
+        batch_size=batch_size,
+        multi_label=multi_label,
     )
     source = Part(kind="sources", name="jsonl.v1", args={"path": str(Path(pool).absolute())})
     return RecipeLoop(config.evolve(pool=source).build(state_dir))
 
 
-try:  # the thin layer: only with Prodigy installed
-    import prodigy
-except ImportError:  # pragma: no cover - Prodigy is not installable in CI
-    prodigy = None
-
-_ARGUMENTS = {
-    "dataset": ("Dataset to save answers to", "positional", None, str),
-    "state_dir": ("Learner state folder", "positional", None, str),
-    "pool": ("Unlabelled texts (JSONL with 'text')", "positional", None, str),
-    "model": ("Base model folder", "positional", None, str),
-    "label": ("Comma-separated labels", "option", "l", str),
-    "strategy": ("Query strategy", "option", "s", str),
-    "batch_size": ("Examples per round", "option", "b", int),
-}
+def recipe_arguments(arg: Any = None, *, task: str) -> dict[str, Any]:
+    """The recipe's argument annotations: Prodigy's ``Arg`` objects when ``arg`` is that class
+    (current Prodigy), else the older ``(help, kind, shortcut, type)`` tuples."""
+    table: list[tuple[str, str, str, str | None, type]] = [
+        ("dataset", "Dataset to save answers to", "positional", None, str),
+        ("state_dir", "Learner state folder", "positional", None, str),
+        ("pool", "Unlabelled texts (JSONL with 'text')", "positional", None, str),
+        ("model", "Base model folder", "positional", None, str),
+        ("label", "Comma-separated labels", "option", "l", str),
+        ("strategy", "Query strategy", "option", "s", str),
+        ("batch_size", "Examples per round", "option", "b", int),
+    ]
+    if task == "textcat":
+        table.append(("multi_label", "Several labels per text", "flag", "M", bool))
+    if arg is None:
+        return {name: (text, kind, short, kind_of) for name, text, kind, short, kind_of in table}
+    return {
+        name: arg(help=text)
+        if kind == "positional"
+        else arg(f"--{name.replace('_', '-')}", f"-{short}", help=text)
+        for name, text, kind, short, _ in table
+    }
 
 
 def _recipe(task: str, view_id: str, default_strategy: str) -> Any:
-    def recipe(
+    if task == "ner":
+
+        def ner_recipe(
+            dataset: str,
+            state_dir: str,
+            pool: str,
+            model: str,
+            label: str = "",
+            strategy: str = default_strategy,
+            batch_size: int = 10,
+        ) -> dict[str, Any]:
+            loop = _build(state_dir, pool, model, label, task, strategy, batch_size)
+            return recipe_components(
+                loop, dataset=dataset, view_id=view_id, labels=loop.learner.labels,
+                batch_size=batch_size,
+            )  # fmt: skip
+
+        return ner_recipe
+
+    def textcat_recipe(
         dataset: str,
         state_dir: str,
         pool: str,
@@ -157,21 +235,36 @@ def _recipe(task: str, view_id: str, default_strategy: str) -> Any:
         label: str = "",
         strategy: str = default_strategy,
         batch_size: int = 10,
+        multi_label: bool = False,
     ) -> dict[str, Any]:
-        loop = _build(state_dir, pool, model, label, task, strategy, batch_size)
+        loop = _build(state_dir, pool, model, label, task, strategy, batch_size, multi_label)
         return recipe_components(
-            loop,
-            dataset=dataset,
-            view_id=view_id,
-            labels=loop.learner.labels,
-            batch_size=batch_size,
-        )
+            loop, dataset=dataset, view_id=view_id, labels=loop.learner.labels,
+            batch_size=batch_size, multi_label=multi_label,
+        )  # fmt: skip
 
-    return recipe
+    return textcat_recipe
 
 
-if prodigy is not None:  # pragma: no cover
-    ner_al = prodigy.recipe("ner.al", **_ARGUMENTS)(
+def register(prodigy: Any) -> tuple[Any, Any]:
+    """Register ``ner.al`` and ``textcat.al`` with ``prodigy`` (the module)."""
+    try:
+        from prodigy.core import Arg  # current Prodigy: Arg objects and type hints
+    except ImportError:  # older Prodigy: plac-style tuples
+        Arg = None
+    ner = prodigy.recipe("ner.al", **recipe_arguments(Arg, task="ner"))(
         _recipe("ner", "ner_manual", "total_token_entropy")
     )
-    textcat_al = prodigy.recipe("textcat.al", **_ARGUMENTS)(_recipe("textcat", "choice", "hybrid"))
+    textcat = prodigy.recipe("textcat.al", **recipe_arguments(Arg, task="textcat"))(
+        _recipe("textcat", "choice", "hybrid")
+    )
+    return ner, textcat
+
+
+try:  # the thin layer: only with Prodigy installed
+    import prodigy
+except ImportError:  # pragma: no cover - Prodigy is not installable in CI
+    prodigy = None
+
+if prodigy is not None:  # pragma: no cover
+    ner_al, textcat_al = register(prodigy)

@@ -15,6 +15,7 @@ from .._lazy import attach
 from .base import (
     EmbeddingModel,
     Item,
+    LossModel,
     MarginalsModel,
     MCDropoutModel,
     Model,
@@ -32,6 +33,7 @@ __all__ = [
     "AutoTrainTrainer",
     "EmbeddingModel",
     "Item",
+    "LossModel",
     "MCDropoutModel",
     "MarginalsModel",
     "Model",

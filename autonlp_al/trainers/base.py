@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EmbeddingModel",
     "Item",
+    "LossModel",
     "MCDropoutModel",
     "MarginalsModel",
     "Model",
@@ -90,6 +91,13 @@ class EmbeddingModel(Protocol):
     def embed(self, items: Iterable[Item]) -> np.ndarray[Any, Any]:
         """Shape ``(n_items, dim)``, L2-normalised."""
         ...
+
+
+@runtime_checkable
+class LossModel(Protocol):
+    """Capability: the training loss the model ended with (Prodigy's ``update`` reports it)."""
+
+    train_loss: float | None
 
 
 @runtime_checkable

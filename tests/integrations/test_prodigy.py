@@ -110,7 +110,7 @@ def test_the_recipe_function_builds_the_components(tmp_path, monkeypatch) -> Non
     pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in gold(12)))
     built = []
 
-    def fake_build(state_dir, pool_path, model, label, task, strategy, batch_size):
+    def fake_build(state_dir, pool_path, model, label, task, strategy, batch_size, multi=False):
         learner = ActiveLearner(
             trainer=ScriptedTrainer(task=task),
             strategy=MNLP(),
@@ -189,3 +189,112 @@ def test_the_recipe_file_loads_by_path_as_prodigy_f_does() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert callable(module.loop_config) and Path(packaged.__file__).name == "prodigy.py"
+
+
+def test_update_returns_the_loss_and_progress_counts_the_pool(tmp_path) -> None:
+    import attrs
+
+    from autonlp_al.testing import FakeModel
+
+    @attrs.define(kw_only=True, eq=False)
+    class LossyModel(FakeModel):
+        train_loss: float | None = None
+
+    class LossyTrainer(ScriptedTrainer):
+        def train(self, train, **kwargs):  # type: ignore[no-untyped-def]
+            model = super().train(train, **kwargs)
+            return LossyModel(
+                task=model.task, labels=model.labels, version=model.version,
+                memory=model.memory, train_loss=1.0 / len(train),
+            )  # fmt: skip
+
+    truth = gold(20)
+    learner = ActiveLearner(
+        trainer=LossyTrainer(),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in truth],
+        labels=["PER"],
+        state_dir=tmp_path,
+        batch_size=4,
+    )
+    loop = RecipeLoop(learner, wait=30)
+    components = recipe_components(
+        loop, dataset="d", view_id="ner_manual", labels=["PER"], batch_size=4
+    )
+    assert components["progress"](None, None) == 0.0
+    stream = components["stream"]
+    batch = [next(stream) for _ in range(4)]
+    assert components["update"]([answer(t, truth) for t in batch]) is None  # no model yet
+    loop.join(30)
+    assert components["progress"](None, None) == 4 / 20
+    second = [next(stream) for _ in range(4)]
+    assert components["update"]([answer(t, truth) for t in second[:1]]) == 1.0 / 4
+
+
+class _FakeProdigy:
+    """A stand-in for the ``prodigy`` module: records what ``@prodigy.recipe`` is given."""
+
+    def __init__(self) -> None:
+        self.recipes: dict[str, tuple[dict, object]] = {}
+
+    def recipe(self, name: str, **arguments: object):  # type: ignore[no-untyped-def]
+        def register(function):  # type: ignore[no-untyped-def]
+            self.recipes[name] = (arguments, function)
+            return function
+
+        return register
+
+
+def test_recipes_register_with_current_prodigy_args_and_with_older_tuples(
+    tmp_path, monkeypatch
+) -> None:
+    import sys
+    import types
+
+    import autonlp_al.integrations.prodigy as recipes
+
+    class Arg:  # prodigy.core.Arg's shape: flags, then help
+        def __init__(self, *flags: str, help: str = "") -> None:
+            self.flags, self.help = flags, help
+
+    # current Prodigy: prodigy.core.Arg exists
+    core = types.ModuleType("prodigy.core")
+    core.Arg = Arg  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "prodigy.core", core)
+    current = _FakeProdigy()
+    recipes.register(current)
+    ner_args, _ = current.recipes["ner.al"]
+    textcat_args, textcat = current.recipes["textcat.al"]
+    assert ner_args["label"].flags == ("--label", "-l") and ner_args["dataset"].flags == ()
+    assert textcat_args["multi_label"].flags == ("--multi-label", "-M")
+    assert "multi_label" not in ner_args
+    # the functions are type-hinted, as current Prodigy reads them
+    import typing
+
+    assert typing.get_type_hints(textcat)["multi_label"] is bool
+    # older Prodigy: no prodigy.core.Arg, plac tuples
+    monkeypatch.setitem(sys.modules, "prodigy.core", None)
+    older = _FakeProdigy()
+    recipes.register(older)
+    assert older.recipes["ner.al"][0]["label"] == ("Comma-separated labels", "option", "l", str)
+    assert older.recipes["textcat.al"][0]["multi_label"][1:] == ("flag", "M", bool)
+
+    # --multi-label: several choices at once, and a multi-label trainer
+    built = []
+
+    def fake_build(state_dir, pool, model, label, task, strategy, batch_size, multi=False):
+        built.append(multi)
+        learner = ActiveLearner(
+            trainer=ScriptedTrainer(task=task), strategy=MNLP(),
+            pool=[Example(text=t) for t in gold(6)], labels=label.split(","),
+            state_dir=state_dir, batch_size=batch_size,
+        )  # fmt: skip
+        return RecipeLoop(learner)
+
+    monkeypatch.setattr(recipes, "_build", fake_build)
+    components = textcat("d", str(tmp_path / "s"), "pool", "m", label="a,b", multi_label=True)
+    assert built == [True] and components["config"]["choice_style"] == "multiple"
+    config = recipes.loop_config(
+        model="m", labels="a,b", task="textcat", strategy="margin", multi_label=True
+    )
+    assert config.trainer.args["multi_label"] is True

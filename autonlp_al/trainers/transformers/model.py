@@ -77,6 +77,8 @@ class TransformersModel:
     metrics: dict[str, Any] = attrs.field(factory=dict)
     base_model: str = ""
     precision: str = attrs.field(default="auto", validator=attrs.validators.in_(PRECISIONS))
+    #: the mean training loss of the last epoch this process trained (``None`` once loaded)
+    train_loss: float | None = None
     _tokenize: SpacyTokenizer = attrs.field(init=False)
     _bf16_model: Any = attrs.field(init=False, default=None, repr=False)
 

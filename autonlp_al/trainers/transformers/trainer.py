@@ -289,10 +289,12 @@ class TransformersTrainer:
         best: tuple[float, Any] | None = None
         stale, step, epoch = 0, 0, 0
         bar = _progress_bar(total, self.progress)
+        losses: list[float] = []  # the last epoch's, for the model's train_loss
         try:
             while step < total:
                 epoch += 1
                 hf.train()
+                losses = []
                 for indices in self._epoch_batches(features, rng):
                     if step >= total:
                         break
@@ -307,6 +309,7 @@ class TransformersTrainer:
                     optimizer.zero_grad(set_to_none=True)
                     step += 1
                     value = loss.item()
+                    losses.append(value)
                     bar(value)
                     if step % 50 == 0:
                         log.info("step %d/%d epoch %d loss %.4f", step, total, epoch, value)
@@ -325,6 +328,7 @@ class TransformersTrainer:
         if best is not None:
             hf.load_state_dict(best[1])
         hf.eval()
+        model.train_loss = sum(losses) / len(losses) if losses else None
 
     def _epoch_batches(
         self, features: list[tuple[list[int], Any]], rng: random.Random

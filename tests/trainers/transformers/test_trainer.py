@@ -12,6 +12,7 @@ from autonlp_al.errors import LabelError, ModelLoadError, TrainingError
 from autonlp_al.metrics import evaluate
 from autonlp_al.trainers import (
     EmbeddingModel,
+    LossModel,
     MarginalsModel,
     Model,
     ProbabilityModel,
@@ -23,6 +24,12 @@ from autonlp_al.trainers import (
 from tests.models import corpus
 
 NER_LABELS = ["PER", "ORG", "LOC"]
+
+
+def _saved(model: TransformersModel) -> str:
+    import tempfile
+
+    return str(model.save(tempfile.mkdtemp(prefix="loss-")))
 CLASSES = ["business", "sport", "tech"]
 
 
@@ -56,12 +63,17 @@ def test_textcat_really_learns(textcat_model) -> None:
     assert set(scores.per_class) == set(CLASSES)
 
 
-def test_an_untrained_model_does_not_pass_the_same_bar(tiny_bert) -> None:
+def test_an_untrained_model_does_not_pass_the_same_bar(tiny_bert, ner_model) -> None:
     # the bar above is meaningful only if a model that barely trained fails it
     barely = ner_trainer(tiny_bert, max_steps=1, lr=1e-5).train(
         corpus(50, 1, "ner"), labels=NER_LABELS
     )
     assert evaluate(barely, corpus(150, 2, "ner")).f1 < 0.5
+    # the training loss it reports (Prodigy's update returns it) says the same
+    assert isinstance(ner_model, LossModel) and isinstance(barely, LossModel)
+    assert ner_model.train_loss is not None and barely.train_loss is not None
+    assert 0 < ner_model.train_loss < barely.train_loss / 3
+    assert TransformersModel.load(_saved(ner_model)).train_loss is None
 
 
 def test_models_implement_the_interfaces(ner_model, textcat_model, tiny_bert) -> None:
