@@ -30,6 +30,8 @@ def _saved(model: TransformersModel) -> str:
     import tempfile
 
     return str(model.save(tempfile.mkdtemp(prefix="loss-")))
+
+
 CLASSES = ["business", "sport", "tech"]
 
 
