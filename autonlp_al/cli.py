@@ -405,12 +405,16 @@ def _parser() -> argparse.ArgumentParser:
     push = _command(
         commands,
         "push",
-        help="publish a model (or a learner's latest round) on the Hugging Face Hub",
-        description="Upload the model and a model card (labels, metrics, data size, strategy). "
+        help="publish a model (or a learner's latest round) or a datasets folder on the Hub",
+        description="Upload the model and a model card (labels, metrics, data size, strategy); "
+        "or, given a datasets folder (convert ... --to datasets), the data as a dataset repo "
+        "(parquet per split, ClassLabel names kept, a dataset card). "
         "The token comes from HF_TOKEN or `hf auth login`.",
         usage="PATH REPO_ID [options]",
     )
-    push.add_argument("path", help="a saved model folder or a learner's state folder")
+    push.add_argument(
+        "path", help="a saved model folder, a learner's state folder, or a datasets folder"
+    )
     push.add_argument("repo_id", help="e.g. your-name/bbc-ner")
     push.add_argument("--public", action="store_true", help="create the repo public")
     push.add_argument("--endpoint", help="Hub URL (default: huggingface_hub's)")
@@ -807,11 +811,14 @@ def _writer(args: argparse.Namespace, converter: Converter) -> Any:
     elif name == "autotrain":
         converter.scheme = registry.get("schemes", "iob")()
     factory = registry.get("writers", name)
+    # --labels in the order given: a ClassLabel or cats order is a label map, not a set
+    ordered = tuple(_labels(args.labels)) if getattr(args, "labels", None) else ()
     options = {
         "converter": converter,
         "task": args.task,
         "lang": args.lang,
-        "cats": tuple(converter.labels or ()),
+        "cats": ordered,
+        "labels": ordered,
         "workers": args.workers,
     }
     accepted = parameters(factory) or set()
@@ -1107,8 +1114,13 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def push(args: argparse.Namespace) -> int:
-    from .integrations.hub import push_to_hub
+    from .integrations.hub import is_dataset_folder, push_dataset, push_to_hub
     from .integrations.serve import load_for_serving
+
+    if is_dataset_folder(args.path):  # labelled data (--to datasets), not a model
+        url = push_dataset(args.path, args.repo_id, endpoint=args.endpoint, private=not args.public)
+        print(f"pushed the dataset {args.path} to {args.repo_id}: {url}")
+        return 0
 
     model, info = load_for_serving(args.path)
     details = {

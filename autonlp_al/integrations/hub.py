@@ -1,7 +1,9 @@
-"""Publishing a round's model on the Hugging Face Hub with a model card (extra ``hub``)."""
+"""Publishing on the Hugging Face Hub (extra ``hub``): a round's model with a model card, and a
+labelled ``datasets`` folder as a dataset repo (extra ``hf`` too)."""
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -12,7 +14,7 @@ from .._optional import require
 from ..errors import AutoNLPALError
 from ..trainers.base import Model, is_hub_id
 
-__all__ = ["model_card", "push_to_hub"]
+__all__ = ["is_dataset_folder", "model_card", "push_dataset", "push_to_hub"]
 
 _PIPELINE = {"ner": "token-classification", "textcat": "text-classification"}
 
@@ -130,3 +132,104 @@ def push_to_hub(
             )
             raise AutoNLPALError(f"pushing to {repo_id!r} failed (HTTP {status}): {hint}") from None
     return str(getattr(info, "commit_url", info))
+
+
+def is_dataset_folder(path: str | Path) -> bool:
+    """A folder ``save_to_disk`` wrote: one dataset (``state.json``) or a dict of splits
+    (``dataset_dict.json``)."""
+    path = Path(path)
+    return (path / "state.json").is_file() or (path / "dataset_dict.json").is_file()
+
+
+def push_dataset(
+    path: str | Path,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    endpoint: str | None = None,
+    private: bool = True,
+) -> str:
+    """Upload a ``datasets`` folder (``HFDatasetWriter`` / ``--to datasets`` output, or any
+    ``save_to_disk`` folder) to the dataset repo ``repo_id`` as parquet, one file per split,
+    with a dataset card; returns the commit URL. The parquet files carry the features
+    (``ClassLabel`` names included), so ``load_dataset(repo_id)`` gives them back as saved."""
+    hub = require("huggingface_hub", "hub")
+    datasets = require("datasets", "hf")
+    if not is_dataset_folder(path):
+        raise AutoNLPALError(
+            f"{path}: not a datasets folder (no state.json or dataset_dict.json); write one with "
+            f"autonlp-al convert ... --to datasets"
+        )
+    loaded = datasets.load_from_disk(str(path))
+    splits = dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"train": loaded}
+    operations = []
+    for split, dataset in splits.items():
+        buffer = io.BytesIO()
+        dataset.to_parquet(buffer)
+        operations.append(
+            hub.CommitOperationAdd(
+                path_in_repo=f"data/{split}-00000-of-00001.parquet",
+                path_or_fileobj=buffer.getvalue(),
+            )
+        )
+    card = _dataset_card(repo_id, splits)
+    operations.append(
+        hub.CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode())
+    )
+    api = hub.HfApi(endpoint=endpoint, token=token)
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        info = api.create_commit(
+            repo_id=repo_id,
+            repo_type="dataset",
+            operations=operations,
+            commit_message=f"autonlp_al dataset: {', '.join(f'{k} {len(v)}' for k, v in splits.items())}",
+        )
+    except hub.errors.HfHubHTTPError as exc:
+        status = getattr(exc.response, "status_code", "?")
+        hint = (
+            "check the token (HF_TOKEN or hf auth login) and its write access"
+            if status in (401, 403)
+            else "see the Hub's message above"
+        )
+        raise AutoNLPALError(f"pushing to {repo_id!r} failed (HTTP {status}): {hint}") from None
+    return str(getattr(info, "commit_url", info))
+
+
+def _dataset_card(repo_id: str, splits: Mapping[str, Any]) -> str:
+    """The dataset card: front matter naming the parquet file of each split (what
+    ``load_dataset`` and the dataset viewer read), then what the columns hold."""
+    front = {
+        "tags": ["autonlp_al", "active-learning"],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [
+                    {"split": split, "path": f"data/{split}-*.parquet"} for split in splits
+                ],
+            }
+        ],
+    }
+    first = next(iter(splits.values()))
+    lines = [
+        "---",
+        *(f"{key}: {json.dumps(value)}" for key, value in front.items()),
+        "---",
+        "",
+        f"# {repo_id.split('/')[-1]}",
+        "",
+        "Labelled with [autonlp_al](https://pypi.org/project/autonlp_al/) active learning.",
+        "",
+        *(f"- {split}: {len(data)} rows" for split, data in splits.items()),
+        "",
+        "## Columns",
+        "",
+    ]
+    for name, feature in first.features.items():
+        names = getattr(feature, "names", None) or getattr(
+            getattr(feature, "feature", None), "names", None
+        )
+        kind = f"labels {', '.join(f'`{n}`' for n in names)}" if names else str(feature)
+        lines.append(f"- `{name}`: {kind}")
+    lines.append("")
+    return "\n".join(lines)

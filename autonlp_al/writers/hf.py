@@ -20,7 +20,7 @@ from ..converters.iob import ner_tags
 from ..errors import ConversionError
 from ..registry import writers
 from ..report import Report
-from ..types import Example
+from ..types import Example, _str_tuple
 
 __all__ = ["HFDatasetWriter"]
 
@@ -31,10 +31,12 @@ class HFDatasetWriter:
     """A ``datasets.Dataset`` saved with ``save_to_disk`` at ``path`` (a folder).
 
     NER: ``tokens`` (``List(Value("string"))``) and ``ner_tags`` (``List(ClassLabel)``, IOB2
-    names ``O, B-X, I-X, ...``, labels sorted). Text classification:
-    ``text`` and ``label`` (``ClassLabel``). ``task="auto"`` picks from the first example, as the
-    AutoTrain writer does; a partial annotation raises unless the converter tags unknown tokens
-    ``O`` (``unknown="outside"``), and a text with several classes raises (one ``ClassLabel``).
+    names ``O, B-X, I-X, ...``). Text classification: ``text`` and ``label`` (``ClassLabel``).
+    ``labels`` fixes the ClassLabel order (``--labels``, in the order given: the label map);
+    without it the labels are sorted, so the same data always gives the same ids.
+    ``task="auto"`` picks from the first example, as the AutoTrain writer does; a partial
+    annotation raises unless the converter tags unknown tokens ``O`` (``unknown="outside"``), and
+    a text with several classes raises (one ``ClassLabel``).
 
     The folder appears whole or not at all: the dataset is saved beside it, then renamed over it.
     """
@@ -43,6 +45,7 @@ class HFDatasetWriter:
     task: str = attrs.field(
         default="auto", validator=attrs.validators.in_(("auto", "ner", "textcat"))
     )
+    labels: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     report: Report = attrs.field(factory=Report)
 
     def write(self, examples: Iterable[Example], path: str | Path) -> Report:
@@ -62,13 +65,14 @@ class HFDatasetWriter:
                 rows.setdefault("text", []).append(example.text)
                 rows.setdefault("label", []).append(self._label(example))
                 seen.append(rows["label"][-1])
-        labels = list(self.converter.labels or ()) or sorted(set(seen))
+        # a label map, never a set's order (that changes from run to run)
+        labels = list(self.labels) or sorted(self.converter.labels or set(seen))
         if task == "textcat":
             features = datasets.Features(
                 {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=labels)}
             )
         else:
-            names = ner_tags(sorted(labels))
+            names = ner_tags(labels)
             features = datasets.Features(
                 {
                     "tokens": datasets.List(datasets.Value("string")),

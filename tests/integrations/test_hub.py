@@ -79,3 +79,51 @@ def test_a_bad_token_is_a_clear_error_without_the_token(tmp_path) -> None:
         push_to_hub(model(), "acme/x", token="hf_wrong_token", endpoint=hub.url)
     assert "HTTP 401" in str(info.value) and "HF_TOKEN" in str(info.value)
     assert "hf_wrong_token" not in str(info.value)
+
+
+def test_a_datasets_folder_is_pushed_as_parquet_and_loads_back_with_its_class_labels(
+    tmp_path, monkeypatch
+) -> None:
+    datasets = pytest.importorskip("datasets")
+    from huggingface_hub import hf_hub_download
+
+    from autonlp_al import Example, Span
+    from autonlp_al.cli import main
+    from autonlp_al.writers import HFDatasetWriter
+
+    examples = [
+        Example(text="Tim Cook visited Apple", spans=[Span(0, 8, "PER"), Span(17, 22, "ORG")]),
+        Example(text="Nobody went home", spans=[]),
+    ]
+    HFDatasetWriter().write(examples, tmp_path / "ner-ds")
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token")  # as huggingface_hub looks it up
+    with Hub(token="hf_secret_token") as hub:
+        code = main(["push", str(tmp_path / "ner-ds"), "acme/bbc-ner-data", "--endpoint", hub.url])
+        assert code == 0
+        repo = hub.repo("dataset", "acme/bbc-ner-data")
+        assert repo["private"] is True
+        assert set(repo["files"]) == {"README.md", "data/train-00000-of-00001.parquet"}
+        card = repo["files"]["README.md"].decode()
+        assert '"path": "data/train-*.parquet"' in card and "`B-PER`" in card
+        local = hf_hub_download(
+            "acme/bbc-ner-data",
+            "data/train-00000-of-00001.parquet",
+            repo_type="dataset",
+            endpoint=hub.url,
+            token="hf_secret_token",
+            cache_dir=tmp_path / "cache",
+        )
+    back = datasets.Dataset.from_parquet(local)
+    saved = datasets.load_from_disk(str(tmp_path / "ner-ds"))
+    assert back.features == saved.features
+    assert back.features["ner_tags"].feature.names == ["O", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+    assert back.to_list() == saved.to_list()
+
+
+def test_pushing_a_folder_that_is_no_dataset_is_a_clear_error(tmp_path) -> None:
+    pytest.importorskip("datasets")
+    from autonlp_al.integrations.hub import push_dataset
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AutoNLPALError, match="not a datasets folder"):
+        push_dataset(tmp_path / "empty", "acme/x", endpoint="http://127.0.0.1:9")

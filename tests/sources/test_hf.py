@@ -126,3 +126,43 @@ def test_the_cli_converts_a_dataset_split_to_autotrain(tmp_path, capsys) -> None
     args = ["convert", str(folder), str(out), "--from", "datasets", "--split", "test"]
     assert main([*args, "--to", "autotrain"]) == 0
     assert out.read_text().strip() == '{"tokens":["EU"],"tags":["B-ORG"]}'
+
+
+def test_the_writers_classlabel_order_is_a_label_map_not_a_sets_order(tmp_path) -> None:
+    """The class order came from a frozenset (Converter.labels), so the ids of the same data
+    could change with PYTHONHASHSEED from one run to the next."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, datasets\n"
+        "from autonlp_al import Example\n"
+        "from autonlp_al.converters.convert import Converter\n"
+        "from autonlp_al.writers import HFDatasetWriter\n"
+        "labels = ['sport', 'tech', 'business', 'politics', 'film']\n"
+        "HFDatasetWriter(converter=Converter(labels=labels), task='textcat').write(\n"
+        "    [Example(text='a goal', labels=('sport',))], sys.argv[1])\n"
+        "print(datasets.load_from_disk(sys.argv[1]).features['label'].names)\n"
+    )
+    orders = set()
+    for seed in range(6):
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / f"ds{seed}")],
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        orders.add(out.stdout.strip())
+    assert orders == {"['business', 'film', 'politics', 'sport', 'tech']"}
+    # --labels (or labels=) gives the label map's own order
+    from autonlp_al import Example
+    from autonlp_al.writers import HFDatasetWriter
+
+    HFDatasetWriter(labels=["tech", "sport"]).write(
+        [Example(text="a goal", labels=("sport",))], tmp_path / "given"
+    )
+    assert datasets.load_from_disk(str(tmp_path / "given")).features["label"].names == [
+        "tech",
+        "sport",
+    ]

@@ -166,3 +166,31 @@ def test_redaction_finds_a_token_that_json_escapes() -> None:
     assert "hf_a" not in shown
     params_shown = json.loads(plan.redacted()["secrets"]["PARAMS"])
     assert params_shown == {"token": "<HF_TOKEN>", "nested": ["Bearer <HF_TOKEN>"]}
+
+
+@pytest.mark.parametrize("task", ["ner", "textcat"])
+def test_the_autotrain_parquet_reads_back_as_the_datasets_writer_features(tmp_path, task) -> None:
+    """The AutoTrain parquet keeps its hand-written schema (``Sequence``, which every datasets
+    version reads; datasets >= 4 writes ``List``, which an older datasets in the AutoTrain Space
+    could not), and it must mean exactly what the ``datasets`` writer's ClassLabel features mean."""
+    datasets = pytest.importorskip("datasets")
+    from autonlp_al import Example, Span
+    from autonlp_al.converters.convert import Converter
+    from autonlp_al.writers import HFDatasetWriter
+
+    if task == "ner":
+        examples = [Example(text="Tim Cook", spans=[Span(0, 8, "PER")])]
+        rows, labels = [(["Tim", "Cook"], ["B-PER", "I-PER"])], ["ORG", "PER"]
+        renames = {"tags": "ner_tags"}
+    else:
+        examples = [Example(text="a goal", labels=("sport",))]
+        rows, labels = [("a goal", "sport")], ["sport", "tech"]
+        renames = {"target": "label"}
+    path = tmp_path / "train.parquet"
+    path.write_bytes(parquet_bytes(task, rows, class_names(task, labels)))
+    ours = datasets.Dataset.from_parquet(str(path)).rename_columns(renames)
+    writer = HFDatasetWriter(converter=Converter(labels=labels), task=task, labels=labels)
+    writer.write(examples, tmp_path / "ds")
+    written = datasets.load_from_disk(str(tmp_path / "ds"))
+    assert ours.features == written.features
+    assert ours.to_list() == written.to_list()
