@@ -760,7 +760,8 @@ def _source_part(args: argparse.Namespace, path: str | None = None) -> Part:
     cls = registry.get("sources", args.source)
     fields = parameters(cls) or set()
     given = path or args.input
-    kwargs: dict[str, Any] = {"path": str(Path(given).absolute()), "on_error": args.on_error}
+    where = given if "://" in str(given) else str(Path(given).absolute())  # a URL stays one
+    kwargs: dict[str, Any] = {"path": where, "on_error": args.on_error}
     if "scheme" in fields:
         kwargs["scheme"] = args.input_scheme
     for dest in _SOURCE_OPTIONS:

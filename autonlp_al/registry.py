@@ -50,7 +50,17 @@ _REGISTRIES = {
 # The built-in backends register themselves when their module is imported: one module per backend
 # (or family), imported here only when a registry is asked for names.
 _BUILTIN_MODULES = {
-    "sources": ("conll", "csv", "doccano", "folder", "hf", "jsonl", "labelstudio", "prodigy"),
+    "sources": (
+        "conll",
+        "csv",
+        "doccano",
+        "folder",
+        "hf",
+        "jsonl",
+        "labelstudio",
+        "labelstudio_api",
+        "prodigy",
+    ),
     "schemes": ("iob", "bilou"),
     "writers": ("conll", "doccano", "hf", "jsonl", "labelstudio", "spacy"),
     "trainers": ("transformers.trainer", "autotrain.trainer", "frozen.embedding", "frozen.tfidf"),

@@ -339,6 +339,15 @@ def main() -> int:
                 )
                 version = status["version"]
                 check(version != "untrained", f"{task}: serving {version}")
+            with time_it(f"{task}: read the live project (--from labelstudio_api)"):
+                exported = work / f"{task}-from-api.jsonl"
+                subprocess.run(
+                    [args.autonlp_al, "convert", f"{base}/projects/{project.id}/data",
+                     str(exported), "--from", "labelstudio_api", "--to", "autotrain"],
+                    check=True, env={**env, "LABEL_STUDIO_API_KEY": made.json()["token"]},
+                )  # fmt: skip
+                rows = exported.read_text().splitlines()
+                check(len(rows) == len(answered), f"{task}: {len(rows)} answers read back live")
             with time_it(f"{task}: retrieve predictions again (the new model)"):
                 client.actions.create(
                     id="retrieve_tasks_predictions",

@@ -51,7 +51,8 @@ ProdigyDB = Callable[[Mapping[str, Iterable[Mapping[str, Any]]]], Path]
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "PRODIGY_HOME", "AUTONLP_AL_TOKEN"):
+    for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "PRODIGY_HOME", "AUTONLP_AL_TOKEN",
+                 "LABEL_STUDIO_API_KEY"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
 

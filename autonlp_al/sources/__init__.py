@@ -1,5 +1,5 @@
-"""Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, doccano, Label Studio,
-Hugging Face datasets, label-per-folder.
+"""Annotation sources: Prodigy (DB or db-out JSONL), JSONL, CSV, CoNLL, doccano, Label Studio
+(exports, and a live project through its API), Hugging Face datasets, label-per-folder.
 
 Each backend is one module, imported on first use of its name (or when the registry lists them).
 """
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .hf import HFDatasetSource
     from .jsonl import JsonlSource
     from .labelstudio import LabelStudioSource
+    from .labelstudio_api import LabelStudioProjectSource
     from .prodigy import ProdigySource
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "FolderSource",
     "HFDatasetSource",
     "JsonlSource",
+    "LabelStudioProjectSource",
     "LabelStudioSource",
     "OnError",
     "ProdigySource",
@@ -44,6 +46,7 @@ __getattr__, __dir__ = attach(
         "FolderSource": ".folder",
         "HFDatasetSource": ".hf",
         "JsonlSource": ".jsonl",
+        "LabelStudioProjectSource": ".labelstudio_api",
         "LabelStudioSource": ".labelstudio",
         "ProdigySource": ".prodigy",
     },

@@ -70,6 +70,8 @@ class LabelStudioSource:
     encoding: str = "utf-8"
     on_error: OnError = attrs.field(default=OnError.RAISE, converter=OnError)
     report: Report = attrs.field(factory=Report)
+    #: what origins name instead of ``path`` (a project's URL, when the tasks come from its API)
+    where: str = ""
 
     def read(self) -> Iterator[Example]:
         yield from self.read_tasks(self._tasks(existing(self.path)))
@@ -79,7 +81,7 @@ class LabelStudioSource:
         same checks, policy and counts as :meth:`read`; ``path`` names them in messages."""
         minimal: dict[Any, list[tuple[Origin, Mapping[str, Any]]]] = {}
         for number, task in enumerate(tasks, start=1):
-            origin = Origin(f"{self.path}#task", number)
+            origin = Origin(f"{self.where or self.path}#task", number)
             self.report.count("tasks")
             if isinstance(task, Mapping) and "data" not in task and "annotations" not in task:
                 minimal.setdefault(task.get("id", f"#{number}"), []).append((origin, task))

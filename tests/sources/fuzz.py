@@ -262,6 +262,7 @@ def real_samples() -> dict[str, bytes] | None:
         "conll": conll,
         "doccano": doccano.encode(),
         "labelstudio": json.dumps(studio).encode(),
+        "labelstudio_api": json.dumps(studio).encode(),
         "csv": table.getvalue().encode(),
         "jsonl": jsonl.encode(),
         "prodigy": tasks.encode(),
@@ -420,7 +421,7 @@ def _sample_bytes(name: str) -> bytes:
         return "".join(json.dumps(t) + "\n" for t in TASKS).encode()
     if name == "doccano":
         return "".join(json.dumps(r) + "\n" for r in DOCCANO).encode()
-    if name == "labelstudio":
+    if name in ("labelstudio", "labelstudio_api"):
         return json.dumps(LABELSTUDIO, indent=1).encode()
     if name == "csv":
         return CSV.encode()
@@ -453,7 +454,21 @@ FILE_READERS: dict[str, tuple[Make, Count]] = {
     "doccano": (lambda p, e: DoccanoSource(path=p, on_error=e), lambda d, p: jsonl_records(d)),
     # a JSON list: a mutant that parses has its tasks; at least one must come back or be counted
     "labelstudio": (lambda p, e: LabelStudioSource(path=p, on_error=e), lambda d, p: 1),
+    # the same JSON, served by a loopback Label Studio API
+    "labelstudio_api": (lambda p, e: _live(p.read_bytes(), e), lambda d, p: 1),
 }
+
+
+def _live(body: bytes, on_error: str) -> Any:
+    import os
+
+    from autonlp_al.sources import LabelStudioProjectSource
+    from tests.sources.ls_standin import LEGACY, shared
+
+    os.environ["AUTONLP_AL_TEST_LS_KEY"] = LEGACY
+    return LabelStudioProjectSource(
+        path=shared().add(body), token_env="AUTONLP_AL_TEST_LS_KEY", on_error=on_error
+    )
 
 
 def fuzz_file_reader(

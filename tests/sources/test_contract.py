@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autonlp_al import AutoNLPALError, Example
-from autonlp_al.errors import InputFileNotFoundError
+from autonlp_al.errors import DatasetNotFoundError, InputFileNotFoundError, SourceError
 from autonlp_al.sources import (
     ConllSource,
     CsvSource,
@@ -19,6 +21,7 @@ from autonlp_al.sources import (
     FolderSource,
     HFDatasetSource,
     JsonlSource,
+    LabelStudioProjectSource,
     LabelStudioSource,
     ProdigySource,
     Source,
@@ -103,6 +106,19 @@ def _folder(tmp: Path) -> Source:
     return FolderSource(path=tmp / "root")
 
 
+def _labelstudio_api_over(body: bytes) -> Source:
+    from tests.sources.ls_standin import LEGACY, shared
+
+    os.environ["AUTONLP_AL_TEST_LS_KEY"] = LEGACY
+    return LabelStudioProjectSource(path=shared().add(body), token_env="AUTONLP_AL_TEST_LS_KEY")
+
+
+def _labelstudio_api(tmp: Path) -> Source:
+    """The same project as ``_labelstudio``, live behind a loopback Label Studio API."""
+    _labelstudio(tmp)
+    return _labelstudio_api_over((tmp / "export.json").read_bytes())
+
+
 BUILDERS = {
     "jsonl": _jsonl,
     "prodigy": _prodigy,
@@ -110,6 +126,7 @@ BUILDERS = {
     "conll": _conll,
     "doccano": _doccano,
     "labelstudio": _labelstudio,
+    "labelstudio_api": _labelstudio_api,
     "datasets": _datasets,
     "folder": _folder,
 }
@@ -137,6 +154,13 @@ def test_reading_twice_gives_the_same_examples(tmp_path: Path, build: Build) -> 
 def test_a_missing_input_is_a_typed_error(tmp_path: Path, build: Build) -> None:
     source = build(tmp_path)
     missing = type(source)(path=tmp_path / "does-not-exist")  # type: ignore[call-arg]
+    if isinstance(source, LabelStudioProjectSource):  # a URL, not a file: a project not there
+        with pytest.raises(SourceError, match="not a Label Studio project URL"):
+            list(missing.read())
+        gone = attrs.evolve(source, path=source.path.replace("/projects/", "/projects/999"))
+        with pytest.raises(DatasetNotFoundError, match="no project 999"):
+            list(gone.read())
+        return
     with pytest.raises(InputFileNotFoundError, match="does-not-exist: no such"):
         list(missing.read())
 
@@ -155,6 +179,7 @@ FILE_SOURCES = {
     "conll": lambda p: ConllSource(path=p),
     "doccano": lambda p: DoccanoSource(path=p),
     "labelstudio": lambda p: LabelStudioSource(path=p),
+    "labelstudio_api": lambda p: _labelstudio_api_over(p.read_bytes()),
 }
 
 
