@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,7 +179,7 @@ def test_a_pushed_model_loads_back_from_the_hub_by_its_repo_id(tiny_bert, tmp_pa
     from tests.hub_standin import Hub
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    model = ner_trainer(tiny_bert, epochs=1).train(corpus(20, 3, "ner"), labels=NER_LABELS)
+    model = ner_trainer(tiny_bert, epochs=4).train(corpus(150, 3, "ner"), labels=NER_LABELS)
     texts = [e.text for e in corpus(5, 9, "ner")]
     with Hub(token="hf_t", model_files=None) as hub:
         monkeypatch.setenv("HF_TOKEN", "hf_t")
@@ -183,5 +187,25 @@ def test_a_pushed_model_loads_back_from_the_hub_by_its_repo_id(tiny_bert, tmp_pa
         loaded = load_model("acme/ner", endpoint=hub.url)
         with pytest.raises(ModelLoadError, match="acme/missing: no such local folder"):
             load_model("acme/missing", endpoint=hub.url)
+        # transformers' own pipeline loads the pushed repo by its id too (it reads HF_ENDPOINT
+        # when imported, so in a process of its own)
+        script = (
+            "import json, sys\n"
+            "from transformers import pipeline\n"
+            "tagger = pipeline('token-classification', model='acme/ner',"
+            " aggregation_strategy='first')\n"
+            "found = tagger(json.loads(sys.argv[1]))\n"
+            "print(json.dumps([[[e['start'], e['end'], e['entity_group']] for e in r] for r in found]))\n"
+        )
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_t", "NO_PROXY": "127.0.0.1"}
+        ran = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(texts)],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        tagged = json.loads(ran.stdout.strip().splitlines()[-1])
     assert loaded.version == model.version and loaded.labels == model.labels
     assert [p.spans for p in loaded.predict(texts)] == [p.spans for p in model.predict(texts)]
+    ours = [[[s.start, s.end, s.label] for s in p.spans] for p in model.predict(texts)]
+    assert sum(map(len, ours)) >= 5  # a model that finds entities, so the check means something
+    assert tagged == ours
