@@ -131,12 +131,27 @@ class Query:
         return [
             attrs.evolve(
                 p.to_example(),
-                meta={**e.meta, "score": s, "round": self.round},
+                meta={**e.meta, "score": s, "round": self.round, **_confidences(p)},
                 tokens=e.tokens,
                 id=e.id,
             )
             for p, e, s in zip(self.predictions, self.examples, self.scores, strict=True)
         ]
+
+
+def _confidences(prediction: Prediction) -> dict[str, Any]:
+    """The model's confidence in each guess, for writers that show it (Label Studio's
+    per-region ``score``): ``span_scores`` ``[[start, end, label, score], ...]``, or the class
+    probabilities as ``cats``."""
+    if prediction.cats:
+        return {"cats": {k: round(float(v), 4) for k, v in prediction.cats.items()}}
+    if prediction.spans:
+        return {
+            "span_scores": [
+                [s.start, s.end, s.label, round(float(s.score), 4)] for s in prediction.spans
+            ]
+        }
+    return {}
 
 
 def _tokens(example: Example) -> int:

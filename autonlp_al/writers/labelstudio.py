@@ -34,8 +34,9 @@ class LabelStudioWriter:
             wins); Label Studio shows it and can filter by it.
 
     The prediction's ``score`` is the example's ``meta["score"]`` (what the strategy gave it, as
-    ``autonlp-al query`` records it), so Label Studio can sort the tasks by it. Per-region scores
-    are not written: the examples do not carry them.
+    ``autonlp-al query`` records it), so Label Studio can sort the tasks by it; each region's
+    ``score`` is the model's confidence in it (``meta["span_scores"]``, or the class probability
+    in ``meta["cats"]``), as ``Query.tasks()`` records them.
     """
 
     data_key: str = "text"
@@ -56,8 +57,10 @@ class LabelStudioWriter:
 
     def _task(self, example: Example) -> dict[str, Any]:
         task: dict[str, Any] = {"data": {self.data_key: example.text, ID_KEY: example.id}}
-        result = [
-            {
+        span_scores = _span_scores(example.meta.get("span_scores"))
+        result = []
+        for i, span in enumerate(example.spans):
+            region: dict[str, Any] = {
                 "id": f"r{i}",
                 "from_name": self.labels_name,
                 "to_name": self.to_name,
@@ -69,18 +72,22 @@ class LabelStudioWriter:
                     "labels": [span.label],
                 },
             }
-            for i, span in enumerate(example.spans)
-        ]
+            score = span_scores.get((span.start, span.end, span.label))
+            if score is not None:
+                region["score"] = score
+            result.append(region)
         if example.labels:
-            result.append(
-                {
-                    "id": "c0",
-                    "from_name": self.choices_name,
-                    "to_name": self.to_name,
-                    "type": "choices",
-                    "value": {"choices": list(example.labels)},
-                }
-            )
+            choice: dict[str, Any] = {
+                "id": "c0",
+                "from_name": self.choices_name,
+                "to_name": self.to_name,
+                "type": "choices",
+                "value": {"choices": list(example.labels)},
+            }
+            cats = example.meta.get("cats")
+            if isinstance(cats, dict) and all(_number(cats.get(k)) for k in example.labels):
+                choice["score"] = float(min(cats[k] for k in example.labels))
+            result.append(choice)
         if result:
             prediction: dict[str, Any] = {
                 "model_version": str(example.meta.get("model_version", self.model_version)),
@@ -91,3 +98,17 @@ class LabelStudioWriter:
                 prediction["score"] = float(score)
             task["predictions"] = [prediction]
         return task
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _span_scores(value: Any) -> dict[tuple[int, int, str], float]:
+    """``meta["span_scores"]`` (``[[start, end, label, score], ...]``, as ``Query.tasks``
+    writes it) by span; anything else there is ignored."""
+    out: dict[tuple[int, int, str], float] = {}
+    for item in value if isinstance(value, list) else ():
+        if isinstance(item, list) and len(item) == 4 and _number(item[3]):
+            out[(item[0], item[1], item[2])] = float(item[3])
+    return out

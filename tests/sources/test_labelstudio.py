@@ -228,3 +228,28 @@ def test_the_cli_turns_query_tasks_into_label_studio_tasks(tmp_path) -> None:
     assert main(["convert", str(query), str(out), "--from", "prodigy", "--to", "labelstudio"]) == 0
     (task,) = json.loads(out.read_text())
     assert task["data"]["autonlp_al_id"] == 42 and task["predictions"][0]["score"] == 0.9
+
+
+def test_each_region_carries_the_models_confidence_from_the_query(tmp_path) -> None:
+    """Per-region scores were not written: the tasks a query makes did not carry them."""
+    from autonlp_al import Example
+    from autonlp_al.loop.learner import Query
+    from autonlp_al.types import Prediction, ScoredSpan
+    from autonlp_al.writers import LabelStudioWriter
+
+    examples = [Example(text=TEXT, id=42), Example(text="A match.", id=43)]
+    query = Query(
+        round=3,
+        task="ner",
+        examples=examples,
+        scores=[0.7, 0.2],
+        predictions=[
+            Prediction(id=42, text=TEXT, spans=[ScoredSpan(0, 8, "PER", 0.91)]),
+            Prediction(id=43, text="A match.", cats={"sport": 0.8, "tech": 0.2}),
+        ],
+    )
+    LabelStudioWriter().write(query.tasks(), tmp_path / "tasks.json")
+    first, second = (t["predictions"][0] for t in json.loads((tmp_path / "tasks.json").read_text()))
+    assert first["score"] == 0.7 and first["result"][0]["score"] == 0.91
+    assert second["result"][0]["value"] == {"choices": ["sport"]}
+    assert second["result"][0]["score"] == 0.8
