@@ -16,6 +16,7 @@ def test_builtin_names_carry_a_version() -> None:
         "folder.v1",
         "jsonl.v1",
         "labelstudio.v1",
+        "labelstudio_api.v1",
         "prodigy.v1",
     ]
     assert registry.names("schemes") == ["bilou.v1", "iob.v1"]
