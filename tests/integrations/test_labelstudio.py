@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 
@@ -349,3 +353,45 @@ def test_serve_learn_resumes_the_loop_and_trains_answers_left_untrained(tmp_path
     assert backend.learner.untrained == 0 and len(backend.learner.history) == 1
     model, info = backend.slot.get()
     assert model is not None and info["n_labeled"] == 2 and info["round"] == 0
+
+
+_KEYS = ["action", "annotation", "task", "project", "result", "value", "data", "text",
+         "sentence", "start", "end", "labels", "choices", "type", "id", "was_cancelled",
+         "label_config", "autonlp_al_id"]  # fmt: skip
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.sampled_from(["PER", "ORG", "labels",
+    "choices", "ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED", TEXTS[0],
+    NER_CONFIG, "<View", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5),
+    max_leaves=25,
+)  # fmt: skip
+
+
+_OUTCOMES: Counter[str] = Counter()
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=_JSON)
+def test_any_webhook_payload_is_answered_never_raised(payload) -> None:
+    """Whatever JSON arrives at /webhook, the backend answers with counts (a 200): nothing it
+    cannot use raises, and what it records passes the learner's checks."""
+    with tempfile.TemporaryDirectory() as tmp:
+        learner = ner_learner(Path(tmp))
+        backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=10**9)
+        answer = backend.webhook(payload, state_dir=Path(tmp))
+        assert isinstance(answer, dict) and answer.get("recorded", 0) >= 0
+        assert learner.untrained == answer.get("recorded", 0)
+        _OUTCOMES["recorded" if answer.get("recorded") else "skipped"] += 1
+
+
+def test_the_webhook_fuzz_reaches_recording() -> None:
+    """The property above means something only if a payload can be recorded through it."""
+    region = {"type": "labels", "value": {"start": 0, "end": 4, "labels": ["PER"]}}
+    payload = {
+        "action": "ANNOTATION_CREATED",
+        "annotation": {"result": [region]},
+        "task": {"data": {"text": TEXTS[0]}},
+    }
+    _OUTCOMES.clear()
+    test_any_webhook_payload_is_answered_never_raised.hypothesis.inner_test(payload)  # type: ignore[attr-defined]
+    assert _OUTCOMES == {"recorded": 1}
