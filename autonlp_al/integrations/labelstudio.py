@@ -322,13 +322,17 @@ class LabelStudioBackend:
             annotations, tasks = [annotations], [tasks]
         if not isinstance(annotations, list) or not isinstance(tasks, list):
             return []
-        by_id = {t.get("id"): t for t in tasks if isinstance(t, Mapping)}
+        by_id: dict[int | str | None, Any] = {
+            key: t
+            for t in tasks
+            if isinstance(t, Mapping) and (key := _key(t.get("id"))) is not None
+        }
         out = []
         for n, annotation in enumerate(annotations):
             if not isinstance(annotation, Mapping):
                 continue
             task = annotation.get("task")
-            task = by_id.get(task.get("id") if isinstance(task, Mapping) else task)
+            task = by_id.get(_key(task.get("id") if isinstance(task, Mapping) else task))
             if task is None and n < len(tasks) and isinstance(tasks[n], Mapping):
                 task = tasks[n]
             if task is None:
@@ -414,6 +418,11 @@ class LabelStudioBackend:
             "retrains": self._trained,
             "errors": list(self.errors[-5:]),
         }
+
+
+def _key(value: Any) -> int | str | None:
+    """A task id usable as a key: an id of another type (a list, an object) names no task."""
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 def _task_id(task: Any) -> Any:
