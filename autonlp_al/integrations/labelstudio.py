@@ -228,13 +228,21 @@ class LabelStudioBackend:
                     "predict: text too long", None, f"task {_task_id(task)}: {len(text)} characters"
                 )
             else:
-                texts[i] = self._example(text, data)
+                try:
+                    texts[i] = self._example(text, data)
+                except (AutoNLPALError, ValueError) as exc:  # e.g. a lone surrogate
+                    self.report.skip("predict: bad text", None, f"task {_task_id(task)}: {exc}")
         predictions: dict[int, Prediction] = {}
         scores: dict[int, float] = {}
         if model is not None and texts:
             examples = list(texts.values())
-            predictions = dict(zip(texts, model.predict(examples), strict=True))
-            scores = dict(zip(texts, self._scores(examples), strict=True))
+            try:  # the reply is under way: a chunk that fails gets empty predictions, counted
+                predictions = dict(zip(texts, model.predict(examples), strict=True))
+                scores = dict(zip(texts, self._scores(examples), strict=True))
+            except Exception as exc:
+                log.exception("predicting %d Label Studio tasks failed", len(examples))
+                self.report.skip("predict: failed", None, f"{type(exc).__name__}: {exc}")
+                predictions, scores = {}, {}
         self.report.count("predicted", len(predictions))
         return [
             {

@@ -423,3 +423,35 @@ def test_the_webhook_fuzz_reaches_recording() -> None:
     _OUTCOMES.clear()
     test_any_webhook_payload_is_answered_never_raised()
     assert _OUTCOMES["recorded"] >= 5 and _OUTCOMES["skipped"] >= 100, _OUTCOMES
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tasks=st.lists(
+        st.fixed_dictionaries(
+            {
+                "data": st.fixed_dictionaries(
+                    {
+                        "text": st.text(max_size=30)
+                        | st.sampled_from(["a \ud800 b", "x" * 40])
+                        | _JSON
+                    }
+                )
+                | _JSON
+            },
+            optional={"id": _JSON},
+        )
+        | _JSON,
+        max_size=6,
+    )
+)
+def test_any_task_list_gets_one_prediction_per_task(tasks) -> None:
+    """A task without text, with a lone surrogate, or of another shape gets an empty result (and
+    a count), never a broken stream: the reply has begun when a chunk is predicted."""
+    from autonlp_al.testing import FakeModel
+
+    model = FakeModel(task="textcat", labels=["sport", "tech"], version="m1")
+    backend = LabelStudioBackend(slot=ModelSlot(model), chunk=2, max_chars=25)
+    body = json.loads(b"".join(backend.predict({"tasks": tasks})))
+    assert len(body["results"]) == len(tasks)
+    assert all(r["model_version"] == "m1" for r in body["results"])
