@@ -193,13 +193,20 @@ class LabelStudioBackend:
     # -- predict --------------------------------------------------------------------------------
 
     def predict(self, payload: Mapping[str, Any]) -> Iterator[bytes]:
-        """The ``/predict`` reply, as JSON pieces: a chunk of tasks is predicted per piece."""
+        """The ``/predict`` reply, as JSON pieces: a chunk of tasks is predicted per piece.
+        The request is checked here, before the reply begins: :class:`ConfigError` for a body
+        without a task list or with a labeling config that cannot be read."""
         tasks = payload.get("tasks")
         if not isinstance(tasks, list):
             raise ConfigError('a Label Studio /predict body needs "tasks": a list of tasks')
         config = self.config(payload)
         model, info = self.slot.get()  # one model for the whole reply, whatever is swapped
         version = str(info.get("version", "untrained")) if model is not None else "untrained"
+        return self._pieces(tasks, config, model, version)
+
+    def _pieces(
+        self, tasks: list[Any], config: LabelingConfig, model: Model | None, version: str
+    ) -> Iterator[bytes]:
         yield f'{{"model_version": {json.dumps(version)}, "results": ['.encode()
         for start in range(0, len(tasks), self.chunk):
             part = tasks[start : start + self.chunk]

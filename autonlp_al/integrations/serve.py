@@ -277,9 +277,10 @@ def create_app(
                 503, f"{pending} predictions already waiting; retry shortly", **{"Retry-After": "1"}
             )
         if isinstance(parsed, dict) and "tasks" in parsed:  # Label Studio's ML backend call
-            if not isinstance(parsed["tasks"], list):
-                return error(422, '"tasks" must be a list of Label Studio tasks')
-            pieces = backend.predict(parsed)
+            try:  # checked before the reply begins
+                pieces = backend.predict(parsed)
+            except AutoNLPALError as exc:
+                return error(422, str(exc))
 
             async def streamed() -> Any:
                 nonlocal pending

@@ -455,3 +455,17 @@ def test_any_task_list_gets_one_prediction_per_task(tasks) -> None:
     body = json.loads(b"".join(backend.predict({"tasks": tasks})))
     assert len(body["results"]) == len(tasks)
     assert all(r["model_version"] == "m1" for r in body["results"])
+
+
+def test_a_predict_request_that_cannot_be_answered_is_a_422_before_any_byte() -> None:
+    from autonlp_al.testing import FakeModel
+
+    slot = ModelSlot(FakeModel(task="textcat", labels=["a", "b"], version="m1"))
+    with running(create_app(slot)) as url:
+        assert post(f"{url}/predict", {"tasks": "x"})[0] == 422
+        status, body = post(f"{url}/predict", {"tasks": [], "label_config": "<View><Text"})
+        assert status == 422 and "not XML" in body["error"]
+        assert post(f"{url}/predict", {"tasks": [], "label_config": TEXTCAT_CONFIG}) == (
+            200,
+            {"model_version": "m1", "results": []},
+        )
