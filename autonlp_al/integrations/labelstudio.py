@@ -280,7 +280,7 @@ class LabelStudioBackend:
             strategy = default_uncertainty(model)
         assert isinstance(strategy, ScoringStrategy)
         try:
-            return [float(s) for s in strategy.score(strategy._model(model), examples)]
+            return strategy.scores(model, examples)
         except AutoNLPALError as exc:  # a model without the capability: no score, still predictions
             self.report.skip("predict: no score", None, str(exc))
             return [0.0] * len(examples)

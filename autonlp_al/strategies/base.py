@@ -178,3 +178,10 @@ class ScoringStrategy(BatchStrategy):
     def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
         """One score per example (higher = more worth labelling); a pure function of its inputs."""
         raise NotImplementedError
+
+    def scores(
+        self, model: Model | None, examples: Sequence[Example], *, seed: int = 0
+    ) -> list[float]:
+        """:meth:`score` for callers outside a selection (a server scoring tasks for Label
+        Studio): the model is checked first, as ``select`` checks it (:class:`StrategyError`)."""
+        return [float(s) for s in self.score(self._model(model), examples, seed=seed)]

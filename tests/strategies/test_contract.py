@@ -213,3 +213,23 @@ def test_a_strategy_registered_in_a_test_joins_the_registry() -> None:
 
 def test_the_registry_is_reset_after_a_test_that_registered() -> None:
     assert "first_n" not in registry.short_names("strategies")  # runs after the test above
+
+
+@cases
+def test_a_scoring_strategys_scores_are_what_select_ranks_by(strategy, model) -> None:
+    """``scores`` (what a server gives Label Studio as the task score) is the per-example score
+    ``select`` ranks by, for every strategy that scores one example at a time."""
+    from autonlp_al.strategies.base import ScoringStrategy
+
+    if not isinstance(strategy, ScoringStrategy):
+        return
+    examples = pool(30, seed=4)
+    scores = strategy.scores(model, examples)
+    assert len(scores) == len(examples) and all(isinstance(s, float) for s in scores)
+    picks = strategy.select(model, examples, 5, rng=random.Random(0))
+    by_id = dict(zip((e.id for e in examples), scores, strict=True))
+    if not strategy.stochastic:  # MC dropout draws a seed per selection
+        assert [p.score for p in picks] == pytest.approx([by_id[p.id] for p in picks])
+        assert min(p.score for p in picks) >= sorted(scores)[-5] - 1e-12
+    with pytest.raises(StrategyError, match="needs a trained model"):
+        strategy.scores(None, examples)
