@@ -303,7 +303,11 @@ class LabelStudioBackend:
         if not tasks:
             self._skip(payload, "no annotation in the payload", state_dir)
             return {"recorded": 0, "skipped": 1}
-        config = self.config(payload)
+        try:
+            config = self.config(payload)
+        except AutoNLPALError as exc:  # a config that cannot be read must not cost the answer
+            self._skip(payload, f"labeling config ignored: {exc}", state_dir)
+            config = self._configs.get(_project(payload), LabelingConfig())
         report = Report()
         source = LabelStudioSource(
             path=Path("<label studio webhook>"),

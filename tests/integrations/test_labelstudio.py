@@ -469,3 +469,16 @@ def test_a_predict_request_that_cannot_be_answered_is_a_422_before_any_byte() ->
             200,
             {"model_version": "m1", "results": []},
         )
+
+
+def test_an_unreadable_labeling_config_in_a_webhook_does_not_cost_the_answer(tmp_path) -> None:
+    learner = ner_learner(tmp_path)
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=99)
+    payload = {
+        "action": "ANNOTATION_CREATED",
+        "annotation": annotation(3, [(0, 4, "PER")]),
+        "task": {"id": 103, "data": {"text": TEXTS[3]}},
+        "project": {"id": 1, "label_config": "<View><Text"},
+    }
+    assert backend.webhook(payload, state_dir=tmp_path) == {"recorded": 1, "skipped": 0}
+    assert "labeling config ignored" in (tmp_path / SKIPPED_FILE).read_text()
