@@ -617,7 +617,7 @@ def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
     loop settings (:func:`~autonlp_al.loop.config.recommended_trainer_args`)."""
     part = Part(kind="trainers", name=args.trainer)
     accepted = set(parameters(part.factory()) or ())
-    if not args.model and "model" in accepted:
+    if not args.model and _takes_model(args):
         raise ConfigError("--model is required: the base model folder (or Hub id for autotrain)")
     given = {
         arg: getattr(args, dest)
@@ -645,6 +645,11 @@ def _trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
     if "progress" in accepted:  # a training bar on a terminal, none in a log file
         kwargs["progress"] = sys.stderr.isatty()
     return attrs.evolve(part, args=kwargs)
+
+
+def _takes_model(args: argparse.Namespace) -> bool:
+    """Whether ``--trainer`` has a base model to name (tfidf has none)."""
+    return "model" in (parameters(Part(kind="trainers", name=args.trainer).factory()) or ())
 
 
 def _trainer_flag(dest: str, loop: bool) -> str:
@@ -680,11 +685,8 @@ def _loop_config(args: argparse.Namespace) -> LoopConfig:
         print(f"the loop saved in {saved}")
         config = LoopConfig.from_file(saved)
     else:
-        # a trainer without a base model (tfidf) needs no --model
-        takes_model = "model" in (
-            parameters(Part(kind="trainers", name=args.trainer).factory()) or ()
-        )
-        for option in ("task", "labels", "model") if takes_model else ("task", "labels"):
+        required = ("task", "labels", "model") if _takes_model(args) else ("task", "labels")
+        for option in required:
             if not getattr(args, option):
                 raise ConfigError(
                     f"--{option} is required (or --config FILE"

@@ -3,10 +3,11 @@ labelled ``datasets`` folder as a dataset repo (extra ``hf`` too)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ def push_to_hub(
         folder = model.save(Path(tmp) / "model")
         card = model_card(model, details=details, name=repo_id.split("/")[-1], datasets=datasets)
         (folder / "README.md").write_text(card)
-        try:
+        with _hub_errors(hub, repo_id):
             api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
             info = api.upload_folder(
                 folder_path=folder,
@@ -123,15 +124,23 @@ def push_to_hub(
                 repo_type="model",
                 commit_message=f"autonlp_al model {model.version}",
             )
-        except hub.errors.HfHubHTTPError as exc:
-            status = getattr(exc.response, "status_code", "?")
-            hint = (
-                "check the token (HF_TOKEN or hf auth login) and its write access"
-                if status in (401, 403)
-                else "see the Hub's message above"
-            )
-            raise AutoNLPALError(f"pushing to {repo_id!r} failed (HTTP {status}): {hint}") from None
     return str(getattr(info, "commit_url", info))
+
+
+@contextlib.contextmanager
+def _hub_errors(hub: Any, repo_id: str) -> Iterator[None]:
+    """The Hub's HTTP errors as an :class:`AutoNLPALError` naming the repo and what to check
+    (never the token)."""
+    try:
+        yield
+    except hub.errors.HfHubHTTPError as exc:
+        status = getattr(exc.response, "status_code", "?")
+        hint = (
+            "check the token (HF_TOKEN or hf auth login) and its write access"
+            if status in (401, 403)
+            else "see the Hub's message above"
+        )
+        raise AutoNLPALError(f"pushing to {repo_id!r} failed (HTTP {status}): {hint}") from None
 
 
 def is_dataset_folder(path: str | Path) -> bool:
@@ -177,22 +186,15 @@ def push_dataset(
         hub.CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode())
     )
     api = hub.HfApi(endpoint=endpoint, token=token)
-    try:
+    with _hub_errors(hub, repo_id):
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        rows = ", ".join(f"{k} {len(v)}" for k, v in splits.items())
         info = api.create_commit(
             repo_id=repo_id,
             repo_type="dataset",
             operations=operations,
-            commit_message=f"autonlp_al dataset: {', '.join(f'{k} {len(v)}' for k, v in splits.items())}",
+            commit_message=f"autonlp_al dataset: {rows}",
         )
-    except hub.errors.HfHubHTTPError as exc:
-        status = getattr(exc.response, "status_code", "?")
-        hint = (
-            "check the token (HF_TOKEN or hf auth login) and its write access"
-            if status in (401, 403)
-            else "see the Hub's message above"
-        )
-        raise AutoNLPALError(f"pushing to {repo_id!r} failed (HTTP {status}): {hint}") from None
     return str(getattr(info, "commit_url", info))
 
 

@@ -36,11 +36,13 @@ import attrs
 from ..errors import AutoNLPALError, ConfigError
 from ..report import Report
 from ..sources.base import OnError
-from ..sources.labelstudio import LabelStudioSource
+from ..sources.labelstudio import LabelStudioSource, task_example_id
 from ..strategies.base import ScoringStrategy
 from ..strategies.diversity import Hybrid, default_uncertainty
 from ..trainers.base import Model
-from ..types import ID_KEY, Example, Prediction, text_hash
+from ..types import Example, Prediction
+from ..writers.labelstudio import choices_region, labels_region
+from .serve import served
 
 __all__ = ["LabelStudioBackend", "LabelingConfig"]
 
@@ -93,20 +95,15 @@ class LabelingConfig:
 
     def result(self, prediction: Prediction) -> list[dict[str, Any]]:
         """A prediction as Label Studio result regions, each with its score."""
-        regions: list[dict[str, Any]] = [
-            {
-                "id": f"r{i}",
-                "from_name": self.labels_name,
-                "to_name": self.to_name,
-                "type": "labels",
-                "value": {
-                    "start": s.start,
-                    "end": s.end,
-                    "text": prediction.text[s.start : s.end],
-                    "labels": [s.label],
-                },
-                "score": float(s.score),
-            }
+        regions = [
+            labels_region(
+                i,
+                prediction.text,
+                s,
+                from_name=self.labels_name,
+                to_name=self.to_name,
+                score=s.score,
+            )
             for i, s in enumerate(prediction.spans)
         ]
         if prediction.cats:
@@ -114,14 +111,12 @@ class LabelingConfig:
             chosen = [k for k, p in ranked if p >= 0.5] if self.multiple else []
             chosen = chosen or [ranked[0][0]]
             regions.append(
-                {
-                    "id": "c0",
-                    "from_name": self.choices_name,
-                    "to_name": self.to_name,
-                    "type": "choices",
-                    "value": {"choices": chosen},
-                    "score": float(min(prediction.cats[k] for k in chosen)),
-                }
+                choices_region(
+                    chosen,
+                    from_name=self.choices_name,
+                    to_name=self.to_name,
+                    score=min(prediction.cats[k] for k in chosen),
+                )
             )
         return regions
 
@@ -170,8 +165,7 @@ class LabelStudioBackend:
 
     @property
     def version(self) -> str:
-        model, info = self.slot.get()
-        return str(info.get("version", "untrained")) if model is not None else "untrained"
+        return str(self.slot.get()[1]["version"])
 
     def config(self, payload: Mapping[str, Any]) -> LabelingConfig:
         """The labeling config of the payload's project: the one it carries, else the one
@@ -201,8 +195,7 @@ class LabelStudioBackend:
             raise ConfigError('a Label Studio /predict body needs "tasks": a list of tasks')
         config = self.config(payload)
         model, info = self.slot.get()  # one model for the whole reply, whatever is swapped
-        version = str(info.get("version", "untrained")) if model is not None else "untrained"
-        return self._pieces(tasks, config, model, version)
+        return self._pieces(tasks, config, model, str(info["version"]))
 
     def _pieces(
         self, tasks: list[Any], config: LabelingConfig, model: Model | None, version: str
@@ -261,10 +254,7 @@ class LabelStudioBackend:
         ]
 
     def _example(self, text: str, data: Mapping[str, Any]) -> Example:
-        ours = data.get(ID_KEY)
-        example = Example(
-            text=text, id=ours if isinstance(ours, int) and ours >= 0 else text_hash(text)
-        )
+        example = Example(text=text, id=task_example_id(text, data))
         tokenizer = getattr(self.learner, "tokenizer", None)
         return attrs.evolve(example, tokens=tokenizer(text)) if tokenizer is not None else example
 
@@ -396,19 +386,7 @@ class LabelStudioBackend:
                     return
             try:
                 self.learner.train_pending()
-                model = self.learner.served_model
-                record = self.learner.history[-1]
-                self.slot.swap(
-                    model,
-                    {
-                        "version": model.version,
-                        "task": model.task,
-                        "labels": list(model.labels),
-                        "round": record.round,
-                        "n_labeled": record.n_labeled,
-                        "metrics": dict(record.metrics),
-                    },
-                )
+                self.slot.swap(*served(self.learner))
                 self._trained += 1
             except Exception as exc:  # the answers stay recorded; the next answer retries
                 log.exception("retraining failed; still serving the previous model")

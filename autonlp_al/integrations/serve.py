@@ -373,6 +373,16 @@ def _predictions(model: Model, texts: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def served(learner: Any) -> tuple[Model, dict[str, Any]]:
+    """What a learner serves (its latest final model, else its latest round's) and what
+    ``GET /model`` says of it: the round and labelled count of its latest round."""
+    model = learner.served_model
+    record = learner.history[-1]
+    return model, describe(
+        model, round=record.round, n_labeled=record.n_labeled, metrics=record.metrics
+    )
+
+
 def learning_backend(
     state_dir: str | Path, *, retrain_every: int = 1, limits: ServeLimits | None = None
 ) -> Any:
@@ -382,15 +392,7 @@ def learning_backend(
     from .labelstudio import LabelStudioBackend
 
     learner = LoopConfig.from_state(state_dir).build(state_dir, save=False)
-    model = learner.served_model
-    if model is None:
-        slot = ModelSlot(None)
-    else:
-        record = learner.history[-1]
-        slot = ModelSlot(
-            model,
-            describe(model, round=record.round, n_labeled=record.n_labeled, metrics=record.metrics),
-        )
+    slot = ModelSlot(*served(learner)) if learner.served_model is not None else ModelSlot(None)
     limits = limits or ServeLimits()
     backend = LabelStudioBackend(
         slot=slot, learner=learner, retrain_every=retrain_every, max_chars=limits.max_chars

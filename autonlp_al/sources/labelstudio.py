@@ -35,7 +35,7 @@ from ..report import Report
 from ..types import ID_KEY, Example, Origin, Span, text_hash
 from .base import OnError, existing, guarded, is_int
 
-__all__ = ["LabelStudioSource"]
+__all__ = ["LabelStudioSource", "task_example_id"]
 
 _POLICIES = ("latest", "majority", "reject")
 _META_KEYS = {
@@ -154,7 +154,7 @@ class LabelStudioSource:
         if spans is None:
             return None
         # autonlp_al_id: written by LabelStudioWriter, the id of the pool example asked about
-        return _example(origin, text, spans, labels, task.get("id"), task["data"].get(ID_KEY))
+        return _example(origin, text, spans, labels, task.get("id"), task["data"])
 
     def _result(self, origin: Origin, result: Any) -> tuple[frozenset[Span], tuple[str, ...]]:
         if result is None:
@@ -238,7 +238,7 @@ class LabelStudioSource:
         spans_kept, labels_kept = self._decide(origin, answers, text)
         if spans_kept is None:
             return None
-        return _example(origin, text, spans_kept, labels_kept, first.get("id"), first.get(ID_KEY))
+        return _example(origin, text, spans_kept, labels_kept, first.get("id"), first)
 
 
 def _spans(origin: Origin, i: int, value: Mapping[str, Any]) -> list[Span]:
@@ -273,19 +273,26 @@ def _when(annotation: Mapping[str, Any], id_key: str = "id") -> tuple[str, str, 
     )
 
 
+def task_example_id(text: str, data: Mapping[str, Any]) -> int:
+    """The example a Label Studio task is about: the ``autonlp_al_id`` our tasks carry in
+    ``data``, else the text's hash (the id a pool example of that text has)."""
+    ours = data.get(ID_KEY)
+    return ours if is_int(ours) and ours >= 0 else text_hash(text)
+
+
 def _example(
     origin: Origin,
     text: str,
     spans: Sequence[Span],
     labels: tuple[str, ...],
     task_id: Any,
-    ours: Any,
+    data: Mapping[str, Any],
 ) -> Example:
     """The example: its id the ``autonlp_al_id`` the task carries, else the text hash; Label
     Studio's task id in ``meta["id"]``."""
     return Example(
         text=text,
-        id=ours if is_int(ours) and ours >= 0 else text_hash(text),
+        id=task_example_id(text, data),
         spans=list(spans),
         labels=labels,
         meta={} if task_id is None else {"id": task_id},

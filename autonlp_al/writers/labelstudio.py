@@ -11,10 +11,10 @@ import attrs
 
 from ..registry import writers
 from ..report import Report
-from ..types import ID_KEY, Example
+from ..types import ID_KEY, Example, ScoredSpan, Span
 from .base import atomic_write
 
-__all__ = ["ID_KEY", "LabelStudioWriter"]
+__all__ = ["ID_KEY", "LabelStudioWriter", "choices_region", "labels_region"]
 
 # ID_KEY: the task data key that carries the example id, so answers exported from Label Studio
 # match the pool example they were asked about (``LabelStudioSource`` reads it back as the id)
@@ -58,36 +58,27 @@ class LabelStudioWriter:
     def _task(self, example: Example) -> dict[str, Any]:
         task: dict[str, Any] = {"data": {self.data_key: example.text, ID_KEY: example.id}}
         span_scores = _span_scores(example.meta.get("span_scores"))
-        result = []
-        for i, span in enumerate(example.spans):
-            region: dict[str, Any] = {
-                "id": f"r{i}",
-                "from_name": self.labels_name,
-                "to_name": self.to_name,
-                "type": "labels",
-                "value": {
-                    "start": span.start,
-                    "end": span.end,
-                    "text": example.text[span.start : span.end],
-                    "labels": [span.label],
-                },
-            }
-            score = span_scores.get((span.start, span.end, span.label))
-            if score is not None:
-                region["score"] = score
-            result.append(region)
+        result = [
+            labels_region(
+                i,
+                example.text,
+                span,
+                from_name=self.labels_name,
+                to_name=self.to_name,
+                score=span_scores.get((span.start, span.end, span.label)),
+            )
+            for i, span in enumerate(example.spans)
+        ]
         if example.labels:
-            choice: dict[str, Any] = {
-                "id": "c0",
-                "from_name": self.choices_name,
-                "to_name": self.to_name,
-                "type": "choices",
-                "value": {"choices": list(example.labels)},
-            }
             cats = example.meta.get("cats")
+            score = None
             if isinstance(cats, dict) and all(_number(cats.get(k)) for k in example.labels):
-                choice["score"] = float(min(cats[k] for k in example.labels))
-            result.append(choice)
+                score = min(float(cats[k]) for k in example.labels)
+            result.append(
+                choices_region(
+                    example.labels, from_name=self.choices_name, to_name=self.to_name, score=score
+                )
+            )
         if result:
             prediction: dict[str, Any] = {
                 "model_version": str(example.meta.get("model_version", self.model_version)),
@@ -98,6 +89,49 @@ class LabelStudioWriter:
                 prediction["score"] = float(score)
             task["predictions"] = [prediction]
         return task
+
+
+def labels_region(
+    i: int,
+    text: str,
+    span: Span | ScoredSpan,
+    *,
+    from_name: str,
+    to_name: str,
+    score: float | None = None,
+) -> dict[str, Any]:
+    """One ``labels`` result region of Label Studio (a span), with its score when known."""
+    region: dict[str, Any] = {
+        "id": f"r{i}",
+        "from_name": from_name,
+        "to_name": to_name,
+        "type": "labels",
+        "value": {
+            "start": span.start,
+            "end": span.end,
+            "text": text[span.start : span.end],
+            "labels": [span.label],
+        },
+    }
+    if score is not None:
+        region["score"] = float(score)
+    return region
+
+
+def choices_region(
+    choices: Iterable[str], *, from_name: str, to_name: str, score: float | None = None
+) -> dict[str, Any]:
+    """The ``choices`` result region of Label Studio (the classes), with its score when known."""
+    region: dict[str, Any] = {
+        "id": "c0",
+        "from_name": from_name,
+        "to_name": to_name,
+        "type": "choices",
+        "value": {"choices": list(choices)},
+    }
+    if score is not None:
+        region["score"] = float(score)
+    return region
 
 
 def _number(value: Any) -> bool:

@@ -29,16 +29,21 @@ def answer(task: dict, truth: dict[str, Example]) -> dict:
     return {**task, "spans": spans, "answer": "accept", "_view_id": "ner_manual"}
 
 
-def test_stream_update_retrain_next_batch(tmp_path) -> None:
-    truth = gold(40)
-    learner = ActiveLearner(
-        trainer=ScriptedTrainer(),
+def ner_learner(truth: dict[str, Example], state_dir, trainer) -> ActiveLearner:  # type: ignore[no-untyped-def]
+    """A PER learner over ``truth``'s texts, MNLP, batches of 4."""
+    return ActiveLearner(
+        trainer=trainer,
         strategy=MNLP(),
         pool=[Example(text=t) for t in truth],
         labels=["PER"],
-        state_dir=tmp_path,
+        state_dir=state_dir,
         batch_size=4,
     )
+
+
+def test_stream_update_retrain_next_batch(tmp_path) -> None:
+    truth = gold(40)
+    learner = ner_learner(truth, tmp_path, ScriptedTrainer())
     loop = RecipeLoop(learner, wait=30)
     components = recipe_components(
         loop, dataset="bbc_al", view_id="ner_manual", labels=["PER"], batch_size=4
@@ -63,14 +68,7 @@ def test_stream_update_retrain_next_batch(tmp_path) -> None:
 
 def test_stopping_criteria_end_the_stream(tmp_path) -> None:
     truth = gold(20)
-    learner = ActiveLearner(
-        trainer=ScriptedTrainer(),
-        strategy=MNLP(),
-        pool=[Example(text=t) for t in truth],
-        labels=["PER"],
-        state_dir=tmp_path,
-        batch_size=4,
-    )
+    learner = ner_learner(truth, tmp_path, ScriptedTrainer())
     # MNLP scores are below 10 for any batch, so this fires after the first retrain
     loop = RecipeLoop(learner, stop=[LowUncertainty(threshold=10.0)], wait=30)
     stream = loop.stream()
@@ -83,14 +81,7 @@ def test_stopping_criteria_end_the_stream(tmp_path) -> None:
 
 def test_a_failed_retrain_ends_the_stream_and_is_reported(tmp_path) -> None:
     truth = gold(20)
-    learner = ActiveLearner(
-        trainer=ScriptedTrainer(fail_on=1),
-        strategy=MNLP(),
-        pool=[Example(text=t) for t in truth],
-        labels=["PER"],
-        state_dir=tmp_path,
-        batch_size=4,
-    )
+    learner = ner_learner(truth, tmp_path, ScriptedTrainer(fail_on=1))
     loop = RecipeLoop(learner, wait=30)
     stream = loop.stream()
     batch = [next(stream) for _ in range(4)]
@@ -209,14 +200,7 @@ def test_update_returns_the_loss_and_progress_counts_the_pool(tmp_path) -> None:
             )  # fmt: skip
 
     truth = gold(20)
-    learner = ActiveLearner(
-        trainer=LossyTrainer(),
-        strategy=MNLP(),
-        pool=[Example(text=t) for t in truth],
-        labels=["PER"],
-        state_dir=tmp_path,
-        batch_size=4,
-    )
+    learner = ner_learner(truth, tmp_path, LossyTrainer())
     loop = RecipeLoop(learner, wait=30)
     components = recipe_components(
         loop, dataset="d", view_id="ner_manual", labels=["PER"], batch_size=4
