@@ -22,7 +22,7 @@ from autonlp_al.errors import ConfigError
 from autonlp_al.integrations.labelstudio import SKIPPED_FILE, LabelingConfig, LabelStudioBackend
 from autonlp_al.integrations.serve import ModelSlot, create_app
 from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.strategies import MNLP, Margin
+from autonlp_al.strategies import MNLP
 from autonlp_al.testing import ScriptedTrainer
 from autonlp_al.types import text_hash
 from tests.integrations.test_serve import call, running
@@ -314,7 +314,6 @@ def test_label_studio_tasks_carrying_our_id_map_to_the_pool_example(tmp_path: Pa
     assert backend.webhook(payload, state_dir=None) == {"recorded": 1, "skipped": 0}
     backend.join(20)
     assert ours not in {e.id for e in learner.unlabeled}
-    assert Margin  # textcat strategies score too (see the bulk test)
 
 
 def test_serve_learn_needs_a_state_folder_and_a_positive_retrain_every(
@@ -482,3 +481,35 @@ def test_an_unreadable_labeling_config_in_a_webhook_does_not_cost_the_answer(tmp
     }
     assert backend.webhook(payload, state_dir=tmp_path) == {"recorded": 1, "skipped": 0}
     assert "labeling config ignored" in (tmp_path / SKIPPED_FILE).read_text()
+
+
+def test_a_failed_retrain_is_shown_keeps_the_answers_and_the_next_answer_retries(
+    tmp_path: Path,
+) -> None:
+    learner = ActiveLearner(
+        trainer=ScriptedTrainer(fail_on=1),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in TEXTS],
+        labels=["PER", "ORG"],
+        state_dir=tmp_path / "state",
+    )
+    slot = ModelSlot(None)
+    backend = LabelStudioBackend(slot=slot, learner=learner)
+
+    def send(i: int) -> None:
+        payload = {
+            "action": "ANNOTATION_CREATED",
+            "annotation": annotation(i, [(0, 4, "PER")]),
+            "task": {"id": 100 + i, "data": {"text": TEXTS[i]}},
+        }
+        assert backend.webhook(payload)["recorded"] == 1
+        backend.join(20)
+
+    send(0)
+    status = backend.status()
+    assert "scripted failure" in status["errors"][0] and status["untrained"] == 1
+    assert slot.get()[0] is None  # still serving what it served
+    send(1)
+    status = backend.status()
+    assert status["untrained"] == 0 and status["rounds"] == 1 and status["labelled"] == 2
+    assert slot.get()[1]["n_labeled"] == 2
