@@ -6,7 +6,9 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     AutoNLPALError
     ├── SourceError (ValueError)             bad input data: file:line, the value, what to do
     │   ├── DatasetNotFoundError (LookupError)   a Prodigy DB without the dataset asked for
-    │   └── InputFileNotFoundError (FileNotFoundError)
+    │   ├── InputFileNotFoundError (FileNotFoundError)
+    │   └── PoolError                        a pool file on disk that cannot be read
+    │       └── PoolChangedError             a pool file changed since the state was made
     ├── ConversionError (ValueError)         spans/tags that cannot become what was asked
     │   ├── AlignmentError                   span edges off the token boundaries
     │   ├── OverlapError                     two spans share a token
@@ -26,6 +28,8 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     ├── AnswerError (ValueError)             answers that do not fit the open query
     ├── PoolExhaustedError (ValueError)      fewer unlabelled examples than asked for
     ├── StrategyError (ValueError, TypeError)  no model, or one without what the strategy reads
+    ├── ScorerError (RuntimeError)           a distributed scorer failed; nothing was selected
+    │   └── ScorerUnreachableError (ConnectionError)  no cluster at the address given
     ├── ConfigError (ValueError)             a loop config that cannot be read or built
     ├── RegistryError (LookupError)          an unknown backend name; lists the known ones
     └── MissingDependencyError (ImportError) an optional extra is not installed
@@ -55,8 +59,12 @@ __all__ = [
     "MissingDependencyError",
     "ModelLoadError",
     "OverlapError",
+    "PoolChangedError",
+    "PoolError",
     "PoolExhaustedError",
     "RegistryError",
+    "ScorerError",
+    "ScorerUnreachableError",
     "SourceError",
     "StateError",
     "StrategyError",
@@ -79,6 +87,14 @@ class DatasetNotFoundError(SourceError, LookupError):
 
 class InputFileNotFoundError(SourceError, FileNotFoundError):
     """The input file or folder does not exist."""
+
+
+class PoolError(SourceError):
+    """A pool on disk that cannot be read: a truncated or unreadable file, a missing column."""
+
+
+class PoolChangedError(PoolError):
+    """A pool file changed (size, time or sampled bytes) since the state folder recorded it."""
 
 
 class ConversionError(AutoNLPALError, ValueError):
@@ -168,6 +184,15 @@ class PoolExhaustedError(AutoNLPALError, ValueError):
 class StrategyError(AutoNLPALError, ValueError, TypeError):
     """A strategy given no model, a model without the capability it reads (token marginals,
     embeddings ...), or a model of another task than the strategy scores."""
+
+
+class ScorerError(AutoNLPALError, RuntimeError):
+    """A scorer (e.g. on Ray) failed part-way: no selection is recorded; the round can be
+    retried."""
+
+
+class ScorerUnreachableError(ScorerError, ConnectionError):
+    """The scorer's cluster could not be reached at the address given."""
 
 
 class ConfigError(AutoNLPALError, ValueError):

@@ -1,5 +1,6 @@
 """Backends found by name: ``sources``, ``schemes``, ``writers``, ``trainers``, ``strategies``,
-``stopping`` (criteria), ``encoders`` (frozen encoders for the cheap selection models).
+``stopping`` (criteria), ``encoders`` (frozen encoders for the cheap selection models), ``pools``
+(unlabelled pools that stay on disk), ``scorers`` (where a selection's scoring runs).
 
 Names carry a version (``"jsonl.v1"``); a bare name (``"jsonl"``) resolves to its newest version.
 Third-party packages register through the entry-point groups ``autonlp_al_sources`` etc.
@@ -20,8 +21,10 @@ __all__ = [
     "encoders",
     "get",
     "names",
+    "pools",
     "resolve",
     "schemes",
+    "scorers",
     "short_names",
     "sources",
     "stopping",
@@ -37,6 +40,8 @@ trainers = catalogue.create("autonlp_al", "trainers", entry_points=True)
 strategies = catalogue.create("autonlp_al", "strategies", entry_points=True)
 stopping = catalogue.create("autonlp_al", "stopping", entry_points=True)
 encoders = catalogue.create("autonlp_al", "encoders", entry_points=True)
+pools = catalogue.create("autonlp_al", "pools", entry_points=True)
+scorers = catalogue.create("autonlp_al", "scorers", entry_points=True)
 
 _REGISTRIES = {
     "sources": sources,
@@ -46,6 +51,8 @@ _REGISTRIES = {
     "strategies": strategies,
     "stopping": stopping,
     "encoders": encoders,
+    "pools": pools,
+    "scorers": scorers,
 }
 # The built-in backends register themselves when their module is imported: one module per backend
 # (or family), imported here only when a registry is asked for names.
@@ -67,6 +74,8 @@ _BUILTIN_MODULES = {
     "strategies": ("random", "uncertainty", "diversity"),
     "stopping": ("stopping",),
     "encoders": ("frozen.encoder",),
+    "pools": ("jsonl", "arrow"),
+    "scorers": ("local", "ray"),
 }
 _PACKAGES = {
     "sources": "autonlp_al.sources",
@@ -76,6 +85,8 @@ _PACKAGES = {
     "strategies": "autonlp_al.strategies",
     "stopping": "autonlp_al.loop",
     "encoders": "autonlp_al.trainers",
+    "pools": "autonlp_al.pools",
+    "scorers": "autonlp_al.scorers",
 }
 #: the kinds of backend, each a registry and an entry-point group ``autonlp_al_<kind>``
 KINDS = tuple(_REGISTRIES)

@@ -23,7 +23,10 @@ __all__ = [
     "TaggedSentence",
     "Token",
     "check_labels",
+    "id_value",
+    "parse_id",
     "text_hash",
+    "wide_text_hash",
 ]
 
 #: Where tasks we write for an annotation tool carry the example id (Prodigy: ``meta``; Label
@@ -33,6 +36,10 @@ ID_KEY = "autonlp_al_id"
 
 # Kept below 2**53 so the id survives a round trip through JavaScript (Prodigy's web app).
 _HASH_BITS = 53
+#: Pools that stay on disk (10^7-10^9 texts) use 96 bits: n texts expect n^2 / 2^97 colliding
+#: pairs, 6e-12 for 10^9 (53 bits expect one pair at 10^8).
+WIDE_HASH_BITS = 96
+_JS_SAFE = 2**53
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -46,6 +53,28 @@ def text_hash(text: str) -> int:
     # surrogatepass: a lone surrogate must reach Example's own check (a clear error), not fail here
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> (64 - _HASH_BITS)
+
+
+def wide_text_hash(text: str) -> int:
+    """A stable 96-bit id for ``text`` (BLAKE2b), for pools too large for :func:`text_hash`."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).digest()
+    return int.from_bytes(digest, "big")
+
+
+def id_value(example_id: int) -> int | str:
+    """The id as an annotation tool's task carries it: a number below 2**53 (JavaScript reads it
+    exactly), else its decimal string (a wide id would be rounded as a number)."""
+    return example_id if example_id < _JS_SAFE else str(example_id)
+
+
+def parse_id(value: Any) -> int | None:
+    """An id written by :func:`id_value` (a non-negative int, or its decimal string), else
+    ``None``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 40:
+        return int(value)
+    return None
 
 
 class Answer(str, enum.Enum):

@@ -60,7 +60,7 @@ class RecipeLoop:
             reason = next(
                 (r for c in self.stop if (r := c.should_stop(self.learner.history))), None
             )
-            if reason or not self.learner.unlabeled:
+            if reason or not self.learner.remaining:
                 return
             self._trained.clear()
             self.learner.train_pending()
@@ -91,7 +91,7 @@ class RecipeLoop:
         """Prodigy's progress callback (called with the controller and ``update``'s return
         value): the share of the pool labelled so far, from 0 to 1."""
         done = len(self.learner.labeled_examples)
-        left = len(self.learner.unlabeled)
+        left = self.learner.remaining
         return done / (done + left) if done + left else 1.0
 
     def _retrain(self, answers: list[dict[str, Any]]) -> None:

@@ -31,9 +31,19 @@ from typing import Any, Protocol
 import attrs
 
 from ..converters.tokenize import Tokenizer
-from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
+from ..errors import (
+    AnswerError,
+    AutoNLPALError,
+    PoolChangedError,
+    PoolExhaustedError,
+    StateError,
+    StrategyError,
+)
+from ..pools.base import Pool, take
+from ..pools.memory import ListPool, as_pool
+from ..scorers.base import Candidates, ModelRef, Scorer
 from ..sources.base import Source
-from ..strategies.base import Strategy
+from ..strategies.base import ScoringStrategy, Selection, Shortlisting, Strategy
 from ..strategies.random import RandomSampling
 from ..trainers.base import Model, PoolAwareTrainer, Trainer
 from ..types import Example, Prediction, _str_tuple, _tuple, check_labels
@@ -162,6 +172,10 @@ def _fingerprint(ids: Iterable[int]) -> str:
     return hashlib.blake2b(json.dumps(list(ids)).encode(), digest_size=8).hexdigest()
 
 
+#: texts of a pool on disk a pool-aware trainer (a TF-IDF vocabulary) is fitted on: the first ones
+POOL_FIT_ROWS = 200_000
+
+
 @attrs.define(kw_only=True, eq=False)
 class ActiveLearner:
     """Drives active-learning rounds over ``pool``.
@@ -172,7 +186,9 @@ class ActiveLearner:
         selector: trains each round's model (cheap: it only selects), when given.
         final_every: with a selector, train a final model every this many rounds too.
         strategy: picks each batch once a model exists.
-        pool: the unlabelled candidates (any labels they carry are ignored).
+        pool: the unlabelled candidates (any labels they carry are ignored): a
+            :class:`~autonlp_al.pools.Pool` on disk (streamed in batches, never held in memory)
+            or examples (kept in a :class:`~autonlp_al.pools.ListPool`).
         labels: the fixed label set, in label-map order.
         state_dir: where the event log, models and query files live.
         labeled: a seed set, already labelled; round 0 trains on it.
@@ -184,11 +200,13 @@ class ActiveLearner:
         pool_sample: score at most this many pool examples per round (a seeded random sample).
         stability_sample: pool examples whose predictions are kept per round, to measure how
             much predictions still change (see :class:`~autonlp_al.loop.stopping.StablePredictions`).
+        scorer: where selections are scored (:mod:`autonlp_al.scorers`, e.g. a
+            :class:`~autonlp_al.scorers.RayScorer`); by default in this process.
     """
 
     trainer: Trainer
     strategy: Strategy
-    pool: Sequence[Example] = attrs.field(converter=_examples)
+    pool: Pool = attrs.field(converter=as_pool)
     labels: tuple[str, ...] = attrs.field(converter=_str_tuple)
     state_dir: Path = attrs.field(converter=Path)
     labeled: Sequence[Example] = attrs.field(default=(), converter=_examples)
@@ -202,6 +220,7 @@ class ActiveLearner:
     tokenizer: Tokenizer | None = None
     selector: Trainer | None = None
     final_every: int | None = None
+    scorer: Scorer | None = None
     history: list[Round] = attrs.field(init=False, factory=list)
     model: Model | None = attrs.field(init=False, default=None)
     finals: list[Final] = attrs.field(init=False, factory=list)
@@ -219,13 +238,32 @@ class ActiveLearner:
     )
     # record() may run on a server thread while a round trains on another
     _lock: threading.RLock = attrs.field(init=False, factory=threading.RLock)
+    # the open query's examples, for a pool on disk (a list pool has _by_id)
+    _queried: dict[int, Example] = attrs.field(init=False, factory=dict)
+    _pool_mark: str = attrs.field(init=False, default="")
 
     def __attrs_post_init__(self) -> None:
         self._log = EventLog.of(self.state_dir)
         if self.tokenizer is not None:
-            self.pool = [self._tokenised(e) for e in self.pool]
             self.labeled = [self._tokenised(e) for e in self.labeled]
-        ids = [e.id for e in self.pool]
+        for example in self.labeled:  # a seed set off the label set fails before any training
+            check_labels(example, self.labels)
+        self._pool_mark = self.pool.fingerprint()
+        if isinstance(self.pool, ListPool):
+            self._index_pool()
+        self._load()
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the pool is streamed from disk (not a list in memory)."""
+        return not isinstance(self.pool, ListPool)
+
+    def _index_pool(self) -> None:
+        pool = self.pool
+        assert isinstance(pool, ListPool)
+        if self.tokenizer is not None:
+            pool = self.pool = ListPool([self._tokenised(e) for e in pool], uri=pool.uri)
+        ids = [e.id for e in pool]
         if len(set(ids)) != len(ids):
             raise AutoNLPALError(
                 f"the pool has {len(ids) - len(set(ids))} duplicate texts, and an id names one text; "
@@ -233,10 +271,7 @@ class ActiveLearner:
                 f"[loop], or Deduplicated(source) in Python (the first copy wins; the rest are "
                 f"counted)"
             )
-        for example in self.labeled:  # a seed set off the label set fails before any training
-            check_labels(example, self.labels)
-        self._by_id = {e.id: e for e in self.pool}
-        self._load()
+        self._by_id = {e.id: e for e in pool}
 
     def _tokenised(self, example: Example) -> Example:
         assert self.tokenizer is not None
@@ -265,9 +300,11 @@ class ActiveLearner:
             "labels": list(self.labels),
             "batch_size": self.batch_size,
             "seed": self.seed,
-            "pool": _fingerprint(e.id for e in self.pool),
+            "pool": self._pool_mark,
             "labeled": _fingerprint(e.id for e in self.labeled),
         }
+        if self.on_disk:  # absent for a list pool, so older state folders still match
+            config["pool_uri"] = self.pool.uri
         if self.selector is not None:  # absent without one, so older state folders still match
             config["selector"] = type(self.selector).__name__
         return config
@@ -281,6 +318,12 @@ class ActiveLearner:
         stored = {k: v for k, v in events[0].items() if k != "type"}
         if stored != config:
             differ = sorted(k for k in config if stored.get(k) != config[k])
+            if differ == ["pool"] and "pool_uri" in config:
+                raise PoolChangedError(
+                    f"{self.pool.uri}: the pool's files changed since {self.state_dir} was made "
+                    f"(size, time or sampled bytes differ), so its ids may name other rows; "
+                    f"restore the files, or start a new state folder for the new pool"
+                )
             raise StateError(
                 f"{self.state_dir} was made by another configuration (differs in: "
                 f"{', '.join(differ)}); resume with the same parts, or use a new state_dir"
@@ -332,9 +375,28 @@ class ActiveLearner:
 
     @property
     def unlabeled(self) -> list[Example]:
+        """The pool examples not yet labelled (a pool on disk is never listed: see
+        :attr:`remaining`)."""
+        if self.on_disk:
+            raise StateError(
+                f"{self.pool.uri} stays on disk, so its unlabelled examples are not listed; use "
+                f"remaining for how many are left, or pool.batches() to read them"
+            )
+        done = self._done()
+        pool: Any = self.pool
+        return [e for e in pool if e.id not in done]
+
+    @property
+    def remaining(self) -> int:
+        """How many pool examples are not yet labelled (for a pool on disk: its rows less the
+        answers recorded, an upper bound when answers name texts outside the pool)."""
+        if not self.on_disk:
+            return len(self.unlabeled)
+        return max(0, len(self.pool) - len(self._done()))  # type: ignore[arg-type]
+
+    def _done(self) -> set[int]:
         with self._lock:
-            done = {e.id for e in self.labeled} | set(self._annotated)
-        return [e for e in self.pool if e.id not in done]
+            return {e.id for e in self.labeled} | set(self._annotated)
 
     @property
     def untrained(self) -> int:
@@ -368,24 +430,13 @@ class ActiveLearner:
             return self._pending
         round_ = self.next_round
         rng = random.Random(f"{self.seed}-{round_}")
-        candidates = self.unlabeled
-        if not candidates:
-            raise PoolExhaustedError("every pool example is labelled; the loop is done")
-        if self.pool_sample is not None and len(candidates) > self.pool_sample:
-            keep = sorted(rng.sample(range(len(candidates)), self.pool_sample))
-            candidates = [candidates[i] for i in keep]
         strategy = self.strategy if self.model is not None else self.cold_start
-        n = min(self.batch_size, len(candidates))
-        log.info(
-            "[%s] round %d: %s picks %d of %d pool texts",
-            self.state_dir.name,
-            round_,
-            strategy.name,
-            n,
-            len(candidates),
-        )
         start = time.perf_counter()
-        picks = strategy.select(self.model, candidates, n, labeled=self.labeled_examples, rng=rng)
+        if self.on_disk or self.scorer is not None:
+            picks = self._scored(strategy, rng)
+            self._queried = {p.id: p.example for p in picks if p.example is not None}
+        else:
+            picks = self._picked(strategy, rng)
         timings["select"] = time.perf_counter() - start
         ids, scores = tuple(p.id for p in picks), tuple(p.score for p in picks)
         self._log.append(
@@ -400,6 +451,96 @@ class ActiveLearner:
         )
         self._pending = (round_, ids, scores)
         return self._pending
+
+    def _picked(self, strategy: Strategy, rng: random.Random) -> list[Selection]:
+        """A list pool's selection: the strategy over the unlabelled examples."""
+        candidates = self.unlabeled
+        if not candidates:
+            raise PoolExhaustedError("every pool example is labelled; the loop is done")
+        if self.pool_sample is not None and len(candidates) > self.pool_sample:
+            keep = sorted(rng.sample(range(len(candidates)), self.pool_sample))
+            candidates = [candidates[i] for i in keep]
+        n = min(self.batch_size, len(candidates))
+        log.info(
+            "[%s] round %d: %s picks %d of %d pool texts",
+            self.state_dir.name,
+            self.next_round,
+            strategy.name,
+            n,
+            len(candidates),
+        )
+        return strategy.select(self.model, candidates, n, labeled=self.labeled_examples, rng=rng)
+
+    def _scored(self, strategy: Strategy, rng: random.Random) -> list[Selection]:
+        """A selection through the scorer, the pool read batch by batch: a scoring strategy
+        over the whole pool; a strategy that chooses a set (k-means, hybrid) over its shortlist
+        (its uncertainty stage, or a seeded sample), which the scorer picks first."""
+        mark = self.pool.fingerprint()
+        if mark != self._pool_mark:
+            raise PoolChangedError(
+                f"{self.pool.uri}: the pool's files changed during the run (size, time or "
+                f"sampled bytes differ), so its ids may name other rows; restore the files, or "
+                f"start a new state folder for the new pool"
+            )
+        sample, sample_salt = None, 0
+        if self.pool_sample is not None:
+            size = len(self.pool)  # type: ignore[arg-type]
+            sample = min(1.0, self.pool_sample / max(size, 1))
+            sample_salt = rng.getrandbits(64)
+        candidates = Candidates(
+            self.pool,
+            exclude=self._done(),
+            sample=sample,
+            sample_salt=sample_salt,
+            tokenizer=self.tokenizer,
+        )
+        path = str(self.model_path(self.history[-1])) if self.history else None
+        ref = ModelRef(self.round_trainer, path, model=self.model)
+        scorer = self.scorer if self.scorer is not None else _local_scorer()
+        log.info(
+            "[%s] round %d: %s picks %d from %s (%s scorer)",
+            self.state_dir.name,
+            self.next_round,
+            strategy.name,
+            self.batch_size,
+            self.pool.uri,
+            scorer.name,
+        )
+        if isinstance(strategy, ScoringStrategy):
+            seed, salt = strategy.draws(rng)
+            picks = scorer.top(ref, strategy, candidates, self.batch_size, seed=seed, salt=salt)
+        else:
+            if not isinstance(strategy, Shortlisting):
+                raise StrategyError(
+                    f"{strategy.name} chooses a set from the whole pool and names no shortlist, "
+                    f"so it cannot run on a pool read in batches; give it a shortlist() or use a "
+                    f"scoring strategy"
+                )
+            first, size = strategy.shortlist(self.model, self.batch_size)
+            seed, salt = first.draws(rng)
+            short = scorer.top(ref, first, candidates, size, seed=seed, salt=salt)
+            examples = [s.example for s in short if s.example is not None]
+            if examples:
+                n = min(self.batch_size, len(examples))
+                chosen = strategy.select(
+                    self.model, examples, n, labeled=self.labeled_examples, rng=rng
+                )
+                by_id = {e.id: e for e in examples}
+                picks = [attrs.evolve(p, example=by_id[p.id]) for p in chosen]
+            else:
+                picks = []
+        if not picks:
+            raise PoolExhaustedError("every pool example is labelled; the loop is done")
+        return picks
+
+    def _example(self, example_id: int) -> Example | None:
+        """The pool example of ``example_id``: by index for a list pool; for a pool on disk,
+        only the open query's (after a restart, found by one pass over the pool)."""
+        if not self.on_disk:
+            return self._by_id.get(example_id)
+        if self._pending is not None and not set(self._pending[1]) <= set(self._queried):
+            self._queried = take(self.pool, self._pending[1])
+        return self._queried.get(example_id)
 
     def _answered(self, answers: Sequence[Example]) -> tuple[tuple[int, ...], tuple[float, ...]]:
         """The answered ids of the open query, with their selection scores."""
@@ -422,6 +563,7 @@ class ActiveLearner:
                 self._annotated[example.id] = example
             self._untrained = _joined(self._untrained, self._answered(answers))
             self._pending = None
+            self._queried = {}
 
     def _train_round(
         self, ids: Sequence[int], scores: Sequence[float], timings: dict[str, float]
@@ -529,9 +671,21 @@ class ActiveLearner:
         """``trainer``, shown the whole pool first if it learns from unlabelled text (once per
         trainer and process; the same pool gives the same result, so resuming is safe)."""
         if isinstance(trainer, PoolAwareTrainer) and id(trainer) not in self._pool_fitted:
-            trainer.fit_pool([e.text for e in [*self.pool, *self.labeled]])
+            trainer.fit_pool([e.text for e in [*self._pool_head(POOL_FIT_ROWS), *self.labeled]])
             self._pool_fitted.add(id(trainer))
         return trainer
+
+    def _pool_head(self, limit: int) -> list[Example]:
+        """A list pool whole; a pool on disk's first ``limit`` examples."""
+        if not self.on_disk:
+            pool: Any = self.pool
+            return list(pool)
+        head: list[Example] = []
+        for batch in self.pool.batches():
+            head.extend(batch[: limit - len(head)])
+            if len(head) >= limit:
+                break
+        return head
 
     def _save(self, model: Model, round_: int) -> Path:
         return self._install(f"round-{round_:03d}", model.save)
@@ -551,14 +705,16 @@ class ActiveLearner:
         if not self.stability_sample:
             return ()
         rng = random.Random(f"{self.seed}-stability")
-        sample = (
-            self.pool
-            if len(self.pool) <= self.stability_sample
-            else [
-                self.pool[i]
-                for i in sorted(rng.sample(range(len(self.pool)), self.stability_sample))
-            ]
-        )
+        sample: Sequence[Example]
+        if self.on_disk:  # the first rows: a seeded sample would cost a pass over the pool
+            sample = self._pool_head(self.stability_sample)
+            if self.tokenizer is not None:
+                sample = [self._tokenised(e) for e in sample]
+        elif len(self.pool) <= self.stability_sample:  # type: ignore[arg-type]
+            sample = list(self.pool)  # type: ignore[call-overload]
+        else:
+            pool: Any = self.pool
+            sample = [pool[i] for i in sorted(rng.sample(range(len(pool)), self.stability_sample))]
         out: list[Any] = []
         for p in model.predict(sample):
             out.append(p.label if p.cats else [[s.start, s.end, s.label] for s in p.spans])
@@ -597,7 +753,7 @@ class ActiveLearner:
             examples = [self._tokenised(e) for e in examples]
         for example in examples:
             check_labels(example, self.labels)
-            queried = self._by_id.get(example.id)
+            queried = self._example(example.id)
             if queried is not None and queried.text != example.text:
                 raise AnswerError(
                     f"{example.origin or 'an answer'}: id {example.id} names the pool text "
@@ -667,7 +823,14 @@ class ActiveLearner:
                 f"train_pending() before query(), so the query is picked by their model"
             )
         round_, ids, scores = self._select({})
-        examples = [self._by_id[i] for i in ids]
+        found = {i: self._example(i) for i in ids}
+        missing = [i for i, e in found.items() if e is None]
+        if missing:
+            raise StateError(
+                f"{self.pool.uri}: the open query's id {missing[0]} is no longer in the pool "
+                f"({len(missing)} missing); restore the pool files the query was made from"
+            )
+        examples = [e for e in found.values() if e is not None]
         # pre-annotated by the best model there is: the latest final model, else the round's
         guesser = self.served_model
         predictions = None if guesser is None else tuple(guesser.predict(examples))
@@ -706,7 +869,8 @@ class ActiveLearner:
                     f"not in the open query (round {round_}); answer the tasks query() wrote, or "
                     f"add such texts as a seed set"
                 )
-            queried = self._by_id[example.id].text
+            known = self._example(example.id)
+            queried = known.text if known is not None else example.text
             if example.text != queried:
                 raise AnswerError(
                     f"{example.origin or 'an answer'}: id {example.id} was queried for the text "
@@ -756,14 +920,21 @@ class ActiveLearner:
                 log.info("stop: %s", reason)
                 break
             if (
-                not self.unlabeled
+                not self.on_disk
+                and not self.unlabeled
                 and self._pending is None
                 and self._untrained is None
                 and (self.history or not self.labeled)
             ):
                 log.info("stop: pool exhausted")
                 break
-            done.append(self.step())
+            try:
+                done.append(self.step())
+            except PoolExhaustedError:
+                if not self.on_disk:
+                    raise
+                log.info("stop: pool exhausted")
+                break
         wanted = self.selector is not None if finalize is None else finalize
         if (
             wanted
@@ -794,6 +965,12 @@ def _without(
     done = set(trained)
     left = [(i, s) for i, s in zip(*untrained, strict=True) if i not in done]
     return (tuple(i for i, _ in left), tuple(s for _, s in left)) if left else None
+
+
+def _local_scorer() -> Scorer:
+    from ..scorers.local import LocalScorer
+
+    return LocalScorer()
 
 
 def _jsonable(record: Round) -> dict[str, Any]:

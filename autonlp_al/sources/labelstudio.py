@@ -32,7 +32,7 @@ import attrs
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
-from ..types import ID_KEY, Example, Origin, Span, text_hash
+from ..types import ID_KEY, Example, Origin, Span, parse_id, text_hash
 from .base import OnError, existing, guarded, is_int
 
 __all__ = ["LabelStudioSource", "task_example_id"]
@@ -276,8 +276,8 @@ def _when(annotation: Mapping[str, Any], id_key: str = "id") -> tuple[str, str, 
 def task_example_id(text: str, data: Mapping[str, Any]) -> int:
     """The example a Label Studio task is about: the ``autonlp_al_id`` our tasks carry in
     ``data``, else the text's hash (the id a pool example of that text has)."""
-    ours = data.get(ID_KEY)
-    return ours if is_int(ours) and ours >= 0 else text_hash(text)
+    ours = parse_id(data.get(ID_KEY))
+    return ours if ours is not None else text_hash(text)
 
 
 def _example(

@@ -29,7 +29,7 @@ import srsly
 from ..errors import DatasetNotFoundError, SourceError
 from ..registry import sources
 from ..report import Report
-from ..types import ID_KEY, Answer, Example, Origin, Span, text_hash
+from ..types import ID_KEY, Answer, Example, Origin, Span, parse_id, text_hash
 from .base import OnError, existing, guarded, iter_jsonl, parse_spans, parse_tokens, require_object
 
 __all__ = ["ProdigySource", "task_id", "task_kind"]
@@ -308,8 +308,8 @@ def task_id(task: Mapping[str, Any]) -> int:
     """The example a Prodigy task is about: the id we wrote in ``meta["autonlp_al_id"]``, else
     the task's ``_input_hash``, else the text's hash."""
     meta = task.get("meta")
-    ours = meta.get(ID_KEY) if isinstance(meta, Mapping) else None
-    if isinstance(ours, int) and not isinstance(ours, bool) and ours >= 0:
+    ours = parse_id(meta.get(ID_KEY)) if isinstance(meta, Mapping) else None
+    if ours is not None:
         return ours
     return _input_hash(task)
 

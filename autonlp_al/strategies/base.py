@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
@@ -25,8 +25,11 @@ __all__ = [
     "PoolExhaustedError",
     "ScoringStrategy",
     "Selection",
+    "Shortlisting",
     "Strategy",
+    "TopN",
     "chunks",
+    "tie_keys",
     "top_n",
 ]
 
@@ -36,10 +39,12 @@ CHUNK = 1024
 
 @attrs.frozen
 class Selection:
-    """One pick: the example's id and the strategy's score (higher = more worth labelling)."""
+    """One pick: the example's id and the strategy's score (higher = more worth labelling).
+    A scorer that reads the pool from disk hands the ``example`` along too."""
 
     id: int
     score: float
+    example: Example | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @runtime_checkable
@@ -66,6 +71,15 @@ class Strategy(Protocol):
         ...
 
 
+@runtime_checkable
+class Shortlisting(Protocol):
+    """A strategy that chooses a set (k-means, core-set, hybrid) and can name the shortlist it
+    chooses from: a scoring strategy and how many of its best. On a pool read in batches, a
+    scorer picks the shortlist over the whole pool, then :meth:`Strategy.select` runs on it."""
+
+    def shortlist(self, model: Model | None, n: int) -> tuple[ScoringStrategy, int]: ...
+
+
 def check_pool(pool: Sequence[Example], n: int) -> None:
     if n < 1:
         raise StrategyError(f"n must be at least 1, got {n!r}")
@@ -81,23 +95,85 @@ def chunks(pool: Sequence[Example], size: int = CHUNK) -> Iterator[Sequence[Exam
     return _progress.chunks(pool, size, desc="scoring")
 
 
+_M64 = (1 << 64) - 1
+
+
+def tie_keys(ids: Sequence[int], salt: int) -> list[int]:
+    """A seeded pseudo-random key per id, a pure function of ``(salt, id)`` (splitmix64 of the
+    id folded to 64 bits): every scorer, local or distributed, breaks ties the same way whatever
+    order or batches it sees the pool in."""
+    out = []
+    for i in ids:
+        z = ((i ^ (i >> 64)) + salt + 0x9E3779B97F4A7C15) & _M64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+        out.append(z ^ (z >> 31))
+    return out
+
+
+@attrs.define
+class TopN:
+    """The ``n`` best ``(score, tie key, id)`` seen so far, in a bounded heap: memory O(n)
+    however many are added. An id added twice (a duplicate text in a pool on disk) is kept once.
+    Top-n of parts merged (:meth:`merge`) equals top-n of the whole, so batches can be scored
+    anywhere and merged on one machine."""
+
+    n: int
+    salt: int
+    _heap: list[tuple[float, int, int]] = attrs.field(init=False, factory=list)
+    _examples: dict[int, Any] = attrs.field(init=False, factory=dict)
+
+    def add(
+        self, ids: Sequence[int], scores: Sequence[float], examples: Sequence[Any] | None = None
+    ) -> None:
+        """Offer ``ids`` with their ``scores`` (and the objects to keep with the winners)."""
+        floor = self._heap[0] if len(self._heap) >= self.n else None
+        chosen: Sequence[int]
+        if floor is None:
+            chosen = range(len(ids))
+        else:  # only what could enter pays for a tie key
+            chosen = [k for k, score in enumerate(scores) if float(score) >= floor[0]]
+        keys = tie_keys([ids[k] for k in chosen], self.salt)
+        for k, key in zip(chosen, keys, strict=True):
+            self.push(float(scores[k]), key, ids[k], None if examples is None else examples[k])
+
+    def push(self, score: float, key: int, id: int, example: Any = None) -> None:
+        if id in self._examples:
+            return
+        entry = (score, key, id)
+        if len(self._heap) < self.n:
+            heapq.heappush(self._heap, entry)
+        elif entry > self._heap[0]:
+            dropped = heapq.heapreplace(self._heap, entry)
+            del self._examples[dropped[2]]
+        else:
+            return
+        self._examples[id] = example
+
+    def entries(self) -> list[tuple[float, int, int, Any]]:
+        """``(score, key, id, example)``, best first."""
+        return [(s, k, i, self._examples[i]) for s, k, i in sorted(self._heap, reverse=True)]
+
+    def merge(self, entries: Iterable[tuple[float, int, int, Any]]) -> None:
+        for score, key, id, example in entries:
+            self.push(score, key, id, example)
+
+    def selections(self) -> list[Selection]:
+        return [Selection(i, s, example=e) for s, _, i, e in self.entries()]
+
+
 def top_n(
     pool: Sequence[Example],
     n: int,
     score_chunk: Callable[[Sequence[Example]], Sequence[float]],
-    rng: random.Random,
+    salt: int,
 ) -> list[Selection]:
-    """Score the pool chunk by chunk and keep the ``n`` best (ties broken by a seeded random key),
-    so memory stays O(n + chunk) however large the pool."""
-    heap: list[tuple[float, float, int]] = []
+    """Score the pool chunk by chunk and keep the ``n`` best (ties broken by a seeded key of each
+    id, :func:`tie_keys`), so memory stays O(n + chunk) however large the pool."""
+    top = TopN(n, salt)
     for chunk in chunks(pool):
-        for example, score in zip(chunk, score_chunk(chunk), strict=True):
-            entry = (float(score), rng.random(), example.id)
-            if len(heap) < n:
-                heapq.heappush(heap, entry)
-            elif entry > heap[0]:
-                heapq.heapreplace(heap, entry)
-    return [Selection(i, s) for s, _, i in sorted(heap, reverse=True)]
+        top.add([e.id for e in chunk], score_chunk(chunk))
+    return [Selection(s.id, s.score) for s in top.selections()]
 
 
 class BatchStrategy:
@@ -161,6 +237,8 @@ class ScoringStrategy(BatchStrategy):
     one ``seed`` per selection drawn from ``rng`` (e.g. for MC dropout); others get 0."""
 
     stochastic: ClassVar[bool] = False
+    #: whether a model is needed (random sampling scores without one)
+    needs_model: ClassVar[bool] = True
 
     def choose(
         self,
@@ -171,9 +249,20 @@ class ScoringStrategy(BatchStrategy):
         labeled: Sequence[Example],
         rng: random.Random,
     ) -> list[Selection]:
-        scorer = self._model(model)
+        scorer = self.scoring_model(model)
+        seed, salt = self.draws(rng)
+        return top_n(pool, n, lambda chunk: self.score(scorer, chunk, seed=seed), salt)
+
+    def draws(self, rng: random.Random) -> tuple[int, int]:
+        """What a selection takes from ``rng``: the ``seed`` handed to :meth:`score` (0 unless
+        ``stochastic``) and the ``salt`` of the tie keys. Any scorer given the same two numbers
+        selects the same examples."""
         seed = rng.randrange(2**31) if self.stochastic else 0
-        return top_n(pool, n, lambda chunk: self.score(scorer, chunk, seed=seed), rng)
+        return seed, rng.getrandbits(64)
+
+    def scoring_model(self, model: Model | None) -> Any:
+        """The model :meth:`score` reads, checked (:class:`StrategyError`)."""
+        return self._model(model) if self.needs_model else model
 
     def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
         """One score per example (higher = more worth labelling); a pure function of its inputs."""
@@ -184,4 +273,4 @@ class ScoringStrategy(BatchStrategy):
     ) -> list[float]:
         """:meth:`score` for callers outside a selection (a server scoring tasks for Label
         Studio): the model is checked first, as ``select`` checks it (:class:`StrategyError`)."""
-        return [float(s) for s in self.score(self._model(model), examples, seed=seed)]
+        return [float(s) for s in self.score(self.scoring_model(model), examples, seed=seed)]

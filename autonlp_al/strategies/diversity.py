@@ -26,7 +26,8 @@ from ..errors import StrategyError
 from ..registry import strategies
 from ..trainers.base import EmbeddingModel, Model
 from ..types import Example
-from .base import BatchStrategy, Selection, Strategy, chunks
+from .base import BatchStrategy, ScoringStrategy, Selection, Strategy, chunks
+from .random import RandomSampling
 from .uncertainty import MNLP, Margin
 
 __all__ = ["CoreSet", "Hybrid", "KMeans", "default_uncertainty", "kmeans"]
@@ -124,6 +125,10 @@ class KMeans(BatchStrategy):
         vectors = _embed(_embedder(self, model), candidates)
         return [Selection(candidates[i].id, 0.0) for i in kmeans(vectors, n, rng)]
 
+    def shortlist(self, model: Model | None, n: int) -> tuple[ScoringStrategy, int]:
+        """A seeded uniform sample of ``max_candidates`` (5,000 if unset)."""
+        return RandomSampling(), self.max_candidates or 5000
+
 
 @strategies.register("coreset.v1")
 @attrs.define
@@ -163,6 +168,10 @@ class CoreSet(BatchStrategy):
             nearest[index] = -1.0  # never again
         return picks
 
+    def shortlist(self, model: Model | None, n: int) -> tuple[ScoringStrategy, int]:
+        """A seeded uniform sample of ``max_candidates`` (5,000 if unset)."""
+        return RandomSampling(), self.max_candidates or 5000
+
 
 @strategies.register("hybrid.v1")
 @attrs.define
@@ -195,6 +204,16 @@ class Hybrid(BatchStrategy):
         return sorted(
             (Selection(candidates[i].id, scores[i]) for i in chosen), key=lambda s: -s.score
         )
+
+    def shortlist(self, model: Model | None, n: int) -> tuple[ScoringStrategy, int]:
+        """The ``factor * n`` most uncertain by its uncertainty strategy."""
+        uncertainty = self.uncertainty or default_uncertainty(self._model(model))
+        if not isinstance(uncertainty, ScoringStrategy):
+            raise StrategyError(
+                f"hybrid's uncertainty stage {uncertainty.name} does not score examples one by "
+                f"one; pick a scoring strategy (mnlp, margin, entropy ...)"
+            )
+        return uncertainty, self.factor * n
 
 
 def default_uncertainty(model: Model) -> Strategy:

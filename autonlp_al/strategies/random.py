@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import random as _random
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import attrs
 
 from ..registry import strategies
-from ..trainers.base import Model
 from ..types import Example
-from .base import BatchStrategy, Selection
+from .base import ScoringStrategy
 
 __all__ = ["RandomSampling"]
 
 
 @strategies.register("random.v1")
 @attrs.define
-class RandomSampling(BatchStrategy):
-    """``n`` examples drawn uniformly without replacement; needs no model."""
+class RandomSampling(ScoringStrategy):
+    """``n`` examples drawn uniformly without replacement; needs no model.
+
+    Every example scores 0, so the seeded tie key of each id decides: a uniform sample that any
+    scorer, on any machine and in any batch order, draws the same way."""
 
     name: str = "random"
+    needs_model: ClassVar[bool] = False
 
-    def choose(
-        self,
-        model: Model | None,
-        pool: Sequence[Example],
-        n: int,
-        *,
-        labeled: Sequence[Example],
-        rng: _random.Random,
-    ) -> list[Selection]:
-        return [Selection(pool[i].id, 0.0) for i in rng.sample(range(len(pool)), n)]
+    def score(self, model: Any, examples: Sequence[Example], *, seed: int = 0) -> Sequence[float]:
+        return [0.0] * len(examples)

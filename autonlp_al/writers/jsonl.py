@@ -16,7 +16,7 @@ from ..converters.tokenize import covering_tokens
 from ..errors import ConversionError
 from ..registry import writers
 from ..report import Report
-from ..types import ID_KEY, Example, _str_tuple
+from ..types import ID_KEY, Example, _str_tuple, id_value
 from .base import atomic_write
 from .parallel import parallel_lines
 
@@ -168,7 +168,7 @@ class ProdigyWriter:
                 for i, t in enumerate(tokens)
             ],
             "spans": spans,
-            "meta": {**example.meta, ID_KEY: example.id},
+            "meta": {**example.meta, ID_KEY: id_value(example.id)},
         }
         if self.options:
             task["options"] = [{"id": label, "text": label} for label in self.options]

@@ -11,7 +11,7 @@ import attrs
 
 from ..registry import writers
 from ..report import Report
-from ..types import ID_KEY, Example, ScoredSpan, Span
+from ..types import ID_KEY, Example, ScoredSpan, Span, id_value
 from .base import atomic_write
 
 __all__ = ["ID_KEY", "LabelStudioWriter", "choices_region", "labels_region"]
@@ -56,7 +56,7 @@ class LabelStudioWriter:
         return self.report
 
     def _task(self, example: Example) -> dict[str, Any]:
-        task: dict[str, Any] = {"data": {self.data_key: example.text, ID_KEY: example.id}}
+        task: dict[str, Any] = {"data": {self.data_key: example.text, ID_KEY: id_value(example.id)}}
         span_scores = _span_scores(example.meta.get("span_scores"))
         result = [
             labels_region(

@@ -1,0 +1,237 @@
+"""Scoring on Ray: the pool read by Ray Data, each batch scored by an actor that loads the round's
+model once, each batch's own top ``n`` merged on the driver in a bounded heap.
+
+A parquet pool is read by the workers themselves (``ray.data.read_parquet``); any other pool is
+handed over batch by batch. The same model, pool and draws select the same ids as
+:class:`~autonlp_al.scorers.local.LocalScorer` (the top ``n`` of the batches' top ``n`` is the top
+``n`` of the whole, and ties are broken by a pure key of each id).
+
+Where it runs: ``address`` (or ``RAY_ADDRESS``) names a running cluster (``ray start --head`` on
+the head node, ``ray start --address=HEAD:6379`` on the others); without one, Ray starts on this
+machine. ``concurrency`` actors score at once, each with ``num_cpus`` CPUs and ``num_gpus`` GPUs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from .._optional import require
+from ..errors import AutoNLPALError, ScorerError, ScorerUnreachableError
+from ..pools.base import TablePool
+from ..registry import scorers
+from ..strategies.base import ScoringStrategy, Selection, TopN
+from .base import Candidates, ModelRef, score_batch
+
+__all__ = ["RayScorer"]
+
+log = logging.getLogger("autonlp_al.scorers.ray")
+
+
+@scorers.register("ray.v1")
+@attrs.define
+class RayScorer:
+    """Scores on a Ray cluster (or on this machine when no cluster is named).
+
+    Args:
+        address: the cluster (``"auto"``, ``"HOST:6379"``, ``"ray://HOST:10001"``); default
+            ``RAY_ADDRESS``, else a local Ray on this machine.
+        concurrency: actors scoring at once (each loads the model once).
+        num_cpus / num_gpus: what each actor reserves (a GPU each for ``num_gpus=1``).
+        batch_size: rows per actor call.
+        max_restarts: times a killed actor is restarted (its batch is scored again); after
+            that the round fails with :class:`ScorerError` and nothing is selected.
+    """
+
+    address: str | None = None
+    concurrency: int = 1
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    batch_size: int = 1024
+    max_restarts: int = 3
+    name: str = "ray"
+
+    def top(
+        self,
+        model: ModelRef,
+        strategy: ScoringStrategy,
+        candidates: Candidates,
+        n: int,
+        *,
+        seed: int,
+        salt: int,
+    ) -> list[Selection]:
+        ray = self._connect()
+        data = require("ray.data", "ray")
+        strategy.scoring_model(model.load())  # a missing model fails here, not in a worker
+        table = isinstance(candidates.pool, TablePool) and candidates.pool.format == "parquet"
+        try:
+            if table:
+                pool: Any = candidates.pool
+                dataset = data.read_parquet(
+                    [str(f) for f in pool.files], columns=list(pool.columns)
+                )
+            else:
+                dataset = data.from_arrow(list(_tables(candidates)) or [_empty()])
+            scored = dataset.map_batches(
+                _BatchTop,
+                fn_constructor_kwargs={
+                    "model": model.portable(),
+                    "strategy": strategy,
+                    "candidates": candidates,
+                    "n": n,
+                    "seed": seed,
+                    "salt": salt,
+                    "table": table,
+                    "threads": max(1, int(self.num_cpus)),
+                },
+                batch_format="pyarrow",
+                batch_size=self.batch_size,
+                concurrency=self.concurrency,
+                num_cpus=self.num_cpus,
+                num_gpus=self.num_gpus or None,
+                max_restarts=self.max_restarts,
+                max_task_retries=self.max_restarts,
+            )
+            best = TopN(n, salt)
+            for part in scored.iter_batches(batch_format="pyarrow", batch_size=None):
+                best.merge(_entries(part))
+        except AutoNLPALError:
+            raise
+        except ray.exceptions.RayError as exc:
+            cause = _our_error(exc)
+            if cause is not None:
+                raise cause from exc
+            raise ScorerError(
+                f"scoring on Ray failed ({type(exc).__name__}: {str(exc)[:300]}); no selection "
+                f"was recorded: run the round again (a worker killed more than max_restarts="
+                f"{self.max_restarts} times fails the round)"
+            ) from exc
+        return best.selections()
+
+    def _connect(self) -> Any:
+        ray = require("ray", "ray")
+        if ray.is_initialized():
+            return ray
+        address = self.address or os.environ.get("RAY_ADDRESS") or None
+        try:
+            ray.init(
+                address=address,
+                ignore_reinit_error=True,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
+            raise ScorerUnreachableError(
+                f"no Ray cluster is reachable at {address!r} ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); start one with `ray start --head` and pass its address "
+                f"(or set RAY_ADDRESS), or leave the address unset to run Ray on this machine"
+            ) from exc
+        return ray
+
+
+class _BatchTop:
+    """A Ray actor: loads the round's model once, then gives each batch's own top ``n``."""
+
+    def __init__(
+        self,
+        *,
+        model: ModelRef,
+        strategy: ScoringStrategy,
+        candidates: Candidates,
+        n: int,
+        seed: int,
+        salt: int,
+        table: bool,
+        threads: int,
+    ) -> None:
+        try:
+            import torch
+
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+        self.model = strategy.scoring_model(model.load())
+        self.strategy = strategy
+        self.candidates = candidates
+        self.n, self.seed, self.salt, self.table = n, seed, salt, table
+
+    def __call__(self, batch: Any) -> Any:
+        from ..loop.state import example_from_dict
+
+        if self.table:
+            pool: Any = self.candidates.pool
+            examples = pool.examples(batch)
+        else:
+            examples = [
+                example_from_dict(json.loads(s)) for s in batch.column("example").to_pylist()
+            ]
+        examples = self.candidates.prepare(examples)
+        best = TopN(self.n, self.salt)
+        if examples:
+            scores = score_batch(self.strategy, self.model, examples, self.seed)
+            best.add([e.id for e in examples], scores, examples)
+        return _table(best.entries())
+
+
+def _table(entries: list[tuple[float, int, int, Any]]) -> Any:
+    from ..loop.state import example_to_dict
+
+    pa = require("pyarrow", "ray")
+    return pa.table(
+        {
+            "score": pa.array([s for s, _, _, _ in entries], pa.float64()),
+            # keys and ids are up to 64 and 96 bits: strings, not int64
+            "key": pa.array([str(k) for _, k, _, _ in entries], pa.string()),
+            "id": pa.array([str(i) for _, _, i, _ in entries], pa.string()),
+            "example": pa.array(
+                [json.dumps(example_to_dict(e)) for _, _, _, e in entries], pa.string()
+            ),
+        }
+    )
+
+
+def _empty() -> Any:
+    pa = require("pyarrow", "ray")
+    return pa.table({"example": pa.array([], pa.string())})
+
+
+def _tables(candidates: Candidates) -> Iterator[Any]:
+    """A pool that Ray cannot read itself, as Arrow tables of serialised examples."""
+    from ..loop.state import example_to_dict
+
+    pa = require("pyarrow", "ray")
+    for batch in candidates.pool.batches():
+        yield pa.table({"example": [json.dumps(example_to_dict(e)) for e in batch]})
+
+
+def _entries(part: Any) -> Iterator[tuple[float, int, int, Any]]:
+    from ..loop.state import example_from_dict
+
+    columns = part.to_pydict()
+    for score, key, id, example in zip(
+        columns["score"], columns["key"], columns["id"], columns["example"], strict=True
+    ):
+        yield float(score), int(key), int(id), example_from_dict(json.loads(example))
+
+
+def _our_error(exc: BaseException) -> AutoNLPALError | None:
+    """Our own typed error raised inside a worker (a bad pool row, a model without the
+    capability), unwrapped from Ray's."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, AutoNLPALError):
+            return current
+        cause = getattr(current, "cause", None)
+        if isinstance(cause, AutoNLPALError):
+            return cause
+        current = current.__cause__ or (cause if isinstance(cause, BaseException) else None)
+    return None
