@@ -67,3 +67,31 @@ def test_tokens_must_match_the_text() -> None:
         Example(text="abc def", tokens=[Token("abd", 0, 3)])
     with pytest.raises(SourceError, match="overlaps the previous token"):
         Example(text="abc def", tokens=[Token("abc", 0, 3), Token("c", 2, 3)])
+
+
+def test_wide_ids_travel_as_strings_where_javascript_would_round_them() -> None:
+    from autonlp_al.types import id_value, parse_id, wide_text_hash
+
+    wide = wide_text_hash("a text")
+    assert wide >= 2**53 and wide < 2**96
+    assert id_value(wide) == str(wide) and parse_id(str(wide)) == wide
+    assert id_value(17) == 17 and parse_id(17) == 17
+    assert parse_id("-3") is None and parse_id(True) is None and parse_id("1e5") is None
+
+
+def test_a_wide_id_survives_a_prodigy_and_a_label_studio_round_trip(tmp_path) -> None:
+    import json
+
+    from autonlp_al.sources.labelstudio import task_example_id
+    from autonlp_al.sources.prodigy import task_id
+    from autonlp_al.types import wide_text_hash
+    from autonlp_al.writers import LabelStudioWriter, ProdigyWriter
+
+    example = Example(text="Anna visited Paris", id=wide_text_hash("Anna visited Paris"))
+    ProdigyWriter().write([example], tmp_path / "p.jsonl")
+    task = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
+    assert isinstance(task["meta"]["autonlp_al_id"], str)  # a JS number would lose bits
+    assert task_id(task) == example.id
+    LabelStudioWriter().write([example], tmp_path / "ls.json")
+    data = json.loads((tmp_path / "ls.json").read_text())[0]["data"]
+    assert task_example_id(example.text, data) == example.id

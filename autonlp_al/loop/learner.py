@@ -46,7 +46,7 @@ from ..sources.base import Source
 from ..strategies.base import ScoringStrategy, Selection, Shortlisting, Strategy
 from ..strategies.random import RandomSampling
 from ..trainers.base import Model, PoolAwareTrainer, Trainer
-from ..types import Example, Prediction, _str_tuple, _tuple, check_labels
+from ..types import Example, Prediction, _str_tuple, _tuple, check_labels, wide_text_hash
 from .state import EventLog, example_from_dict, example_to_dict, is_state, model_path
 
 __all__ = ["ActiveLearner", "Final", "GoldOracle", "Oracle", "Query", "Round"]
@@ -73,6 +73,12 @@ class GoldOracle:
     """Answers with gold examples already labelled (simulation on a labelled corpus)."""
 
     gold: Mapping[int, Example] = attrs.field(converter=_by_id)
+
+    @classmethod
+    def wide(cls, gold: Iterable[Example]) -> GoldOracle:
+        """Gold examples under the 96-bit text ids a pool on disk gives its rows (when the pool
+        has no id column), so a simulation can run on a pool file made from the same texts."""
+        return cls([attrs.evolve(e, id=wide_text_hash(e.text)) for e in gold])
 
     def annotate(self, ids: Sequence[int]) -> list[Example]:
         missing = [i for i in ids if i not in self.gold]
@@ -389,10 +395,12 @@ class ActiveLearner:
     @property
     def remaining(self) -> int:
         """How many pool examples are not yet labelled (for a pool on disk: its rows less the
-        answers recorded, an upper bound when answers name texts outside the pool)."""
+        answers recorded, which undercounts when answers name texts outside the pool)."""
         if not self.on_disk:
             return len(self.unlabeled)
-        return max(0, len(self.pool) - len(self._done()))  # type: ignore[arg-type]
+        with self._lock:
+            answered = len(self._annotated)
+        return max(0, len(self.pool) - answered)  # type: ignore[arg-type]
 
     def _done(self) -> set[int]:
         with self._lock:

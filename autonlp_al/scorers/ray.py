@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -68,6 +69,9 @@ class RayScorer:
     ) -> list[Selection]:
         ray = self._connect()
         data = require("ray.data", "ray")
+        context = data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
         strategy.scoring_model(model.load())  # a missing model fails here, not in a worker
         table = isinstance(candidates.pool, TablePool) and candidates.pool.format == "parquet"
         try:
@@ -92,7 +96,7 @@ class RayScorer:
                 },
                 batch_format="pyarrow",
                 batch_size=self.batch_size,
-                concurrency=self.concurrency,
+                compute=data.ActorPoolStrategy(size=self.concurrency),
                 num_cpus=self.num_cpus,
                 num_gpus=self.num_gpus or None,
                 max_restarts=self.max_restarts,
@@ -119,9 +123,15 @@ class RayScorer:
         if ray.is_initialized():
             return ray
         address = self.address or os.environ.get("RAY_ADDRESS") or None
+        # a Ray started here gets a logical CPU more than the actors reserve: the tasks that list
+        # and read the pool need one too (actors holding every CPU would wait on them forever)
+        cpus = None
+        if address is None:
+            cpus = max(os.cpu_count() or 1, math.ceil(self.concurrency * self.num_cpus)) + 1
         try:
             ray.init(
                 address=address,
+                num_cpus=cpus,
                 ignore_reinit_error=True,
                 include_dashboard=False,
                 log_to_driver=False,

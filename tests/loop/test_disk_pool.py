@@ -1,0 +1,153 @@
+"""The learner over pools on disk: the same selections as a list of the same examples, resume,
+people in the loop, and a pool that changes under it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import pytest
+
+from autonlp_al import Example, Span
+from autonlp_al.errors import AnswerError, PoolChangedError, StateError
+from autonlp_al.loop.learner import ActiveLearner, GoldOracle
+from autonlp_al.pools import JsonlPool, ListPool
+from autonlp_al.strategies import MNLP, Hybrid, KMeans, RandomSampling
+from autonlp_al.testing import FakeModel, ScriptedTrainer
+from autonlp_al.types import wide_text_hash
+
+NAMES = ["anna", "omar", "lena", "raj", "mia", "ivan", "zoe", "paul"]
+GOLD = [
+    Example(
+        text=f"{NAMES[i % 8]} visited plant {i} today", spans=[Span(0, len(NAMES[i % 8]), "PER")]
+    )
+    for i in range(200)
+]
+
+
+def jsonl_pool(tmp_path: Path) -> JsonlPool:
+    path = tmp_path / "pool.jsonl"
+    if not path.exists():
+        path.write_text("".join(json.dumps({"text": e.text}) + "\n" for e in GOLD[10:]))
+    return JsonlPool(path)
+
+
+def learner(tmp_path: Path, pool, name: str = "state", **kwargs) -> ActiveLearner:
+    options = {
+        "trainer": ScriptedTrainer(),
+        "strategy": MNLP(),
+        "pool": pool,
+        "labels": ["PER"],
+        "state_dir": tmp_path / name,
+        "labeled": GOLD[:4],
+        "batch_size": 5,
+        "seed": 7,
+        "oracle": GoldOracle.wide(GOLD),
+        **kwargs,
+    }
+    return ActiveLearner(**options)
+
+
+def wide_list() -> ListPool:
+    return ListPool([Example(text=e.text, id=wide_text_hash(e.text)) for e in GOLD[10:]])
+
+
+@pytest.mark.parametrize("strategy", [MNLP(), RandomSampling()], ids=["mnlp", "random"])
+def test_a_pool_on_disk_selects_what_a_list_of_the_same_examples_selects(
+    tmp_path, strategy
+) -> None:
+    on_disk = learner(tmp_path, jsonl_pool(tmp_path), "disk", strategy=strategy).run(rounds=4)
+    in_memory = learner(tmp_path, wide_list(), "list", strategy=strategy).run(rounds=4)
+    assert [r.selected for r in on_disk] == [r.selected for r in in_memory]
+    assert all(len(r.selected) == 5 for r in on_disk[1:])
+    state = json.loads((tmp_path / "disk" / "events.jsonl").read_text().splitlines()[0])
+    assert state["pool_uri"].startswith("jsonl://") and "pool_uri" not in json.loads(
+        (tmp_path / "list" / "events.jsonl").read_text().splitlines()[0]
+    )
+
+
+def test_a_set_choosing_strategy_runs_on_its_shortlist(tmp_path) -> None:
+    al = learner(tmp_path, jsonl_pool(tmp_path), strategy=Hybrid(factor=3))
+    rounds = al.run(rounds=3)
+    assert [len(r.selected) for r in rounds] == [0, 5, 5]
+    cold = learner(
+        tmp_path,
+        jsonl_pool(tmp_path),
+        "cold",
+        labeled=(),
+        cold_start=KMeans(embedder=FakeModel(task="ner", labels=["PER"]), max_candidates=40),
+    )
+    first = cold.run(rounds=1)[0]
+    assert len(first.selected) == 5 and len(set(first.selected)) == 5
+
+
+def test_query_resume_and_update_with_a_pool_on_disk(tmp_path) -> None:
+    pool = jsonl_pool(tmp_path)
+    al = learner(tmp_path, pool, oracle=None)
+    al.train_pending()
+    query = al.query()
+    assert all(e.id == wide_text_hash(e.text) for e in query.examples)
+    # a new process: the open query's examples are found again by one pass over the pool
+    again = learner(tmp_path, jsonl_pool(tmp_path), oracle=None)
+    assert [e.text for e in again.query().examples] == [e.text for e in query.examples]
+    answers = [
+        attrs.evolve(GOLD[[g.text for g in GOLD].index(e.text)], id=e.id) for e in query.examples
+    ]
+    with pytest.raises(AnswerError, match="was queried for the text"):
+        again.update([attrs.evolve(answers[0], text=answers[0].text + " edited")])
+    record = again.update(answers[:3])
+    assert record is not None and record.n_labeled == 7
+    assert again.remaining == len(GOLD) - 10 - 3
+
+
+def test_a_pool_file_changed_between_rounds_is_refused(tmp_path) -> None:
+    pool = jsonl_pool(tmp_path)
+    al = learner(tmp_path, pool)
+    al.run(rounds=2)
+    with (tmp_path / "pool.jsonl").open("a") as f:
+        f.write(json.dumps({"text": "a new text"}) + "\n")
+    with pytest.raises(
+        PoolChangedError, match="pool.jsonl: the pool's files changed during the run"
+    ):
+        al.step()
+    events = (tmp_path / "state" / "events.jsonl").read_text().splitlines()
+    assert json.loads(events[-1])["type"] == "trained"  # no partial selection recorded
+    with pytest.raises(PoolChangedError, match="start a new state folder"):
+        learner(tmp_path, jsonl_pool(tmp_path))
+
+
+def test_a_list_pool_state_is_refused_for_a_pool_on_disk(tmp_path) -> None:
+    learner(tmp_path, wide_list()).run(rounds=1)
+    with pytest.raises(StateError, match="differs in: pool, pool_uri"):
+        learner(tmp_path, jsonl_pool(tmp_path))
+
+
+def test_run_stops_when_a_pool_on_disk_is_used_up(tmp_path) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_text("".join(json.dumps({"text": e.text}) + "\n" for e in GOLD[10:22]))
+    al = learner(tmp_path, JsonlPool(path))
+    rounds = al.run(rounds=10)
+    assert [len(r.selected) for r in rounds] == [0, 5, 5, 2]
+    assert al.remaining == 0
+
+
+def test_an_unasked_answer_for_the_open_query_is_checked_against_its_text(tmp_path) -> None:
+    al = learner(tmp_path, jsonl_pool(tmp_path), oracle=None)
+    al.train_pending()
+    query = al.query()
+    with pytest.raises(AnswerError, match="names the pool text"):
+        al.record([Example(text="another text", id=query.examples[0].id)])
+    assert al.record([Example(text="outside the pool", spans=[])]) == 1
+
+
+def test_a_list_pool_keeps_its_unlabeled_list_and_a_pool_on_disk_says_why_not(tmp_path) -> None:
+    assert len(learner(tmp_path, wide_list(), "l").unlabeled) == 190
+    with pytest.raises(StateError, match="stays on disk"):
+        learner(tmp_path, jsonl_pool(tmp_path)).unlabeled
+
+
+def test_pool_sample_keeps_a_seeded_share_of_a_pool_on_disk(tmp_path) -> None:
+    a = learner(tmp_path, jsonl_pool(tmp_path), "a", pool_sample=50).run(rounds=3)
+    b = learner(tmp_path, jsonl_pool(tmp_path), "b", pool_sample=50).run(rounds=3)
+    assert [r.selected for r in a] == [r.selected for r in b]
