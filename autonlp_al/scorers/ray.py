@@ -17,6 +17,9 @@ import json
 import logging
 import math
 import os
+import pickle
+import socket
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,7 +70,7 @@ class RayScorer:
         seed: int,
         salt: int,
     ) -> list[Selection]:
-        ray = self._connect()
+        self._connect()
         data = require("ray.data", "ray")
         context = data.DataContext.get_current()
         context.enable_progress_bars = False
@@ -77,40 +80,42 @@ class RayScorer:
         try:
             if table:
                 pool: Any = candidates.pool
-                dataset = data.read_parquet(
-                    [str(f) for f in pool.files], columns=list(pool.columns)
+                dataset = data.read_parquet([str(f) for f in pool.files]).select_columns(
+                    list(pool.columns)
                 )
             else:
-                dataset = data.from_arrow(list(_tables(candidates)) or [_empty()])
-            scored = dataset.map_batches(
-                _BatchTop,
-                fn_constructor_kwargs={
-                    "model": model.portable(),
-                    "strategy": strategy,
-                    "candidates": candidates,
-                    "n": n,
-                    "seed": seed,
-                    "salt": salt,
-                    "table": table,
-                    "threads": max(1, int(self.num_cpus)),
-                },
-                batch_format="pyarrow",
-                batch_size=self.batch_size,
-                compute=data.ActorPoolStrategy(size=self.concurrency),
-                num_cpus=self.num_cpus,
-                num_gpus=self.num_gpus or None,
-                max_restarts=self.max_restarts,
-                max_task_retries=self.max_restarts,
-            )
+                tables = list(_tables(candidates, self.batch_size))
+                dataset = data.from_arrow(tables or [_empty()])
+            with warnings.catch_warnings():
+                # actor restarts have no named parameter in Ray 2.60; without one, Ray Data
+                # restarts a worker that dies on every batch forever
+                warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
+                scored = dataset.map_batches(
+                    _BatchTop,
+                    fn_constructor_kwargs={
+                        "model": model.portable(),
+                        "strategy": strategy,
+                        "candidates": candidates,
+                        "n": n,
+                        "seed": seed,
+                        "salt": salt,
+                        "table": table,
+                        "threads": max(1, int(self.num_cpus)),
+                    },
+                    batch_format="pyarrow",
+                    batch_size=self.batch_size,
+                    compute=data.ActorPoolStrategy(size=self.concurrency),
+                    num_cpus=self.num_cpus,
+                    num_gpus=self.num_gpus or None,
+                    max_restarts=self.max_restarts,
+                    max_task_retries=self.max_restarts,
+                )
             best = TopN(n, salt)
             for part in scored.iter_batches(batch_format="pyarrow", batch_size=None):
                 best.merge(_entries(part))
         except AutoNLPALError:
             raise
-        except ray.exceptions.RayError as exc:
-            cause = _our_error(exc)
-            if cause is not None:
-                raise cause from exc
+        except Exception as exc:  # Ray wraps what failed in a worker in its own error classes
             raise ScorerError(
                 f"scoring on Ray failed ({type(exc).__name__}: {str(exc)[:300]}); no selection "
                 f"was recorded: run the round again (a worker killed more than max_restarts="
@@ -128,6 +133,8 @@ class RayScorer:
         cpus = None
         if address is None:
             cpus = max(os.cpu_count() or 1, math.ceil(self.concurrency * self.num_cpus)) + 1
+        else:
+            _probe(address)  # Ray itself retries an absent cluster for minutes
         try:
             ray.init(
                 address=address,
@@ -144,6 +151,23 @@ class RayScorer:
                 f"(or set RAY_ADDRESS), or leave the address unset to run Ray on this machine"
             ) from exc
         return ray
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Raise :class:`ScorerUnreachableError` unless ``HOST:PORT`` (or ``ray://HOST:PORT``)
+    accepts a TCP connection within ``timeout`` seconds; ``auto`` is left to Ray."""
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ScorerUnreachableError(
+            f"no Ray cluster is reachable at {address!r} ({exc}); start one with "
+            f"`ray start --head` and pass its address (or set RAY_ADDRESS), or leave the address "
+            f"unset to run Ray on this machine"
+        ) from exc
 
 
 class _BatchTop:
@@ -173,6 +197,12 @@ class _BatchTop:
         self.n, self.seed, self.salt, self.table = n, seed, salt, table
 
     def __call__(self, batch: Any) -> Any:
+        try:
+            return _table(self._top(batch).entries())
+        except AutoNLPALError as exc:  # sent back as data: Ray would wrap it into its own type
+            return _table([], error=exc)
+
+    def _top(self, batch: Any) -> TopN:
         from ..loop.state import example_from_dict
 
         if self.table:
@@ -187,21 +217,24 @@ class _BatchTop:
         if examples:
             scores = score_batch(self.strategy, self.model, examples, self.seed)
             best.add([e.id for e in examples], scores, examples)
-        return _table(best.entries())
+        return best
 
 
-def _table(entries: list[tuple[float, int, int, Any]]) -> Any:
+def _table(entries: list[tuple[float, int, int, Any]], error: Exception | None = None) -> Any:
     from ..loop.state import example_to_dict
 
     pa = require("pyarrow", "ray")
+    failed = [pickle.dumps(error).hex()] if error is not None else []
     return pa.table(
         {
-            "score": pa.array([s for s, _, _, _ in entries], pa.float64()),
+            "error": pa.array(failed or [""] * len(entries), pa.string()),
+            "score": pa.array([s for s, _, _, _ in entries] or [0.0] * len(failed), pa.float64()),
             # keys and ids are up to 64 and 96 bits: strings, not int64
-            "key": pa.array([str(k) for _, k, _, _ in entries], pa.string()),
-            "id": pa.array([str(i) for _, _, i, _ in entries], pa.string()),
+            "key": pa.array([str(k) for _, k, _, _ in entries] or ["0"] * len(failed), pa.string()),
+            "id": pa.array([str(i) for _, _, i, _ in entries] or ["0"] * len(failed), pa.string()),
             "example": pa.array(
-                [json.dumps(example_to_dict(e)) for _, _, _, e in entries], pa.string()
+                [json.dumps(example_to_dict(e)) for _, _, _, e in entries] or [""] * len(failed),
+                pa.string(),
             ),
         }
     )
@@ -212,12 +245,13 @@ def _empty() -> Any:
     return pa.table({"example": pa.array([], pa.string())})
 
 
-def _tables(candidates: Candidates) -> Iterator[Any]:
-    """A pool that Ray cannot read itself, as Arrow tables of serialised examples."""
+def _tables(candidates: Candidates, size: int) -> Iterator[Any]:
+    """A pool that Ray cannot read itself, as Arrow tables of serialised examples (held in
+    Ray's object store: for pools of millions, use parquet, which the workers read themselves)."""
     from ..loop.state import example_to_dict
 
     pa = require("pyarrow", "ray")
-    for batch in candidates.pool.batches():
+    for batch in candidates.pool.batches(size):
         yield pa.table({"example": [json.dumps(example_to_dict(e)) for e in batch]})
 
 
@@ -225,23 +259,10 @@ def _entries(part: Any) -> Iterator[tuple[float, int, int, Any]]:
     from ..loop.state import example_from_dict
 
     columns = part.to_pydict()
+    for error in columns["error"]:
+        if error:
+            raise pickle.loads(bytes.fromhex(error))  # our own worker's error
     for score, key, id, example in zip(
         columns["score"], columns["key"], columns["id"], columns["example"], strict=True
     ):
         yield float(score), int(key), int(id), example_from_dict(json.loads(example))
-
-
-def _our_error(exc: BaseException) -> AutoNLPALError | None:
-    """Our own typed error raised inside a worker (a bad pool row, a model without the
-    capability), unwrapped from Ray's."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, AutoNLPALError):
-            return current
-        cause = getattr(current, "cause", None)
-        if isinstance(cause, AutoNLPALError):
-            return cause
-        current = current.__cause__ or (cause if isinstance(cause, BaseException) else None)
-    return None

@@ -108,7 +108,7 @@ def test_a_pool_file_changed_between_rounds_is_refused(tmp_path) -> None:
     with (tmp_path / "pool.jsonl").open("a") as f:
         f.write(json.dumps({"text": "a new text"}) + "\n")
     with pytest.raises(
-        PoolChangedError, match="pool.jsonl: the pool's files changed during the run"
+        PoolChangedError, match=r"pool\.jsonl: the pool's files changed during the run"
     ):
         al.step()
     events = (tmp_path / "state" / "events.jsonl").read_text().splitlines()
@@ -144,7 +144,7 @@ def test_an_unasked_answer_for_the_open_query_is_checked_against_its_text(tmp_pa
 def test_a_list_pool_keeps_its_unlabeled_list_and_a_pool_on_disk_says_why_not(tmp_path) -> None:
     assert len(learner(tmp_path, wide_list(), "l").unlabeled) == 190
     with pytest.raises(StateError, match="stays on disk"):
-        learner(tmp_path, jsonl_pool(tmp_path)).unlabeled
+        _ = learner(tmp_path, jsonl_pool(tmp_path)).unlabeled
 
 
 def test_pool_sample_keeps_a_seeded_share_of_a_pool_on_disk(tmp_path) -> None:

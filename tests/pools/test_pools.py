@@ -35,10 +35,12 @@ def write_dataset_folder(path: Path, texts: list[str]) -> Path:
     # what datasets' save_to_disk writes: Arrow IPC stream files listed in state.json
     path.mkdir()
     table = pa.table({"text": texts})
-    with pa.OSFile(str(path / "data-00000-of-00001.arrow"), "wb") as sink:
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            for batch in table.to_batches(max_chunksize=1000):
-                writer.write_batch(batch)
+    with (
+        pa.OSFile(str(path / "data-00000-of-00001.arrow"), "wb") as sink,
+        pa.ipc.new_stream(sink, table.schema) as writer,
+    ):
+        for batch in table.to_batches(max_chunksize=1000):
+            writer.write_batch(batch)
     (path / "state.json").write_text(
         json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]})
     )
@@ -149,7 +151,7 @@ def test_a_missing_pool_or_column_says_what_to_do(tmp_path) -> None:
     with pytest.raises(InputFileNotFoundError, match="no such parquet file"):
         ParquetPool(tmp_path / "nope.parquet")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(PoolError, match="a folder with no .parquet file"):
+    with pytest.raises(PoolError, match=r"a folder with no \.parquet file"):
         ParquetPool(tmp_path / "empty")
     path = write_parquet(tmp_path / "p.parquet", {"sentence": TEXTS[:3]})
     with pytest.raises(PoolError, match=r"no column 'text'; the columns are \['sentence'\]"):
