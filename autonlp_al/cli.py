@@ -301,6 +301,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     query.add_argument("input", nargs="?", metavar="POOL", help="the unlabelled pool")
     query.add_argument(
+        "--pool-on-disk",
+        metavar="FORMAT",
+        choices=registry.short_names("pools"),
+        help="keep POOL on disk and stream it every round (for millions of texts; instead of "
+        "--from; --source-arg text=COLUMN / id_column=COLUMN name its columns), one of: "
+        "%(choices)s",
+    )
+    query.add_argument(
         "--state-dir", required=True, metavar="DIR", help="the loop's folder (state, models)"
     )
     query.add_argument(
@@ -484,6 +492,13 @@ def _add_loop(parser: argparse.ArgumentParser) -> None:
     loop.add_argument("--seed", type=int, default=0, help="random seed")
     loop.add_argument(
         "--pool-sample", type=int, metavar="N", help="score at most N pool examples a round"
+    )
+    loop.add_argument(
+        "--scorer",
+        metavar="NAME",
+        choices=registry.short_names("scorers"),
+        help="where selections are scored (default local; ray needs autonlp_al[ray], and "
+        "reads RAY_ADDRESS), one of: %(choices)s",
     )
     _add_trainer(parser, epochs=None, lr=None, max_length=128)
 
@@ -709,6 +724,8 @@ def _loop_config(args: argparse.Namespace) -> LoopConfig:
             pool_sample=args.pool_sample,
             final_every=args.final_every,
         )
+    if getattr(args, "scorer", None):
+        config = config.evolve(scorer=Part(kind="scorers", name=args.scorer))
     return config.evolve(dedupe=True) if args.dedupe else config
 
 
@@ -750,6 +767,22 @@ def _cold_start_part(args: argparse.Namespace) -> Part:
 
 def _labels(value: str) -> list[str]:
     return [label.strip() for label in value.split(",") if label.strip()]
+
+
+def _pool_part(args: argparse.Namespace) -> Part:
+    """``--pool-on-disk FORMAT``: the pool kept on disk, its path absolute, ``--source-arg``
+    options checked against what that pool takes."""
+    fields = parameters(registry.get("pools", args.pool_on_disk)) or set()
+    kwargs: dict[str, Any] = {"path": str(Path(args.input).absolute())}
+    for item in args.source_args or ():
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields - {"path", "report"}:
+            raise AutoNLPALError(
+                f"--source-arg {item!r}: give KEY=VALUE with KEY one of "
+                f"{sorted(fields - {'path', 'report'})}"
+            )
+        kwargs[key] = _value(value)
+    return Part(kind="pools", name=args.pool_on_disk, args=kwargs)
 
 
 def _source_part(args: argparse.Namespace, path: str | None = None) -> Part:
@@ -963,7 +996,9 @@ def query(args: argparse.Namespace) -> int:
 
     _logging()
     config = _loop_config(args)
-    if args.input:
+    if args.input and args.pool_on_disk:
+        config = config.evolve(pool=_pool_part(args))
+    elif args.input:
         config = config.evolve(pool=_source_part(args))
     if args.seed_data:
         seed = Part(

@@ -35,6 +35,9 @@ written to a spaCy-style config file that a person can edit::
     @sources = "jsonl.v1"
     path = "/data/pool.jsonl"
 
+    [scorer]
+    @scorers = "local.v1"
+
 Every part is named by its registry name (``@trainers``, ``@strategies``, ``@sources``,
 ``@stopping``, ``@encoders``) with its arguments; parts nest. ``[selector]`` is optional: with it,
 rounds train the selector and ``[trainer]`` makes the final model (see ``ActiveLearner``).
@@ -58,6 +61,7 @@ from ..errors import ConfigError, RegistryError
 from ..types import Example, _str_tuple, _tuple
 
 if TYPE_CHECKING:
+    from ..pools.base import Pool
     from .learner import ActiveLearner, Oracle
 
 __all__ = [
@@ -87,7 +91,7 @@ _SETTINGS = (
     "dedupe",
     "final_every",
 )
-_PARTS = ("trainer", "selector", "strategy", "cold_start", "pool", "seed_data")
+_PARTS = ("trainer", "selector", "strategy", "cold_start", "pool", "seed_data", "scorer")
 
 
 #: Trainer settings for a loop's rounds, per task, from the label-efficiency benchmark
@@ -202,14 +206,16 @@ def _positive(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> Non
         raise ConfigError(f"[loop] {attribute.name} = {value!r}; it must be at least 1")
 
 
-def _kind(kind: str) -> Any:
+def _kind(*kinds: str) -> Any:
     def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         parts = value if isinstance(value, tuple) else (value,)
         for part in parts:
             if part is None:
                 continue
-            if not isinstance(part, Part) or part.kind != kind:
-                raise ConfigError(f"[{attribute.name}] must name a part of kind {kind!r}")
+            if not isinstance(part, Part) or part.kind not in kinds:
+                raise ConfigError(
+                    f"[{attribute.name}] must name a part of kind {' or '.join(map(repr, kinds))}"
+                )
             try:
                 part.factory()
             except RegistryError as exc:
@@ -248,11 +254,13 @@ class LoopConfig:
         final_every: with a selector, also train a final model every this many rounds.
         strategy: a ``strategies`` part for the rounds with a model.
         cold_start: picks the first batch before any model (default random).
-        pool: a ``sources`` part reading the unlabelled pool.
+        pool: a ``sources`` part reading the unlabelled pool into memory, or a ``pools`` part
+            (``parquet.v1``, ``jsonl.v1``, ``hf_disk.v1``) streaming it from disk every round.
         seed_data: a ``sources`` part reading an already labelled seed set.
         stopping: ``stopping`` parts (criteria that end :meth:`ActiveLearner.run`).
         lang: the spaCy language every example is tokenised in, once.
         batch_size, seed, pool_sample: as :class:`~autonlp_al.loop.learner.ActiveLearner`.
+        scorer: a ``scorers`` part (``local.v1``, ``ray.v1``): where selections are scored.
         dedupe: read ``pool`` and ``seed_data`` through
             :class:`~autonlp_al.sources.dedupe.Deduplicated` (each text once, repeats counted).
     """
@@ -263,7 +271,7 @@ class LoopConfig:
     strategy: Part = attrs.field(validator=_kind("strategies"))
     selector: Part | None = attrs.field(default=None, validator=_kind("trainers"))
     cold_start: Part = attrs.field(factory=_random, validator=_kind("strategies"))
-    pool: Part | None = attrs.field(default=None, validator=_kind("sources"))
+    pool: Part | None = attrs.field(default=None, validator=_kind("sources", "pools"))
     seed_data: Part | None = attrs.field(default=None, validator=_kind("sources"))
     stopping: tuple[Part, ...] = attrs.field(
         default=(), converter=_tuple, validator=_kind("stopping")
@@ -274,6 +282,7 @@ class LoopConfig:
     pool_sample: int | None = attrs.field(default=None, validator=_positive)
     dedupe: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     final_every: int | None = attrs.field(default=None, validator=_positive)
+    scorer: Part | None = attrs.field(default=None, validator=_kind("scorers"))
 
     def __attrs_post_init__(self) -> None:
         for name in ("strategy", "cold_start"):
@@ -314,6 +323,11 @@ class LoopConfig:
         """The examples of a ``sources`` part (empty for ``None``); each text once if ``dedupe``."""
         if part is None:
             return []
+        if part.kind == "pools":
+            raise ConfigError(
+                f"[{part.name}] is a pool on disk, not a source of examples; name a source "
+                f"(@sources) here"
+            )
         source = part.build()
         if self.dedupe:
             from ..sources.dedupe import Deduplicated
@@ -325,7 +339,7 @@ class LoopConfig:
         self,
         state_dir: str | Path,
         *,
-        pool: Sequence[Example] | None = None,
+        pool: Sequence[Example] | Pool | None = None,
         labeled: Sequence[Example] | None = None,
         eval: Sequence[Example] = (),
         oracle: Oracle | None = None,
@@ -344,7 +358,8 @@ class LoopConfig:
                     'no pool: add a [pool] section naming a source (e.g. @sources = "jsonl.v1" '
                     "with path = ...), or pass pool= to build()"
                 )
-            pool = self.read(self.pool)
+            # a pool on disk stays there (each text is selected once: dedupe does not apply)
+            pool = self.pool.build() if self.pool.kind == "pools" else self.read(self.pool)
         learner = ActiveLearner(
             trainer=trainer if trainer is not None else self.build_trainer(),
             strategy=self.build_strategy(),
@@ -361,6 +376,7 @@ class LoopConfig:
             tokenizer=SpacyTokenizer(self.lang) if self.task == "ner" else None,
             selector=self.build_selector(),
             final_every=self.final_every,
+            scorer=None if self.scorer is None else self.scorer.build(self.shared),
         )
         if save:
             self.save(Path(state_dir) / CONFIG_FILE)

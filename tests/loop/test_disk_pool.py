@@ -151,3 +151,59 @@ def test_pool_sample_keeps_a_seeded_share_of_a_pool_on_disk(tmp_path) -> None:
     a = learner(tmp_path, jsonl_pool(tmp_path), "a", pool_sample=50).run(rounds=3)
     b = learner(tmp_path, jsonl_pool(tmp_path), "b", pool_sample=50).run(rounds=3)
     assert [r.selected for r in a] == [r.selected for r in b]
+
+
+def test_the_cli_queries_a_parquet_pool_kept_on_disk(tmp_path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pytest.importorskip("sklearn")
+    import pyarrow.parquet as pq
+
+    from autonlp_al.cli import main
+    from autonlp_al.loop.config import LoopConfig
+
+    texts = [e.text for e in GOLD]
+    pq.write_table(pa.table({"sentence": texts}), str(tmp_path / "pool.parquet"))
+    state = tmp_path / "state"
+    argv = ["query", str(tmp_path / "pool.parquet"), "--pool-on-disk", "parquet"]
+    argv += ["--source-arg", "text=sentence", "--state-dir", str(state), "--task", "textcat"]
+    argv += ["--labels", "A,B", "--trainer", "tfidf", "--batch-size", "4", "--scorer", "local"]
+    assert main(argv) == 0
+    tasks = [json.loads(line) for line in (state / "queries" / "round-000.jsonl").open()]
+    assert len(tasks) == 4 and all(t["text"] in texts for t in tasks)
+    assert all(int(t["meta"]["autonlp_al_id"]) == wide_text_hash(t["text"]) for t in tasks)
+    config = LoopConfig.from_state(state)
+    assert config.pool is not None and config.pool.kind == "pools"
+    assert config.pool.args["text"] == "sentence" and config.scorer is not None
+
+
+def test_a_config_names_a_pool_on_disk_and_a_scorer(tmp_path) -> None:
+    from autonlp_al.loop.config import LoopConfig
+
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps({"text": e.text}) + "\n" for e in GOLD[10:]))
+    config = LoopConfig.from_str(
+        f"""
+[loop]
+task = "ner"
+labels = ["PER"]
+batch_size = 3
+
+[trainer]
+@trainers = "transformers.v1"
+model = "unused"
+
+[strategy]
+@strategies = "mnlp.v1"
+
+[pool]
+@pools = "jsonl.v1"
+path = "{path}"
+
+[scorer]
+@scorers = "local.v1"
+batch_size = 50
+"""
+    )
+    learner = config.build(tmp_path / "state", trainer=ScriptedTrainer(), labeled=GOLD[:3])
+    assert isinstance(learner.pool, JsonlPool) and learner.scorer.batch_size == 50
+    assert learner.on_disk and LoopConfig.from_state(tmp_path / "state").scorer == config.scorer
