@@ -75,7 +75,9 @@ class RecipeLoop:
 
     def update(self, answers: list[dict[str, Any]]) -> float | None:
         """Prodigy's update callback: keep the answers; retrain once enough are in (in the
-        background). Returns the training loss of the latest model trained, if it reports one."""
+        background). Returns the training loss of the latest model trained before this call,
+        if it reports one (read first: a retrain started here may finish at once)."""
+        model = self.learner.model
         for answer in answers:
             if task_id(answer) in self._open:  # our id, kept in meta through Prodigy
                 self._answers[task_id(answer)] = answer
@@ -84,7 +86,6 @@ class RecipeLoop:
             batch, self._answers = list(self._answers.values()), {}
             self._worker = threading.Thread(target=self._retrain, args=(batch,), daemon=True)
             self._worker.start()
-        model = self.learner.model
         return model.train_loss if isinstance(model, LossModel) else None
 
     def progress(self, *args: Any, **kwargs: Any) -> float:

@@ -393,6 +393,15 @@ class ActiveLearner:
         return [e for e in pool if e.id not in done]
 
     @property
+    def open_examples(self) -> list[Example]:
+        """The examples of the open query, in its order (empty when none is open): what an
+        oracle that labels by rule, or a person's tool, is asked about."""
+        if self._pending is None:
+            return []
+        found = [self._example(i) for i in self._pending[1]]
+        return [e for e in found if e is not None]
+
+    @property
     def remaining(self) -> int:
         """How many pool examples are not yet labelled (for a pool on disk: its rows less the
         answers recorded, which undercounts when answers name texts outside the pool)."""

@@ -5,11 +5,11 @@ from typing import TYPE_CHECKING
 
 from .._lazy import attach
 from .base import Candidates, ModelRef, Scorer
-from .local import LocalScorer
 
 if TYPE_CHECKING:
+    from .local import LocalScorer
     from .ray import RayScorer
 
 __all__ = ["Candidates", "LocalScorer", "ModelRef", "RayScorer", "Scorer"]
 
-__getattr__, __dir__ = attach(__name__, {"RayScorer": ".ray"})
+__getattr__, __dir__ = attach(__name__, {"LocalScorer": ".local", "RayScorer": ".ray"})

@@ -207,3 +207,11 @@ batch_size = 50
     learner = config.build(tmp_path / "state", trainer=ScriptedTrainer(), labeled=GOLD[:3])
     assert isinstance(learner.pool, JsonlPool) and learner.scorer.batch_size == 50
     assert learner.on_disk and LoopConfig.from_state(tmp_path / "state").scorer == config.scorer
+
+
+def test_open_examples_are_the_open_querys_examples(tmp_path) -> None:
+    al = learner(tmp_path, jsonl_pool(tmp_path), oracle=None)
+    assert al.open_examples == []
+    al.train_pending()
+    query = al.query()
+    assert [e.id for e in al.open_examples] == [e.id for e in query.examples]
