@@ -215,3 +215,62 @@ def test_open_examples_are_the_open_querys_examples(tmp_path) -> None:
     al.train_pending()
     query = al.query()
     assert [e.id for e in al.open_examples] == [e.id for e in query.examples]
+
+
+def test_a_state_folder_from_before_pools_resumes_unchanged(tmp_path) -> None:
+    import hashlib
+
+    pool = [Example(text=e.text) for e in GOLD[10:]]
+    state = tmp_path / "old"
+    state.mkdir()
+    # the config event as 0.1 wrote it: the pool fingerprinted by a hash of its ids, no pool_uri
+    ids = json.dumps([e.id for e in pool]).encode()
+    seeds = json.dumps([e.id for e in GOLD[:4]]).encode()
+    config = {
+        "type": "config",
+        "strategy": "mnlp",
+        "cold_start": "random",
+        "labels": ["PER"],
+        "batch_size": 5,
+        "seed": 7,
+        "pool": hashlib.blake2b(ids, digest_size=8).hexdigest(),
+        "labeled": hashlib.blake2b(seeds, digest_size=8).hexdigest(),
+    }
+    (state / "events.jsonl").write_text(json.dumps(config) + "\n")
+    al = learner(tmp_path, pool, "old", oracle=GoldOracle(GOLD))
+    assert len(al.run(rounds=2)) == 2
+
+
+@attrs.define
+class CountingPool:
+    """A pool made on the fly, batch by batch: it cannot be listed or indexed, and it counts
+    the passes made over it."""
+
+    size: int
+    uri: str = "counting://"
+    passes: int = 0
+    report: object = attrs.field(factory=lambda: __import__("autonlp_al").report.Report())
+
+    def __len__(self) -> int:
+        return self.size
+
+    def batches(self, size: int = 1024):
+        self.passes += 1
+        for start in range(0, self.size, size):
+            yield [
+                Example(text=(t := f"{NAMES[i % 8]} visited plant {i} today"), id=wide_text_hash(t))
+                for i in range(start, min(self.size, start + size))
+            ]
+
+    def fingerprint(self) -> str:
+        return f"counting-{self.size}"
+
+
+def test_the_learner_needs_only_batches_from_a_pool(tmp_path) -> None:
+    pool = CountingPool(3000)
+    gold = [Example(text=f"{NAMES[i % 8]} visited plant {i} today") for i in range(3000)]
+    gold = [attrs.evolve(e, spans=[Span(0, e.text.index(" "), "PER")]) for e in gold]
+    al = learner(tmp_path, pool, oracle=GoldOracle.wide(gold), stability_sample=0)
+    rounds = al.run(rounds=3)
+    assert [len(r.selected) for r in rounds] == [0, 5, 5]
+    assert pool.passes == 2  # one pass per selection, nothing else read the pool
