@@ -171,7 +171,11 @@ def _probe(address: str, timeout: float = 5.0) -> None:
 
 
 class _BatchTop:
-    """A Ray actor: loads the round's model once, then gives each batch's own top ``n``."""
+    """A Ray actor: loads the round's model once, keeps the best ``n`` it has seen, and gives
+    back from each batch only the entries that entered them. Every entry of the global top
+    ``n`` entered its actor's best when it was scored, so the driver's merge is exact; and after
+    the first batches little is sent (about ``n * ln(rows / n)`` entries per actor, not ``n`` per
+    batch)."""
 
     def __init__(
         self,
@@ -195,14 +199,15 @@ class _BatchTop:
         self.strategy = strategy
         self.candidates = candidates
         self.n, self.seed, self.salt, self.table = n, seed, salt, table
+        self.best = TopN(n, salt)
 
     def __call__(self, batch: Any) -> Any:
         try:
-            return _table(self._top(batch).entries())
+            return _table(self._entered(batch))
         except AutoNLPALError as exc:  # sent back as data: Ray would wrap it into its own type
             return _table([], error=exc)
 
-    def _top(self, batch: Any) -> TopN:
+    def _entered(self, batch: Any) -> list[tuple[float, int, int, Any]]:
         from ..loop.state import example_from_dict
 
         if self.table:
@@ -213,11 +218,13 @@ class _BatchTop:
                 example_from_dict(json.loads(s)) for s in batch.column("example").to_pylist()
             ]
         examples = self.candidates.prepare(examples)
-        best = TopN(self.n, self.salt)
-        if examples:
-            scores = score_batch(self.strategy, self.model, examples, self.seed)
-            best.add([e.id for e in examples], scores, examples)
-        return best
+        if not examples:
+            return []
+        scores = score_batch(self.strategy, self.model, examples, self.seed)
+        ids = [e.id for e in examples]
+        self.best.add(ids, scores, examples)
+        here = set(ids)
+        return [entry for entry in self.best.entries() if entry[2] in here]
 
 
 def _table(entries: list[tuple[float, int, int, Any]], error: Exception | None = None) -> Any:
