@@ -231,3 +231,20 @@ def test_no_row_of_a_parquet_pool_is_lost_or_crashes(tmp_path_factory, values) -
     examples = [e for b in pool.batches(3) for e in b]
     assert len(examples) + sum(pool.report.skipped.values()) == len(values or [None])
     assert [e.id for e in examples] == [wide_text_hash(e.text) for e in examples]
+
+
+def test_reading_a_parquet_pool_does_not_hold_the_file_in_memory(tmp_path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import random
+
+    from autonlp_al.pools import ParquetPool
+
+    rng = random.Random(0)  # random letters: the file does not compress away
+    texts = ["".join(rng.choices("abcdefghij klmnop", k=60)) for _ in range(300_000)]
+    path = write_parquet(tmp_path / "p.parquet", {"text": texts}, 10_000)
+    held = 0
+    for _ in ParquetPool(path).batches(1000):
+        held = max(held, pa.total_allocated_bytes())
+    # pyarrow's default pre-buffering held the file's bytes as it read them (18 MB here; 250
+    # MB more at the end of a 10M-sentence pool): reading must hold a row group, not the file
+    assert held < path.stat().st_size / 4
