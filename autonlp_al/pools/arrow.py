@@ -123,8 +123,8 @@ class ParquetPool(_ArrowPool):
 @attrs.define(eq=False)
 class DatasetFolderPool(_ArrowPool):
     """A folder written by ``datasets``' ``save_to_disk``: a ``Dataset`` folder, or a
-    ``DatasetDict`` folder with ``split`` (default ``train``). Its Arrow files are memory-mapped,
-    so reading them costs no copy; ``datasets`` itself is not needed."""
+    ``DatasetDict`` folder with ``split`` (default ``train``). Its Arrow files are read record
+    batch by record batch; ``datasets`` itself is not needed."""
 
     split: str = "train"
     format = "arrow"
@@ -153,16 +153,20 @@ class DatasetFolderPool(_ArrowPool):
         self.files = tuple(root / name for name in names)
 
     def __len__(self) -> int:
-        return sum(self._reader(path).num_rows for path in self.files)
+        """Rows (a pass over the files' record batches)."""
+        return sum(batch.num_rows for path in self.files for batch in self._stream(path))
 
-    def _reader(self, path: Path) -> Any:
+    def _stream(self, path: Path) -> Iterator[Any]:
+        # read batch by batch from a plain file: a memory map would leave every page touched
+        # resident in this process, so its RSS would grow to the size of the pool
         pa = require("pyarrow", "pool")
         try:
-            return pa.ipc.open_stream(pa.memory_map(str(path))).read_all()
+            with pa.OSFile(str(path)) as source:
+                yield from pa.ipc.open_stream(source)
         except FileNotFoundError:
             raise PoolError(f"{path}: the pool file is gone; restore it") from None
         except Exception as exc:
             raise self._unreadable(path, exc) from exc
 
     def _record_batches(self, path: Path, size: int) -> Iterator[Any]:
-        yield from self._reader(path).to_batches(max_chunksize=size)
+        yield from self._stream(path)
