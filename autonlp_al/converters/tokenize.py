@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from ..types import Token
+import attrs
 
-__all__ = ["OffsetTokenizer", "Offsets", "SpacyTokenizer", "Tokenizer", "covering_tokens"]
+from ..types import Example, Token
+
+__all__ = [
+    "OffsetTokenizer",
+    "Offsets",
+    "SpacyTokenizer",
+    "Tokenizer",
+    "covering_tokens",
+    "tokenised",
+]
 
 
 class Tokenizer(Protocol):
     """Turns a text into tokens with character offsets."""
 
     def __call__(self, text: str) -> tuple[Token, ...]: ...
+
+
+def tokenised(example: Example, tokenizer: Tokenizer | None) -> Example:
+    """``example`` with ``tokenizer``'s tokens, unless it has tokens already (or there is no
+    tokenizer): tokens a source gave are never replaced."""
+    if tokenizer is None or example.tokens is not None:
+        return example
+    return attrs.evolve(example, tokens=tokenizer(example.text))
 
 
 class Offsets(NamedTuple):

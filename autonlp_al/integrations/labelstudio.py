@@ -33,6 +33,7 @@ from xml.etree import ElementTree
 
 import attrs
 
+from ..converters.tokenize import tokenised
 from ..errors import AutoNLPALError, ConfigError
 from ..report import Report
 from ..sources.base import OnError
@@ -255,8 +256,7 @@ class LabelStudioBackend:
 
     def _example(self, text: str, data: Mapping[str, Any]) -> Example:
         example = Example(text=text, id=task_example_id(text, data))
-        tokenizer = getattr(self.learner, "tokenizer", None)
-        return attrs.evolve(example, tokens=tokenizer(text)) if tokenizer is not None else example
+        return tokenised(example, getattr(self.learner, "tokenizer", None))
 
     def _scores(self, examples: list[Example]) -> list[float]:
         """The loop strategy's score of each task, from the learner's round model (0 without)."""

@@ -17,8 +17,6 @@ selections, and no annotation is ever lost. Only the learner takes objects; no b
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import random
 import shutil
@@ -30,7 +28,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ..converters.tokenize import Tokenizer
+from ..converters.tokenize import Tokenizer, tokenised
 from ..errors import (
     AnswerError,
     AutoNLPALError,
@@ -40,7 +38,7 @@ from ..errors import (
     StrategyError,
 )
 from ..pools.base import Pool, take
-from ..pools.memory import ListPool, as_pool
+from ..pools.memory import ListPool, as_pool, ids_fingerprint
 from ..scorers.base import Candidates, ModelRef, Scorer
 from ..sources.base import Source
 from ..strategies.base import ScoringStrategy, Selection, Shortlisting, Strategy
@@ -174,10 +172,6 @@ def _tokens(example: Example) -> int:
     return len(example.tokens) if example.tokens is not None else len(example.text.split())
 
 
-def _fingerprint(ids: Iterable[int]) -> str:
-    return hashlib.blake2b(json.dumps(list(ids)).encode(), digest_size=8).hexdigest()
-
-
 #: texts of a pool on disk a pool-aware trainer (a TF-IDF vocabulary) is fitted on: the first ones
 POOL_FIT_ROWS = 200_000
 
@@ -280,10 +274,7 @@ class ActiveLearner:
         self._by_id = {e.id: e for e in pool}
 
     def _tokenised(self, example: Example) -> Example:
-        assert self.tokenizer is not None
-        if example.tokens is not None:
-            return example
-        return attrs.evolve(example, tokens=self.tokenizer(example.text))
+        return tokenised(example, self.tokenizer)
 
     @classmethod
     def resume(cls, state_dir: str | Path, **kwargs: Any) -> ActiveLearner:
@@ -307,7 +298,7 @@ class ActiveLearner:
             "batch_size": self.batch_size,
             "seed": self.seed,
             "pool": self._pool_mark,
-            "labeled": _fingerprint(e.id for e in self.labeled),
+            "labeled": ids_fingerprint(e.id for e in self.labeled),
         }
         if self.on_disk:  # absent for a list pool, so older state folders still match
             config["pool_uri"] = self.pool.uri

@@ -13,7 +13,12 @@ from ..report import Report
 from ..types import Example
 from .base import CHUNK
 
-__all__ = ["ListPool", "as_pool"]
+__all__ = ["ListPool", "as_pool", "ids_fingerprint"]
+
+
+def ids_fingerprint(ids: Iterable[int]) -> str:
+    """BLAKE2b of the ids in order: how a state folder recognises a list pool or a seed set."""
+    return hashlib.blake2b(json.dumps(list(ids)).encode(), digest_size=8).hexdigest()
 
 
 def _listed(values: Iterable[Example]) -> list[Example]:
@@ -47,8 +52,7 @@ class ListPool(Sequence[Example]):
 
     def fingerprint(self) -> str:
         """A hash of every id in order (what state folders before 0.2 recorded)."""
-        ids = json.dumps([e.id for e in self.examples]).encode()
-        return hashlib.blake2b(ids, digest_size=8).hexdigest()
+        return ids_fingerprint(e.id for e in self.examples)
 
 
 def as_pool(value: object) -> object:

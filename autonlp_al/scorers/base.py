@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ..converters.tokenize import Tokenizer
+from ..converters.tokenize import Tokenizer, tokenised
 from ..pools.base import CHUNK, Pool
 from ..strategies.base import ScoringStrategy, Selection, tie_keys
 from ..trainers.base import Model, Trainer
@@ -23,7 +23,7 @@ from ..types import Example
 
 __all__ = ["Candidates", "ModelRef", "Scorer"]
 
-_M64 = 2**64
+_KEYS = 2**64  # tie keys are 64-bit: a share p of them lies below p * 2**64
 
 
 @attrs.frozen
@@ -68,16 +68,10 @@ class Candidates:
         """``examples`` (one batch of the pool) as candidates: filtered, sampled, tokenised."""
         kept = [e for e in examples if e.id not in self.exclude]
         if self.sample is not None and kept:
-            limit = self.sample * _M64
+            limit = self.sample * _KEYS
             keys = tie_keys([e.id for e in kept], self.sample_salt)
             kept = [e for e, key in zip(kept, keys, strict=True) if key < limit]
-        if self.tokenizer is not None:
-            tokenizer = self.tokenizer
-            kept = [
-                e if e.tokens is not None else attrs.evolve(e, tokens=tokenizer(e.text))
-                for e in kept
-            ]
-        return kept
+        return [tokenised(e, self.tokenizer) for e in kept]
 
     def batches(self, size: int = CHUNK) -> Iterator[list[Example]]:
         for batch in self.pool.batches(size):

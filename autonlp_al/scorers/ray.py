@@ -205,7 +205,7 @@ class _BatchTop:
         try:
             return _table(self._entered(batch))
         except AutoNLPALError as exc:  # sent back as data: Ray would wrap it into its own type
-            return _table([], error=exc)
+            return _table([], error=pickle.dumps(exc).hex())
 
     def _entered(self, batch: Any) -> list[tuple[float, int, int, Any]]:
         from ..loop.state import example_from_dict
@@ -227,20 +227,22 @@ class _BatchTop:
         return [entry for entry in self.best.entries() if entry[2] in here]
 
 
-def _table(entries: list[tuple[float, int, int, Any]], error: Exception | None = None) -> Any:
+def _table(entries: list[tuple[float, int, int, Any]], *, error: str = "") -> Any:
+    """Entries as an Arrow table; a failed batch is one row whose ``error`` holds the pickled
+    exception (and no entry)."""
     from ..loop.state import example_to_dict
 
     pa = require("pyarrow", "ray")
-    failed = [pickle.dumps(error).hex()] if error is not None else []
+    rows = entries or ([(0.0, 0, 0, None)] if error else [])
     return pa.table(
         {
-            "error": pa.array(failed or [""] * len(entries), pa.string()),
-            "score": pa.array([s for s, _, _, _ in entries] or [0.0] * len(failed), pa.float64()),
+            "error": pa.array([error] * len(rows), pa.string()),
+            "score": pa.array([s for s, _, _, _ in rows], pa.float64()),
             # keys and ids are up to 64 and 96 bits: strings, not int64
-            "key": pa.array([str(k) for _, k, _, _ in entries] or ["0"] * len(failed), pa.string()),
-            "id": pa.array([str(i) for _, _, i, _ in entries] or ["0"] * len(failed), pa.string()),
+            "key": pa.array([str(k) for _, k, _, _ in rows], pa.string()),
+            "id": pa.array([str(i) for _, _, i, _ in rows], pa.string()),
             "example": pa.array(
-                [json.dumps(example_to_dict(e)) for _, _, _, e in entries] or [""] * len(failed),
+                [json.dumps(example_to_dict(e)) if e is not None else "" for *_, e in rows],
                 pa.string(),
             ),
         }

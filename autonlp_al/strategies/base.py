@@ -173,7 +173,7 @@ def top_n(
     top = TopN(n, salt)
     for chunk in chunks(pool):
         top.add([e.id for e in chunk], score_chunk(chunk))
-    return [Selection(s.id, s.score) for s in top.selections()]
+    return top.selections()
 
 
 class BatchStrategy:
