@@ -67,7 +67,7 @@ class Converter:
         can give offsets directly (spaCy's can)."""
         if example.tokens is None and _gives_offsets(self.tokenizer):
             words, starts, ends, spaces = self.tokenizer.offsets(example.text)  # type: ignore[attr-defined]
-            if not any(w.isspace() for w in words):
+            if not any(map(str.isspace, words)):
                 return Offsets(words, starts, ends, spaces)
             keep = [i for i, w in enumerate(words) if w.strip()]
             return Offsets(

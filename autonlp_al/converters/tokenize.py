@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
+import re
+from collections.abc import Iterator
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import attrs
@@ -48,40 +52,87 @@ class OffsetTokenizer(Protocol):
     def offsets(self, text: str) -> Offsets: ...
 
 
+_Pieces = tuple[tuple[str, ...], tuple[bool, ...]]
+"""A word's pieces, and whether a space follows each (only after the last)."""
+
+
 class SpacyTokenizer:
     """``spacy.blank(lang)``'s tokenizer, loaded on first use (importing spaCy takes ~1.5 s).
 
     Its ``nlp`` computes no lexeme attributes (``like_num``, ``shape``...): nothing here reads
     them, and spaCy computes them for every new word it meets.
+
+    A text whose only whitespace is single spaces between words (most sentences) is tokenised a
+    word at a time, and each word's pieces are remembered (up to ``memo_size`` words, then the
+    memory starts again): spaCy's tokenizer splits at spaces first and handles each word on its
+    own, so the pieces are the ones it gives the whole text, without building a ``Doc``. Any
+    other text, or a tokenizer with a special case that spans a space, goes to spaCy whole.
+    Changing the rules of ``nlp.tokenizer`` after the first call needs a new ``SpacyTokenizer``.
     """
 
-    def __init__(self, lang: str = "en") -> None:
+    def __init__(self, lang: str = "en", *, memo_size: int = 500_000) -> None:
         self.lang = lang
+        self.memo_size = memo_size
         self._nlp: Any = None
+        self._memo: dict[str, _Pieces] | None = None
 
     @property
     def nlp(self) -> Any:
         if self._nlp is None:
             import spacy
 
-            self._nlp = spacy.blank(self.lang)
-            self._nlp.vocab.lex_attr_getters = {}
+            nlp = spacy.blank(self.lang)
+            nlp.vocab.lex_attr_getters = {}
+            self._use(nlp)
         return self._nlp
+
+    @classmethod
+    def from_nlp(cls, nlp: Any, *, memo_size: int = 500_000) -> SpacyTokenizer:
+        """The tokenizer of a loaded pipeline (the model ``ner.manual`` was given, with its own
+        rules), instead of ``spacy.blank(lang)``'s."""
+        tokenizer = cls(nlp.lang, memo_size=memo_size)
+        tokenizer._use(nlp)
+        return tokenizer
+
+    def _use(self, nlp: Any) -> None:
+        self._memo = {} if splits_at_spaces(nlp.tokenizer) else None
+        self._nlp = nlp
 
     def __call__(self, text: str) -> tuple[Token, ...]:
         words, starts, ends, spaces = self.offsets(text)
         return tuple(map(Token, words, starts, ends, spaces))
 
     def offsets(self, text: str) -> Offsets:
-        from spacy.attrs import IDX
+        tokenizer = self.nlp.tokenizer
+        memo = self._memo
+        if memo is None or not _single_spaced(text):
+            return self._whole(text)
+        split = text.split(" ")
+        new = [word for word in dict.fromkeys(split) if word not in memo]
+        if new:  # the sentence's new words, tokenised together in one call
+            if len(memo) + len(new) > self.memo_size:
+                memo.clear()  # and the words of this text it held are new again
+                new = list(dict.fromkeys(split))
+            for word, pieces in _by_word(tokenizer, new):
+                memo[word] = pieces
+        # flat lists built by comprehensions and accumulate: a loop of appends per piece was
+        # most of this method's time
+        entries = [memo[word] for word in split]
+        words = [piece for pieces, _ in entries for piece in pieces]
+        spaces = [space for _, after in entries for space in after]
+        spaces[-1] = False
+        lengths = list(map(len, words))
+        starts = list(itertools.accumulate(map(operator.add, lengths, spaces), initial=0))
+        del starts[-1]
+        return Offsets(words, starts, list(map(operator.add, starts, lengths)), spaces)
 
+    def _whole(self, text: str) -> Offsets:
         # the tokenizer itself: make_doc refuses texts over nlp.max_length (1,000,000 characters),
         # a limit for the memory of parsers and NER models, which a blank pipeline does not run
         doc = self.nlp.tokenizer(text)
-        words = [t.text for t in doc]
-        if not words:
+        if not len(doc):
             return Offsets([], [], [], [])
-        starts = doc.to_array([IDX]).tolist()
+        words, starts = _pieces(doc, text)
         ends = [start + len(word) for start, word in zip(starts, words, strict=True)]
         # spaCy's trailing whitespace is one space, and only that: any other gap is a token
         nexts = [*starts[1:], len(text)]
@@ -90,6 +141,51 @@ class SpacyTokenizer:
 
     def __repr__(self) -> str:
         return f"SpacyTokenizer({self.lang!r})"
+
+
+def splits_at_spaces(tokenizer: Any) -> bool:
+    """Whether ``tokenizer`` (spaCy's) tokenises each space-separated word on its own: not when a
+    special case spans a space ("New York"). The whitespace-only cases (" ", "\\t", "\\n") never
+    apply to single-spaced text."""
+    return not any(
+        any(c.isspace() for c in rule) and not rule.isspace() for rule in tokenizer.rules
+    )
+
+
+# whitespace other than the plain space (``\s`` and spaCy's ``isspace`` agree on every character)
+_OTHER_SPACE = re.compile(r"[^\S ]")
+
+
+def _single_spaced(text: str) -> bool:
+    """Words separated by single spaces: no other whitespace, none leading or trailing."""
+    return (
+        bool(text)
+        and text[0] != " "
+        and text[-1] != " "
+        and "  " not in text
+        and _OTHER_SPACE.search(text) is None
+    )
+
+
+def _by_word(tokenizer: Any, words: list[str]) -> Iterator[tuple[str, _Pieces]]:
+    """``(word, its pieces)`` for words without whitespace, tokenised as one single-spaced text."""
+    text = " ".join(words)
+    pieces, starts = _pieces(tokenizer(text), text)
+    i = 0
+    end = -1
+    for word in words:
+        end += len(word) + 1
+        first = i
+        while i < len(starts) and starts[i] < end:
+            i += 1
+        yield word, (tuple(pieces[first:i]), (False,) * (i - first - 1) + (True,))
+
+
+def _pieces(doc: Any, text: str) -> tuple[list[str], list[int]]:
+    """Each token's text, sliced from ``text`` (spaCy's tokens are exact substrings), and start,
+    without a ``Token`` object per token."""
+    rows = doc.to_array(["IDX", "LENGTH"]).tolist()
+    return [text[start : start + length] for start, length in rows], [row[0] for row in rows]
 
 
 def covering_tokens(text: str, tokens: tuple[Token, ...]) -> tuple[Token, ...]:

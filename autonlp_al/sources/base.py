@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import enum
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -12,6 +13,7 @@ import srsly
 from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
 from ..report import Report
 from ..types import Example, Origin, Span, Token
+from .fastjson import fast_loads
 
 __all__ = [
     "OnError",
@@ -93,28 +95,47 @@ def iter_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[tuple[Origin,
     """``(origin, parsed line)`` for every non-blank line; a line with bad bytes or bad JSON
     comes as a marker that :func:`require_object` raises with file:line (so a reader's
     ``on_error=skip`` counts it and goes on)."""
+    fast = fast_loads() if codecs.lookup(encoding).name == "utf-8" else None
+    name = str(path)
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
-            origin = Origin(str(path), number)
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as exc:  # a bad line, raised or counted by the reader
-                yield (
-                    origin,
-                    _BadJson(
-                        f"{origin}: bytes {raw[exc.start : exc.end]!r} are not valid {encoding}; "
-                        f"pass the file's encoding (--encoding latin-1, ...) or re-save it as UTF-8"
-                    ),
-                )
-                continue
-            if not line.strip():
-                continue
-            try:
-                value = srsly.json_loads(line)
-            except (ValueError, RecursionError) as exc:  # RecursionError: nested ~1,000 deep
-                yield origin, _BadJson(f"{origin}: invalid JSON ({exc!r:.80}): {line[:80]!r}")
-                continue
-            yield origin, value
+            origin = Origin(name, number)
+            value = jsonl_value(origin, raw, encoding=encoding, fast=fast)
+            if value is not BLANK:
+                yield origin, value
+
+
+BLANK = object()
+"""What :func:`jsonl_value` gives for a blank line."""
+
+
+def jsonl_value(
+    origin: Origin,
+    raw: bytes,
+    *,
+    encoding: str = "utf-8",
+    fast: Callable[[bytes], Any] | None = None,
+) -> Any:
+    """One line's value, :data:`BLANK`, or a marker for a bad line (see :func:`iter_jsonl`);
+    ``fast`` decodes first, and whatever it refuses is parsed here the old way."""
+    if fast is not None:
+        try:
+            return fast(raw)
+        except ValueError:
+            pass  # refused: parsed below, for the old value or the old message
+    try:
+        line = raw.decode(encoding)
+    except UnicodeDecodeError as exc:  # a bad line, raised or counted by the reader
+        return _BadJson(
+            f"{origin}: bytes {raw[exc.start : exc.end]!r} are not valid {encoding}; "
+            f"pass the file's encoding (--encoding latin-1, ...) or re-save it as UTF-8"
+        )
+    if not line.strip():
+        return BLANK
+    try:
+        return srsly.json_loads(line)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested ~1,000 deep
+        return _BadJson(f"{origin}: invalid JSON ({exc!r:.80}): {line[:80]!r}")
 
 
 def jsonl_examples(source: Any, build: Callable[[Origin, Any], Example]) -> Iterator[Example]:

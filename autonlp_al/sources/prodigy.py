@@ -19,7 +19,7 @@ import contextlib
 import sqlite3
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,17 @@ from ..errors import DatasetNotFoundError, SourceError
 from ..registry import sources
 from ..report import Report
 from ..types import ID_KEY, Answer, Example, Origin, Span, parse_id, text_hash
-from .base import OnError, existing, guarded, iter_jsonl, parse_spans, parse_tokens, require_object
+from .base import (
+    OnError,
+    existing,
+    guarded,
+    iter_jsonl,
+    jsonl_value,
+    parse_spans,
+    parse_tokens,
+    require_object,
+)
+from .fastjson import input_hash_reader
 
 __all__ = ["ProdigySource", "task_id", "task_kind"]
 
@@ -101,6 +111,9 @@ class ProdigySource:
 
     def _jsonl_counts(self, path: Path) -> Counter[int]:
         counts: Counter[int] = Counter()
+        read_keys = input_hash_reader()
+        if read_keys is not None:  # most lines: the key without parsing the task
+            return _counted_keys(path, read_keys)
         for origin, value in iter_jsonl(path):
             task = guarded(OnError.SKIP, Report(), origin, require_object, origin, value)
             if task is not None:
@@ -319,6 +332,27 @@ def _input_hash(task: Mapping[str, Any]) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return text_hash(str(task.get("text", "")))
+
+
+def _counted_keys(path: Path, read_keys: Callable[[bytes], tuple[Any, Any] | None]) -> Counter[int]:
+    """Decisions per input key, as :func:`_input_hash` would key each parsed task; a line the
+    quick reader cannot key is parsed whole, and a line that is no task is not counted."""
+    counts: Counter[int] = Counter()
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            keys = read_keys(raw)
+            if keys is not None:
+                value, text = keys
+                if type(value) is int:
+                    counts[value] += 1
+                    continue
+                if value is None and type(text) is str:
+                    counts[text_hash(text)] += 1
+                    continue
+            task = jsonl_value(Origin(str(path), number), raw)
+            if isinstance(task, Mapping):
+                counts[_input_hash(task)] += 1
+    return counts
 
 
 def _task(origin: Origin, value: Any) -> tuple[Origin, Mapping[str, Any]]:

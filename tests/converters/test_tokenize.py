@@ -49,3 +49,100 @@ def test_the_converter_drops_whitespace_tokens_on_the_fast_path_too() -> None:
     sentence = Converter().convert(example)
     assert sentence.words == ("Tim", "Cook", "rose")
     assert sentence.tags == ("B-PER", "I-PER", "O")
+
+
+# words as annotators' sentences have them: letters, digits, punctuation, abbreviations, units,
+# contractions, URLs; joined by single spaces, the text the word-at-a-time path takes
+PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "é",
+        "0",
+        "9",
+        ".",
+        ",",
+        "'",
+        '"',
+        "(",
+        ")",
+        "-",
+        "$",
+        "%",
+        "/",
+        ":",
+        "!",
+        "?",
+        "€",
+        "…",
+        "n't",
+        "'s",
+        "U.S.",
+        "km",
+        "http://",
+        "www.",
+        ".org",
+        "cannot",
+        "gonna",
+        "Mr.",
+        ":)",
+        "e-",
+    ]
+)
+WORDS = st.lists(PIECES, min_size=1, max_size=4).map("".join)
+SINGLE_SPACED = st.lists(WORDS, min_size=1, max_size=12).map(" ".join)
+SMALL_MEMO = SpacyTokenizer(memo_size=5)  # forgets all the time: every path of the memory
+
+
+def _spacys(text: str) -> tuple[list[str], list[int], list[int], list[bool]]:
+    doc = SPACY.tokenizer(text)
+    return (
+        [t.text for t in doc],
+        [t.idx for t in doc],
+        [t.idx + len(t.text) for t in doc],
+        [bool(t.whitespace_) for t in doc],
+    )
+
+
+@given(text=SINGLE_SPACED)
+@settings(max_examples=300, deadline=None)
+def test_word_at_a_time_gives_spacys_tokens_of_the_whole_text(text) -> None:
+    """Single-spaced text is tokenised a word at a time from remembered pieces; the tokenizers
+    here keep their memory across examples, so later examples read words met earlier."""
+    assert TOKENIZER._memo is not None  # the path under test is the one taken
+    for tokenizer in (TOKENIZER, SMALL_MEMO):
+        assert tuple(tokenizer.offsets(text)) == _spacys(text)
+
+
+def test_the_memory_is_bounded_and_forgets_without_changing_tokens() -> None:
+    tokenizer = SpacyTokenizer(memo_size=4)
+    texts = ["Apple rose 3.5% ( U.S. )", "don't stop", "Apple fell", "a b c d e f g h"]
+    for text in texts * 2:
+        assert tuple(tokenizer.offsets(text)) == _spacys(text)
+        assert tokenizer._memo is not None and len(tokenizer._memo) <= 8  # one text's words
+
+
+def test_only_single_spaced_text_goes_word_at_a_time() -> None:
+    from autonlp_al.converters.tokenize import _OTHER_SPACE, _single_spaced
+
+    assert _single_spaced("a b, c.")
+    for text in ("", " a", "a ", "a  b", "a\tb", "a\nb", "a\xa0b", "a\u2028b", "a\u3000b"):
+        assert not _single_spaced(text), repr(text)
+    # the regular expression's whitespace is spaCy's (str.isspace) on every code point
+    for code in range(0x110000):
+        c = chr(code)
+        assert (_OTHER_SPACE.search(c) is not None) == (c.isspace() and c != " "), hex(code)
+
+
+def test_a_special_case_over_a_space_turns_the_word_path_off() -> None:
+    from spacy.attrs import ORTH
+
+    from autonlp_al.converters.tokenize import splits_at_spaces
+
+    nlp = spacy.blank("en")
+    assert splits_at_spaces(nlp.tokenizer)
+    nlp.tokenizer.add_special_case("New York", [{ORTH: "New York"}])
+    assert not splits_at_spaces(nlp.tokenizer)
+    tokenizer = SpacyTokenizer.from_nlp(nlp)
+    assert tokenizer._memo is None
+    assert tokenizer.offsets("in New York .").words == ["in", "New York", "."]
