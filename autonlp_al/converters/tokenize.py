@@ -52,8 +52,64 @@ class OffsetTokenizer(Protocol):
     def offsets(self, text: str) -> Offsets: ...
 
 
-_Pieces = tuple[tuple[str, ...], tuple[bool, ...]]
-"""A word's pieces, and whether a space follows each (only after the last)."""
+_Pieces = tuple[tuple[str, ...], tuple[bool, ...], tuple[str, ...], tuple[str, ...]]
+"""A word's pieces, whether a space follows each (only after the last), and the ends and starts
+of special-case patterns it ends and starts with (see :class:`_Joins`)."""
+
+
+class _Joins:
+    """Where spaCy's special cases could join two words. After splitting a text into words,
+    spaCy matches its special-case patterns (``:)``, ``'s``... as token sequences) over the
+    whole ``Doc``, and its matcher does not look at spaces: in ``( :)`` the pattern ``(`` ``:``
+    matches across the space and changes ``:)`` into ``:`` ``)``. A text where a word ends with
+    a pattern's first tokens and the next word starts with the token that follows them goes to
+    spaCy whole."""
+
+    def __init__(self, nlp: Any) -> None:
+        from spacy.tokenizer import Tokenizer as SpacyTokenizerClass
+
+        tokenizer = nlp.tokenizer
+        # the patterns are the special cases as the affix rules alone split them
+        bare = SpacyTokenizerClass(
+            nlp.vocab,
+            {},
+            tokenizer.prefix_search,
+            tokenizer.suffix_search,
+            tokenizer.infix_finditer,
+            tokenizer.token_match,
+            tokenizer.url_match,
+        )
+        self.pairs: set[tuple[str, str]] = set()
+        for rule in tokenizer.rules:
+            if (
+                not tokenizer.faster_heuristics
+                or tokenizer.find_prefix(rule)
+                or tokenizer.find_infix(rule)
+                or tokenizer.find_suffix(rule)
+            ):
+                # a match crossing spaces crosses a first one, with the pattern's tokens before
+                # it all in the word before: that word ends with them, the next starts with the
+                # token after them
+                texts = [t.text for t in bare(rule)]
+                self.pairs.update(("".join(texts[:k]), texts[k]) for k in range(1, len(texts)))
+        self._ends: dict[str, list[str]] = {}
+        self._starts: dict[str, list[str]] = {}
+        for end, start in self.pairs:
+            self._ends.setdefault(end[-1], []).append(end)
+            self._starts.setdefault(start[0], []).append(start)
+
+    def edges(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The patterns' tokens ``word`` ends with, and those it starts with."""
+        ends = tuple(e for e in self._ends.get(word[-1], ()) if word.endswith(e))
+        starts = tuple(s for s in self._starts.get(word[0], ()) if word.startswith(s))
+        return ends, starts
+
+    def across(self, entries: list[_Pieces]) -> bool:
+        """Whether a pattern could match across a space between two of these words."""
+        return any(
+            left[2] and right[3] and any((e, s) in self.pairs for e in left[2] for s in right[3])
+            for left, right in itertools.pairwise(entries)
+        )
 
 
 class SpacyTokenizer:
@@ -75,13 +131,14 @@ class SpacyTokenizer:
         self.memo_size = memo_size
         self._nlp: Any = None
         self._memo: dict[str, _Pieces] | None = None
+        self._joins: _Joins | None = None
 
     @property
     def nlp(self) -> Any:
         if self._nlp is None:
             import spacy
 
-            nlp = spacy.blank(self.lang)
+            nlp: Any = spacy.blank(self.lang)
             nlp.vocab.lex_attr_getters = {}
             self._use(nlp)
         return self._nlp
@@ -96,6 +153,7 @@ class SpacyTokenizer:
 
     def _use(self, nlp: Any) -> None:
         self._memo = {} if splits_at_spaces(nlp.tokenizer) else None
+        self._joins = _Joins(nlp) if self._memo is not None else None
         self._nlp = nlp
 
     def __call__(self, text: str) -> tuple[Token, ...]:
@@ -113,13 +171,16 @@ class SpacyTokenizer:
             if len(memo) + len(new) > self.memo_size:
                 memo.clear()  # and the words of this text it held are new again
                 new = list(dict.fromkeys(split))
-            for word, pieces in _by_word(tokenizer, new):
-                memo[word] = pieces
+            assert self._joins is not None
+            for word, (pieces, after) in _by_word(tokenizer, new):
+                memo[word] = (pieces, after, *self._joins.edges(word))
         # flat lists built by comprehensions and accumulate: a loop of appends per piece was
         # most of this method's time
         entries = [memo[word] for word in split]
-        words = [piece for pieces, _ in entries for piece in pieces]
-        spaces = [space for _, after in entries for space in after]
+        if self._joins is not None and self._joins.across(entries):
+            return self._whole(text)
+        words = [piece for entry in entries for piece in entry[0]]
+        spaces = [space for entry in entries for space in entry[1]]
         spaces[-1] = False
         lengths = list(map(len, words))
         starts = list(itertools.accumulate(map(operator.add, lengths, spaces), initial=0))
@@ -167,18 +228,23 @@ def _single_spaced(text: str) -> bool:
     )
 
 
-def _by_word(tokenizer: Any, words: list[str]) -> Iterator[tuple[str, _Pieces]]:
-    """``(word, its pieces)`` for words without whitespace, tokenised as one single-spaced text."""
-    text = " ".join(words)
+def _by_word(
+    tokenizer: Any, words: list[str]
+) -> Iterator[tuple[str, tuple[tuple[str, ...], tuple[bool, ...]]]]:
+    """``(word, its pieces)`` for words without whitespace, tokenised in one call with a newline
+    between words: a newline is a token of its own, so no special case can join two words (a
+    space would let one, see :class:`_Joins`)."""
+    text = "\n".join(words)
     pieces, starts = _pieces(tokenizer(text), text)
     i = 0
     end = -1
     for word in words:
-        end += len(word) + 1
+        end += len(word) + 1  # the newline after the word
         first = i
         while i < len(starts) and starts[i] < end:
             i += 1
         yield word, (tuple(pieces[first:i]), (False,) * (i - first - 1) + (True,))
+        i += 1  # the newline's own token
 
 
 def _pieces(doc: Any, text: str) -> tuple[list[str], list[int]]:

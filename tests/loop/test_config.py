@@ -315,3 +315,15 @@ def test_threads_and_precision_flags_land_in_the_trainer_config(tmp_path, capsys
     capsys.readouterr()
     assert main([*base, "--state-dir", str(tmp_path / "s2"), "--trainer", "autotrain"]) != 0
     assert "--precision does not apply to --trainer autotrain" in capsys.readouterr().err
+
+
+def test_precision_int8_is_a_cli_choice_that_reaches_the_trainer(tmp_path) -> None:
+    write_jsonl(
+        tmp_path / "pool.jsonl", [{"text": f"{NAMES[i % 4]} in office {i}"} for i in range(8)]
+    )
+    state = tmp_path / "state"
+    command = ["query", str(tmp_path / "pool.jsonl"), "--from", "jsonl", "--task", "ner",
+               "--labels", "PER", "--model", "m", "--precision", "int8",
+               "--state-dir", str(state)]  # fmt: skip
+    assert main(command) == 0
+    assert LoopConfig.from_state(state).trainer.args["precision"] == "int8"

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import attrs
 from ..._optional import require
 from ...converters.iob import labels_from_tags, ner_tags
 from ...converters.tokenize import SpacyTokenizer
-from ...errors import ModelLoadError
+from ...errors import ConfigError, ModelLoadError
 from ...types import Example, Prediction, Token, _str_tuple
 from ..base import Item
 from ..predictions import class_predictions, item_text, item_words, span_predictions
@@ -33,7 +34,7 @@ __all__ = [
 
 METADATA_FILE = "autonlp_al.json"
 _FORMAT = 1
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
 @contextlib.contextmanager
@@ -80,7 +81,7 @@ class TransformersModel:
     #: the mean training loss of the last epoch this process trained (``None`` once loaded)
     train_loss: float | None = None
     _tokenize: SpacyTokenizer = attrs.field(init=False)
-    _bf16_model: Any = attrs.field(init=False, default=None, repr=False)
+    _low_model: Any = attrs.field(init=False, default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._tokenize = SpacyTokenizer(self.lang)
@@ -91,21 +92,26 @@ class TransformersModel:
 
     @property
     def scoring_precision(self) -> str:
-        """``fp32`` or ``bf16``: what scoring and predicting run in (``auto`` resolved: bf16
-        on GPUs that support it, fp32 on CPUs; see :func:`bf16_is_native`)."""
+        """``fp32``, ``bf16`` or ``int8``: what scoring and predicting run in (``auto`` resolved:
+        bf16 on GPUs that support it, fp32 on CPUs; see :func:`bf16_is_native`)."""
         if self.precision != "auto":
             return self.precision
         return "bf16" if bf16_is_native(self.device) else "fp32"
 
     def _inference_model(self) -> Any:
         """The model forward passes run on: the weights themselves for fp32; for bf16 a copy in
-        bfloat16, made once (the fp32 weights stay as they are, for saving and training)."""
-        if self.scoring_precision == "fp32":
+        bfloat16, for int8 a copy with int8 linear layers, made once (the fp32 weights stay as
+        they are, for saving and training)."""
+        precision = self.scoring_precision
+        if precision == "fp32":
             return self.model
-        if self._bf16_model is None:
+        if self._low_model is None:
             torch = require("torch", "local")
-            self._bf16_model = copy.deepcopy(self.model).to(torch.bfloat16)
-        return self._bf16_model
+            if precision == "bf16":
+                self._low_model = copy.deepcopy(self.model).to(torch.bfloat16)
+            else:
+                self._low_model = int8_linears(self.model)
+        return self._low_model
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -374,6 +380,29 @@ class TransformersModel:
             metrics=metadata.get("metrics", {}),
             base_model=metadata.get("base_model", ""),
             precision=precision,
+        )
+
+
+def int8_linears(model: Any) -> Any:
+    """A copy of ``model`` whose linear layers run in int8 on the CPU: weights quantised per
+    output channel, activations per batch as they come (torch's dynamic quantisation). Per
+    channel kept the selection where per tensor did not (``benchmarks/scoring_precision.py``).
+    The activations' scale is the whole batch's, so a text's scores move slightly with the
+    texts batched beside it."""
+    torch = require("torch", "local")
+    device = next(model.parameters()).device
+    engine = torch.backends.quantized.engine
+    if device.type != "cpu" or engine not in ("x86", "fbgemm", "onednn"):
+        raise ConfigError(
+            f"precision 'int8' runs on x86 CPUs (torch's quantised engine here: {engine!r}, "
+            f"device {device.type!r}); use precision 'fp32', or 'bf16' on a GPU"
+        )
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():  # torch.ao's notice that eager quantisation moves to torchao
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(  # type: ignore[no-untyped-call]
+            copy.deepcopy(model), {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=False
         )
 
 

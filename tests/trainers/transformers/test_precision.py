@@ -57,3 +57,37 @@ def test_threads_are_set_when_a_model_is_loaded_too(trained, tiny_bert, tmp_path
         assert torch.get_num_threads() == 1 and loaded.precision == "fp32"
     finally:
         torch.set_num_threads(before)
+
+
+def test_int8_scores_with_per_channel_int8_linears_and_leaves_the_weights_fp32(trained) -> None:
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    int8, fp32 = _with(trained, "int8"), _with(trained, "fp32")
+    items = corpus(20, 7, "ner")
+    low, full = int8.token_marginals(items), fp32.token_marginals(items)
+    copy = int8._inference_model()
+    linears = [m for m in copy.modules() if isinstance(m, DynamicLinear)]
+    assert linears and not any(isinstance(m, torch.nn.Linear) for m in copy.modules())
+    # per output channel: one scale per row of each weight (per tensor lost the selection)
+    assert all(m.weight().qscheme() == torch.per_channel_affine for m in linears)
+    assert (
+        all(
+            isinstance(m, torch.nn.Linear)
+            for m in trained.model.modules()
+            if "Linear" in type(m).__name__
+        )
+        and trained.model.dtype == torch.float32
+    )
+    assert int8._inference_model() is copy  # made once
+    assert max(float(np.abs(a - b).max()) for a, b in zip(low, full, strict=True)) < 0.1
+    assert [p.spans for p in int8.predict(items)]
+
+
+def test_int8_off_the_cpu_is_refused_with_the_next_step(trained, monkeypatch) -> None:
+    from autonlp_al.errors import ConfigError
+
+    monkeypatch.setattr(torch.backends.quantized, "engine", "qnnpack", raising=False)
+    if torch.backends.quantized.engine != "qnnpack":  # this build has no qnnpack to switch to
+        pytest.skip("qnnpack is not in this torch build")
+    with pytest.raises(ConfigError, match="precision 'fp32'"):
+        _with(trained, "int8")._inference_model()
