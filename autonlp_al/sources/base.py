@@ -13,7 +13,6 @@ import srsly
 from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
 from ..report import Report
 from ..types import Example, Origin, Span, Token
-from .fastjson import fast_loads
 
 __all__ = [
     "OnError",
@@ -95,7 +94,9 @@ def iter_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[tuple[Origin,
     """``(origin, parsed line)`` for every non-blank line; a line with bad bytes or bad JSON
     comes as a marker that :func:`require_object` raises with file:line (so a reader's
     ``on_error=skip`` counts it and goes on)."""
-    fast = fast_loads() if codecs.lookup(encoding).name == "utf-8" else None
+    from . import fastjson  # here: a learner imports this module, and no backend
+
+    fast = fastjson.fast_loads() if codecs.lookup(encoding).name == "utf-8" else None
     name = str(path)
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):

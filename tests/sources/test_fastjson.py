@@ -68,7 +68,7 @@ TRICKY = [
 def _read(path, monkeypatch, *, fast: bool):
     with monkeypatch.context() as patch:
         if not fast:
-            patch.setattr(base, "fast_loads", lambda: None)
+            patch.setattr(fastjson, "fast_loads", lambda: None)
         return [
             (origin, value.message if isinstance(value, base._BadJson) else value)
             for origin, value in base.iter_jsonl(path)
@@ -117,7 +117,7 @@ def test_decisions_are_counted_per_input_as_the_full_parse_counts_them(
     source = ProdigySource(path=path)
     quick = source._jsonl_counts(path)
     monkeypatch.setattr(prodigy, "input_hash_reader", lambda: None)
-    monkeypatch.setattr(base, "fast_loads", lambda: None)
+    monkeypatch.setattr(fastjson, "fast_loads", lambda: None)
     full = source._jsonl_counts(path)
     assert quick == full
     assert quick[7] == 2 and quick[9] == 1 and sum(quick.values()) == 10
