@@ -94,6 +94,27 @@ def same_output(a: Path, b: Path) -> int:
     return differ
 
 
+def json_decoders(src: Path, repeat: int) -> str:
+    """Best-of-``repeat`` seconds to decode every line of ``src`` with srsly (ujson) and with
+    msgspec (the ``fast`` extra), when it is installed."""
+    import srsly
+
+    lines = src.read_bytes().splitlines()
+    runs = {"srsly": lambda: [srsly.json_loads(line.decode()) for line in lines]}
+    try:
+        import msgspec
+    except ImportError:
+        pass
+    else:
+        decode = msgspec.json.Decoder().decode
+        runs["msgspec"] = lambda: [decode(line) for line in lines]
+    best = {name: min(_timed(run) for _ in range(repeat)) for name, run in runs.items()}
+    parts = [f"{name} {seconds:.3f} s" for name, seconds in best.items()]
+    if "msgspec" in best:
+        parts.append(f"msgspec {best['srsly'] / best['msgspec']:.2f}x srsly")
+    return f"JSON decode of the {len(lines):,} lines alone: " + ", ".join(parts)
+
+
 def _timed(fn, *args) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     fn(*args)
@@ -136,6 +157,7 @@ def main() -> None:
                 print(
                     f"| {name} | {best[name]:.2f} | {n / best[name]:,.0f} | {ratio:.2f} | {wrong} |"
                 )
+            print(f"\n{json_decoders(src, args.repeat)}")
             if any(differ):
                 raise SystemExit("outputs differ from spaCy's")
             if args.profile:

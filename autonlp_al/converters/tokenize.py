@@ -52,18 +52,18 @@ class OffsetTokenizer(Protocol):
     def offsets(self, text: str) -> Offsets: ...
 
 
-_Pieces = tuple[tuple[str, ...], tuple[bool, ...], tuple[str, ...], tuple[str, ...]]
-"""A word's pieces, whether a space follows each (only after the last), and the ends and starts
-of special-case patterns it ends and starts with (see :class:`_Joins`)."""
+_Pieces = tuple[tuple[str, ...], tuple[bool, ...]]
+"""A word's pieces, and whether a space follows each (only after the last)."""
 
 
 class _Joins:
-    """Where spaCy's special cases could join two words. After splitting a text into words,
-    spaCy matches its special-case patterns (``:)``, ``'s``... as token sequences) over the
-    whole ``Doc``, and its matcher does not look at spaces: in ``( :)`` the pattern ``(`` ``:``
-    matches across the space and changes ``:)`` into ``:`` ``)``. A text where a word ends with
-    a pattern's first tokens and the next word starts with the token that follows them goes to
-    spaCy whole."""
+    """Where spaCy's special cases could join two words. After splitting a text at spaces,
+    spaCy matches its special-case patterns (emoticons, ``'s``... as token sequences) over the
+    whole ``Doc``, and its matcher does not look at spaces: in ``) :)x`` the emoticon ``):``
+    matches the ``)`` and the ``:`` on either side of the space, and ``:)x``, which is ``:)``
+    ``x`` on its own, comes out as ``:`` ``)`` ``x``. A text where a word ends with a pattern's
+    first tokens and the next word starts with the token that follows them goes to spaCy whole;
+    this is read from the words' text, before anything is tokenised."""
 
     def __init__(self, nlp: Any) -> None:
         from spacy.tokenizer import Tokenizer as SpacyTokenizerClass
@@ -79,7 +79,8 @@ class _Joins:
             tokenizer.token_match,
             tokenizer.url_match,
         )
-        self.pairs: set[tuple[str, str]] = set()
+        # (last character of the left part, first of the right) -> (left part, right token)
+        self._pairs: dict[tuple[str, str], set[tuple[str, str]]] = {}
         for rule in tokenizer.rules:
             if (
                 not tokenizer.faster_heuristics
@@ -91,25 +92,18 @@ class _Joins:
                 # it all in the word before: that word ends with them, the next starts with the
                 # token after them
                 texts = [t.text for t in bare(rule)]
-                self.pairs.update(("".join(texts[:k]), texts[k]) for k in range(1, len(texts)))
-        self._ends: dict[str, list[str]] = {}
-        self._starts: dict[str, list[str]] = {}
-        for end, start in self.pairs:
-            self._ends.setdefault(end[-1], []).append(end)
-            self._starts.setdefault(start[0], []).append(start)
+                for k in range(1, len(texts)):
+                    left = "".join(texts[:k])
+                    self._pairs.setdefault((left[-1], texts[k][0]), set()).add((left, texts[k]))
 
-    def edges(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The patterns' tokens ``word`` ends with, and those it starts with."""
-        ends = tuple(e for e in self._ends.get(word[-1], ()) if word.endswith(e))
-        starts = tuple(s for s in self._starts.get(word[0], ()) if word.startswith(s))
-        return ends, starts
-
-    def across(self, entries: list[_Pieces]) -> bool:
+    def across(self, words: list[str]) -> bool:
         """Whether a pattern could match across a space between two of these words."""
-        return any(
-            left[2] and right[3] and any((e, s) in self.pairs for e in left[2] for s in right[3])
-            for left, right in itertools.pairwise(entries)
-        )
+        pairs = self._pairs
+        for left, right in itertools.pairwise(words):
+            candidates = pairs.get((left[-1], right[0]))
+            if candidates and any(left.endswith(e) and right.startswith(s) for e, s in candidates):
+                return True
+        return False
 
 
 class SpacyTokenizer:
@@ -162,25 +156,23 @@ class SpacyTokenizer:
 
     def offsets(self, text: str) -> Offsets:
         tokenizer = self.nlp.tokenizer
-        memo = self._memo
-        if memo is None or not _single_spaced(text):
+        memo, joins = self._memo, self._joins
+        if memo is None or joins is None or not _single_spaced(text):
             return self._whole(text)
         split = text.split(" ")
+        if joins.across(split):
+            return self._whole(text)
         new = [word for word in dict.fromkeys(split) if word not in memo]
         if new:  # the sentence's new words, tokenised together in one call
             if len(memo) + len(new) > self.memo_size:
                 memo.clear()  # and the words of this text it held are new again
                 new = list(dict.fromkeys(split))
-            assert self._joins is not None
-            for word, (pieces, after) in _by_word(tokenizer, new):
-                memo[word] = (pieces, after, *self._joins.edges(word))
+            memo.update(_by_word(tokenizer, new))
         # flat lists built by comprehensions and accumulate: a loop of appends per piece was
         # most of this method's time
         entries = [memo[word] for word in split]
-        if self._joins is not None and self._joins.across(entries):
-            return self._whole(text)
-        words = [piece for entry in entries for piece in entry[0]]
-        spaces = [space for entry in entries for space in entry[1]]
+        words = [piece for pieces, _ in entries for piece in pieces]
+        spaces = [space for _, after in entries for space in after]
         spaces[-1] = False
         lengths = list(map(len, words))
         starts = list(itertools.accumulate(map(operator.add, lengths, spaces), initial=0))
@@ -228,9 +220,7 @@ def _single_spaced(text: str) -> bool:
     )
 
 
-def _by_word(
-    tokenizer: Any, words: list[str]
-) -> Iterator[tuple[str, tuple[tuple[str, ...], tuple[bool, ...]]]]:
+def _by_word(tokenizer: Any, words: list[str]) -> Iterator[tuple[str, _Pieces]]:
     """``(word, its pieces)`` for words without whitespace, tokenised in one call with a newline
     between words: a newline is a token of its own, so no special case can join two words (a
     space would let one, see :class:`_Joins`)."""

@@ -126,7 +126,7 @@ def _spacys(text: str) -> tuple[list[str], list[int], list[int], list[bool]]:
 def test_word_at_a_time_gives_spacys_tokens_of_the_whole_text(text) -> None:
     """Single-spaced text is tokenised a word at a time from remembered pieces; the tokenizers
     here keep their memory across examples, so later examples read words met earlier. The
-    emoticon pieces are there for spaCy's special cases that match across a space (``( :)``
+    emoticon pieces are there for spaCy's special cases that match across a space (``) :)x``
     gives ``:`` ``)``), which this test found: such texts go to spaCy whole."""
     assert TOKENIZER.nlp is not None and TOKENIZER._memo is not None  # the path under test
     for tokenizer in (TOKENIZER, SMALL_MEMO):
@@ -165,3 +165,21 @@ def test_a_special_case_over_a_space_turns_the_word_path_off() -> None:
     tokenizer = SpacyTokenizer.from_nlp(nlp)
     assert tokenizer._memo is None
     assert tokenizer.offsets("in New York .").words == ["in", "New York", "."]
+
+
+def test_a_text_a_special_case_could_join_goes_to_spacy_once_and_whole() -> None:
+    """``) :)x``: the emoticon ``):`` matches across the space, so spaCy gives ``:`` ``)``
+    where ``:)x`` alone gives ``:)``; the text is tokenised whole, in one call, and its words
+    are not tokenised on their own first."""
+    tokenizer = SpacyTokenizer()
+    calls: list[str] = []
+    spacys = tokenizer.nlp.tokenizer
+
+    def counting(text: str):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        return spacys(text)
+
+    tokenizer.nlp.tokenizer = counting
+    assert tokenizer.offsets(") :)x").words == [")", ":", ")", "x"] == _spacys(") :)x")[0]
+    assert calls == [") :)x"]
+    assert tokenizer.offsets(":)x").words == [":)", "x"]  # alone, the word keeps its emoticon
