@@ -8,7 +8,7 @@ loop then builds each ``Doc`` from those words). Runs are interleaved (A B A B .
 of each is kept, so a slow moment of the machine does not land on one side only; the outputs are
 compared record by record (tokens and tags identical to spaCy's, or the script fails).
 
-    python benchmarks/convert_throughput.py [--limit N] [--repeat R] [--profile]
+    python benchmarks/convert_throughput.py [--limit N] [--repeat R] [--profile] [--only text|tokens]
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from _corpora import conll2003, machine
 
 from autonlp_al.sources import ConllSource, ProdigySource
 from autonlp_al.writers import AutoTrainWriter
+
+SHAPES = ["text", "tokens"]
 
 
 def make_tasks(path: Path, limit: int, *, tokens: bool = False) -> int:
@@ -126,11 +128,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=14041)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print ours' top functions")
+    parser.add_argument("--only", choices=["text", "tokens"], help="one of the two inputs")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for tokens in (False, True):
+        for tokens in [shape == "tokens" for shape in ([args.only] if args.only else SHAPES)]:
             src = folder / f"tasks-{tokens}.jsonl"
             n = make_tasks(src, args.limit, tokens=tokens)
             runs = {

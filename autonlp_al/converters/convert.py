@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterable, Iterator
+import itertools
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -13,7 +14,13 @@ from ..types import Example, TaggedSentence, Token, check_labels
 from .align import Alignment, align_offsets
 from .base import Scheme
 from .iob import IOB
-from .tokenize import Offsets, OffsetTokenizer, SpacyTokenizer, Tokenizer
+from .tokenize import (
+    Offsets,
+    OffsetTokenizer,
+    RememberingTokenizer,
+    SpacyTokenizer,
+    Tokenizer,
+)
 
 __all__ = ["Converter", "Unknown", "spans_from_tags"]
 
@@ -65,7 +72,7 @@ class Converter:
     def offsets(self, example: Example) -> Offsets:
         """:meth:`tokens` as parallel lists, without a :class:`Token` per token when the tokenizer
         can give offsets directly (spaCy's can)."""
-        if example.tokens is None and _gives_offsets(self.tokenizer):
+        if example.tokens is None and _typed(self.tokenizer, OffsetTokenizer):
             words, starts, ends, spaces = self.tokenizer.offsets(example.text)  # type: ignore[attr-defined]
             if not any(map(str.isspace, words)):
                 return Offsets(words, starts, ends, spaces)
@@ -110,8 +117,20 @@ class Converter:
         )
 
     def convert_all(self, examples: Iterable[Example]) -> Iterator[TaggedSentence]:
-        for example in examples:
-            yield self.convert(example)
+        stream = iter(examples)
+        for chunk in iter(lambda: list(itertools.islice(stream, PREPARE_CHUNK)), []):
+            self.prepare(chunk)
+            for example in chunk:
+                yield self.convert(example)
+
+    def prepare(self, examples: Sequence[Example]) -> None:
+        """Show the tokenizer the texts of examples about to be converted, when it can use them
+        (spaCy's tokenises their new words in one call, instead of one call per text). Converting
+        gives the same records with or without it; writers call it once per chunk."""
+        if _typed(self.tokenizer, RememberingTokenizer):
+            texts = [example.text for example in examples if example.tokens is None]
+            if texts:  # (examples with their own tokens need no tokenizer, nor loading one)
+                self.tokenizer.remember(texts)  # type: ignore[attr-defined]
 
     def check_labels(self, example: Example) -> None:
         """Raise :class:`LabelError` if a span or class label is outside ``labels`` (when given)."""
@@ -119,16 +138,19 @@ class Converter:
             check_labels(example, self.labels)
 
 
-_OFFSET_TOKENIZERS: dict[type, bool] = {}
+PREPARE_CHUNK = 500
+"""Examples per :meth:`Converter.prepare` call in :meth:`Converter.convert_all`."""
+
+_TYPED: dict[tuple[type, type], bool] = {}
 
 
-def _gives_offsets(tokenizer: Tokenizer) -> bool:
-    """Whether ``tokenizer`` is an :class:`OffsetTokenizer` (cached per type: an isinstance check
-    against a runtime protocol, once per example, stood out in the conversion profile)."""
-    kind = type(tokenizer)
-    if kind not in _OFFSET_TOKENIZERS:
-        _OFFSET_TOKENIZERS[kind] = isinstance(tokenizer, OffsetTokenizer)
-    return _OFFSET_TOKENIZERS[kind]
+def _typed(tokenizer: Tokenizer, protocol: type) -> bool:
+    """Whether ``tokenizer`` is a ``protocol`` (cached per type: an isinstance check against a
+    runtime protocol, once per example, stood out in the conversion profile)."""
+    key = (type(tokenizer), protocol)
+    if key not in _TYPED:
+        _TYPED[key] = isinstance(tokenizer, protocol)
+    return _TYPED[key]
 
 
 def spans_from_tags(

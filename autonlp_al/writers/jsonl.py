@@ -39,9 +39,9 @@ class TagsWriter:
 
     def write(self, examples: Iterable[Example], path: str | Path) -> Report:
         with atomic_write(path) as f:
-            for line in parallel_lines(
-                examples, self._line, [self.report, self.converter.report], self.workers
-            ):
+            reports = [self.report, self.converter.report]
+            prepare = self.converter.prepare
+            for line in parallel_lines(examples, self._line, reports, self.workers, prepare):
                 f.write(f"{line}\n")
                 self.report.count("written")
         return self.report
@@ -85,7 +85,8 @@ class AutoTrainWriter:
         everything = stream if first is None else itertools.chain([first], stream)
         with atomic_write(path) as f:
             reports = [self.report, self.converter.report]
-            for text in parallel_lines(everything, line, reports, self.workers):
+            prepare = self.converter.prepare if make == self._ner else None
+            for text in parallel_lines(everything, line, reports, self.workers, prepare):
                 if text is not None:
                     f.write(f"{text}\n")
                     self.report.count("written")

@@ -24,8 +24,10 @@ __all__ = ["CHUNK", "parallel_lines"]
 
 CHUNK = 500
 
+Prepare = Callable[[list[Example]], None]
+
 # The forked workers' job: set in the parent just before the pool forks, so workers inherit it.
-_job: tuple[Callable[[Example], str | None], list[Report]] | None = None
+_job: tuple[Callable[[Example], str | None], Prepare, list[Report]] | None = None
 
 
 def parallel_lines(
@@ -33,19 +35,23 @@ def parallel_lines(
     line: Callable[[Example], str | None],
     reports: list[Report],
     workers: int,
+    prepare: Prepare | None = None,
 ) -> Iterator[str | None]:
     """``line(example)`` for each example, in order, made by ``workers`` processes; what
-    ``reports`` count in the workers is added to ``reports`` here."""
+    ``reports`` count in the workers is added to ``reports`` here. ``prepare`` is called with
+    each chunk of examples before their lines are made (e.g. :meth:`Converter.prepare`)."""
+    chunks = _chunks(examples)
+    ready = prepare or _nothing
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(line, examples)
+        for chunk in chunks:
+            ready(chunk)
+            yield from map(line, chunk)
         return
     global _job
-    _job = (line, reports)
+    _job = (line, ready, reports)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            stream = iter(examples)
-            chunks = iter(lambda: list(islice(stream, CHUNK)), [])
             for lines, counted in pool.imap(_run, chunks):
                 for report, delta in zip(reports, counted, strict=True):
                     report.merge(delta)
@@ -56,15 +62,37 @@ def parallel_lines(
 
 def _run(chunk: list[Example]) -> tuple[list[str | None], list[Report]]:
     assert _job is not None
-    line, reports = _job
+    line, ready, reports = _job
     fresh = [Report() for _ in reports]
     for report, new in zip(reports, fresh, strict=True):  # count this chunk alone
         _swap(report, new)
     try:
+        ready(chunk)
         return [line(example) for example in chunk], fresh
     finally:
         for report, new in zip(reports, fresh, strict=True):
             _swap(report, new)
+
+
+def _chunks(examples: Iterable[Example]) -> Iterator[list[Example]]:
+    """Lists of up to ``CHUNK`` examples. When reading fails, the examples read before are
+    yielded first, so their own errors still come first, as in reading one by one."""
+    stream = iter(examples)
+    while True:
+        chunk: list[Example] = []
+        try:
+            chunk.extend(islice(stream, CHUNK))
+        except Exception:
+            if chunk:
+                yield chunk
+            raise
+        if not chunk:
+            return
+        yield chunk
+
+
+def _nothing(chunk: list[Example]) -> None:
+    pass
 
 
 def _swap(a: Any, b: Any) -> None:

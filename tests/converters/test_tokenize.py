@@ -133,6 +133,50 @@ def test_word_at_a_time_gives_spacys_tokens_of_the_whole_text(text) -> None:
         assert tuple(tokenizer.offsets(text)) == _spacys(text)
 
 
+def _special_case_pieces() -> list[str]:
+    """spaCy's special cases that its matcher looks for, and the pieces the affix rules alone cut
+    them into (its patterns): the words that make matches inside words and across spaces."""
+    from spacy.tokenizer import Tokenizer
+
+    tokenizer = SPACY.tokenizer
+    bare = Tokenizer(
+        SPACY.vocab,
+        {},
+        tokenizer.prefix_search,
+        tokenizer.suffix_search,
+        tokenizer.infix_finditer,
+        tokenizer.token_match,
+        tokenizer.url_match,
+    )
+    pieces = {"a", "s", "x", "0", ".", ",", "'", "(", ")", ":", "-", "Lakers", "it"}
+    for rule in tokenizer.rules:
+        if tokenizer.find_prefix(rule) or tokenizer.find_infix(rule) or tokenizer.find_suffix(rule):
+            pieces.add(rule)
+            pieces.update(t.text for t in bare(rule))
+    return sorted(piece for piece in pieces if piece.strip() and " " not in piece)
+
+
+def test_word_at_a_time_gives_spacys_tokens_on_texts_made_of_its_special_cases() -> None:
+    """Thousands of texts of words glued from spaCy's special cases and their pieces, where
+    matches across spaces stop matches inside words (about 1 text in 300): every one is
+    tokenised as spaCy tokenises it whole. Each of the two checks that send such a text to
+    spaCy whole (a match across a space, a match inside a word it covers) is needed: without
+    either, this test finds differences."""
+    import random
+
+    pieces = _special_case_pieces()
+    rng = random.Random(0)
+    tokenizers = (SpacyTokenizer(), SpacyTokenizer(memo_size=7))
+    for _ in range(4000):
+        words = [
+            "".join(rng.choice(pieces) for _ in range(rng.randint(1, 3)))
+            for _ in range(rng.randint(1, 8))
+        ]
+        text = " ".join(words)
+        for tokenizer in tokenizers:
+            assert tuple(tokenizer.offsets(text)) == _spacys(text), text
+
+
 def test_the_memory_is_bounded_and_forgets_without_changing_tokens() -> None:
     tokenizer = SpacyTokenizer(memo_size=4)
     texts = ["Apple rose 3.5% ( U.S. )", "don't stop", "Apple fell", "a b c d e f g h"]
@@ -167,11 +211,8 @@ def test_a_special_case_over_a_space_turns_the_word_path_off() -> None:
     assert tokenizer.offsets("in New York .").words == ["in", "New York", "."]
 
 
-def test_a_text_a_special_case_could_join_goes_to_spacy_once_and_whole() -> None:
-    """``) :)x``: the emoticon ``):`` matches across the space, so spaCy gives ``:`` ``)``
-    where ``:)x`` alone gives ``:)``; the text is tokenised whole, in one call, and its words
-    are not tokenised on their own first."""
-    tokenizer = SpacyTokenizer()
+def _counting(tokenizer: SpacyTokenizer) -> list[str]:
+    """The texts ``tokenizer`` hands spaCy from now on."""
     calls: list[str] = []
     spacys = tokenizer.nlp.tokenizer
 
@@ -180,6 +221,50 @@ def test_a_text_a_special_case_could_join_goes_to_spacy_once_and_whole() -> None
         return spacys(text)
 
     tokenizer.nlp.tokenizer = counting
+    return calls
+
+
+def test_a_text_where_a_match_across_a_space_stops_one_inside_a_word_goes_whole() -> None:
+    """``) :)x``: the emoticon ``):`` matches across the space, and stops the ``:)`` inside
+    ``:)x`` (``:)`` ``x`` alone): spaCy gives ``:`` ``)`` ``x``. The words are learnt first
+    (it takes their pieces to see the ``:)`` inside), then the text goes to spaCy whole; a
+    second time, only whole."""
+    tokenizer = SpacyTokenizer()
+    calls = _counting(tokenizer)
     assert tokenizer.offsets(") :)x").words == [")", ":", ")", "x"] == _spacys(") :)x")[0]
-    assert calls == [") :)x"]
+    assert calls == [")\n:)x", ") :)x"]
+    assert tokenizer.offsets(") :)x").words == [")", ":", ")", "x"]
+    assert calls[2:] == [") :)x"]
     assert tokenizer.offsets(":)x").words == [":)", "x"]  # alone, the word keeps its emoticon
+    assert len(calls) == 3
+
+
+def test_a_match_across_a_space_with_nothing_inside_a_word_to_stop_goes_word_at_a_time() -> None:
+    """``Lakers won .``: the abbreviation ``s.`` (``s`` ``.``) could match where a word ends in
+    ``s`` and the next is ``.``, which half of CoNLL-2003's sentences have; no word here has a
+    special case inside it, so no match across a space can change a token and the words are
+    read from memory (these texts went to spaCy whole before)."""
+    tokenizer = SpacyTokenizer()
+    calls = _counting(tokenizer)
+    for text in ("Lakers won .", "Lakers lost ."):
+        assert tuple(tokenizer.offsets(text)) == _spacys(text)
+    assert calls == ["Lakers\nwon\n.", "lost"]
+
+
+def test_remembering_a_chunk_makes_one_call_and_changes_no_token() -> None:
+    texts = ["Apple rose 3.5% ( U.S. )", "don't stop :)x", ") :)x", "Apple  fell", "a b c"]
+    tokenizer = SpacyTokenizer()
+    calls = _counting(tokenizer)
+    tokenizer.remember(texts)
+    assert len(calls) == 1  # the new words of every single-spaced text, together
+    for text in texts:
+        assert tuple(tokenizer.offsets(text)) == _spacys(text)
+    assert calls[1:] == [") :)x", "Apple  fell"]  # whole: a match across a space; two spaces
+
+
+def test_remembering_more_than_the_memory_holds_leaves_it_to_each_text() -> None:
+    tokenizer = SpacyTokenizer(memo_size=3)
+    calls = _counting(tokenizer)
+    tokenizer.remember(["one two three four"])
+    assert calls == [] and tokenizer._memo == {}
+    assert tuple(tokenizer.offsets("one two three four")) == _spacys("one two three four")

@@ -65,3 +65,55 @@ def test_the_cli_refuses_workers_for_writers_that_are_not_one_record_per_line(
     assert main([*args, "--to", "conll", "--workers", "2"]) != 0
     assert "--workers applies to --to autotrain" in capsys.readouterr().err
     assert main([*args, "--to", "autotrain", "--workers", "2"]) == 0
+
+
+def test_a_reading_error_comes_after_the_errors_of_the_examples_read_before(tmp_path) -> None:
+    """Examples are read in chunks; when reading fails inside a chunk, the examples read before
+    it are converted first, so their error is the one raised, as reading one by one gives."""
+    from autonlp_al.errors import SourceError
+
+    def read():  # type: ignore[no-untyped-def]
+        yield from examples(3)
+        yield Example(text="Anna Lee came", spans=[Span(0, 6, "PER")])  # off token edges
+        raise SourceError("in.jsonl:5: not JSON")
+
+    with pytest.raises(AlignmentError, match="does not align"):
+        AutoTrainWriter().write(read(), tmp_path / "out.jsonl")
+
+    def read_then_fail():  # type: ignore[no-untyped-def]
+        yield from examples(3)
+        raise SourceError("in.jsonl:4: not JSON")
+
+    with pytest.raises(SourceError, match=r"in\.jsonl:4"):
+        AutoTrainWriter().write(read_then_fail(), tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("make", [AutoTrainWriter, TagsWriter], ids=["autotrain", "tags"])
+def test_a_chunks_new_words_go_to_spacy_in_one_call(tmp_path, make) -> None:
+    from autonlp_al.converters import SpacyTokenizer
+
+    tokenizer = SpacyTokenizer()
+    calls: list[str] = []
+    spacys = tokenizer.nlp.tokenizer
+    tokenizer.nlp.tokenizer = lambda text: calls.append(text) or spacys(text)
+    writer = make(converter=Converter(tokenizer=tokenizer, alignment="expand"))
+    writer.write(examples(40), tmp_path / "out.jsonl")
+    assert len(calls) == 1
+    reference = make(converter=Converter(alignment="expand"))
+    reference.write(examples(40), tmp_path / "reference.jsonl")
+    assert (tmp_path / "out.jsonl").read_text() == (tmp_path / "reference.jsonl").read_text()
+
+
+def test_examples_with_their_own_tokens_do_not_load_spacy(tmp_path) -> None:
+    """Preparing a chunk shows the tokenizer only texts without tokens: with none, spaCy (a
+    tenth of a second per writer) is not loaded at all."""
+    from autonlp_al.converters import SpacyTokenizer
+    from autonlp_al.types import Token
+
+    tokens = (Token("Anna", 0, 4, True), Token("came", 5, 9, False))
+    data = [Example(text="Anna came", tokens=tokens, spans=[Span(0, 4, "PER")])] * 3
+    tokenizer = SpacyTokenizer()
+    AutoTrainWriter(converter=Converter(tokenizer=tokenizer)).write(data, tmp_path / "o.jsonl")
+    assert tokenizer._nlp is None
+    assert (tmp_path / "o.jsonl").read_text().count('"B-PER"') == 3
