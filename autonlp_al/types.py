@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import operator
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -101,19 +102,28 @@ def _non_negative(_: Any, attribute: attrs.Attribute[int], value: int) -> None:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
 
 
-@attrs.frozen
-class Token:
-    """A token with character offsets into its example's text; ``ws``: a space follows it."""
-
+class _TokenFields(NamedTuple):
     text: str
-    start: int = attrs.field(validator=_non_negative)
-    end: int = attrs.field()
+    start: int
+    end: int
     ws: bool = True
 
-    @end.validator
-    def _check_end(self, _: attrs.Attribute[int], value: int) -> None:
-        if value < self.start:
-            raise ValueError(f"token end {value!r} is before its start {self.start!r}")
+
+class Token(_TokenFields):
+    """A token with character offsets into its example's text; ``ws``: a space follows it.
+
+    Immutable, and a tuple ``(text, start, end, ws)`` underneath: an export with tokens makes one
+    per word, and making a frozen attrs class took a third of converting one
+    (docs/benchmarks.md, "Conversion throughput")."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, start: int, end: int, ws: bool = True) -> Token:
+        if start < 0:
+            raise ValueError(f"start must be >= 0, got {start!r}")
+        if end < start:
+            raise ValueError(f"token end {end!r} is before its start {start!r}")
+        return tuple.__new__(cls, (text, start, end, ws))
 
 
 @attrs.frozen(order=True)
@@ -148,7 +158,18 @@ def _bool_tuple(value: Iterable[bool]) -> tuple[bool, ...]:
 
 def _sorted_spans(value: Sequence[Span] | None) -> tuple[Span, ...]:
     # Span's own order, by a key: attrs' generated __lt__ stood out in the conversion profile
-    return tuple(sorted(value or (), key=lambda s: (s.start, s.end, s.label)))
+    if not value:
+        return ()
+    spans = tuple(value)
+    return spans if len(spans) == 1 else tuple(sorted(spans, key=_span_key))
+
+
+def _span_key(span: Span) -> tuple[int, int, str]:
+    return span.start, span.end, span.label
+
+
+def _answer(value: Answer | str) -> Answer:
+    return value if type(value) is Answer else Answer(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -181,18 +202,17 @@ class Example:
     rejected_spans: tuple[Span, ...] = attrs.field(default=(), converter=_sorted_spans)
     tokens: tuple[Token, ...] | None = attrs.field(default=None, converter=_optional_tuple)
     complete: bool = True
-    answer: Answer = attrs.field(default=Answer.ACCEPT, converter=Answer)
+    answer: Answer = attrs.field(default=Answer.ACCEPT, converter=_answer)
     meta: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     origin: Origin | None = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        where = f"{self.origin}: " if self.origin else ""
-        if not self.text.strip():
-            raise SourceError(f"{where}empty text; every example needs some text to annotate")
-        surrogate = _LONE_SURROGATE.search(self.text)
+        if not self.text or self.text.isspace():
+            raise SourceError(f"{self._where}empty text; every example needs some text to annotate")
+        surrogate = None if self.text.isascii() else _LONE_SURROGATE.search(self.text)
         if surrogate is not None:
             raise SourceError(
-                f"{where}the text has a lone surrogate {surrogate.group()!r} at offset "
+                f"{self._where}the text has a lone surrogate {surrogate.group()!r} at offset "
                 f"{surrogate.start()} (half of a UTF-16 pair, e.g. a '\\ud83d' JSON escape without "
                 f"its partner); no tokenizer or file can hold it: fix the text at its source"
             )
@@ -200,24 +220,42 @@ class Example:
         for span in self.spans + self.rejected_spans:
             if span.end > n:
                 raise SourceError(
-                    f"{where}span [{span.start}, {span.end}) {span.label!r} ends beyond the text "
-                    f"(length {n}); fix the offsets or the text they were made for"
+                    f"{self._where}span [{span.start}, {span.end}) {span.label!r} ends beyond the "
+                    f"text (length {n}); fix the offsets or the text they were made for"
                 )
         if self.tokens is not None:
-            self._check_tokens(where)
+            self._check_tokens()
 
-    def _check_tokens(self, where: str) -> None:
+    @property
+    def _where(self) -> str:
+        """``"<origin>: "`` for messages (made only when one is raised)."""
+        return f"{self.origin}: " if self.origin else ""
+
+    def _check_tokens(self) -> None:
         assert self.tokens is not None
+        if not self.tokens:
+            return
+        text = self.text
+        # all tokens at once (a Prodigy export with tokens has one per word): in order, inside the
+        # text, each one the text at its offsets; the loop below finds the first that is not
+        words, starts, ends, _ = zip(*self.tokens, strict=True)
+        if (
+            ends[-1] <= len(text)
+            and all(map(operator.le, ends, starts[1:]))
+            and all(map(operator.eq, map(text.__getitem__, map(slice, starts, ends)), words))
+        ):
+            return
         previous_end = 0
         for i, token in enumerate(self.tokens):
             if token.start < previous_end or token.end > len(self.text):
                 raise SourceError(
-                    f"{where}token {i} {token.text!r} at [{token.start}, {token.end}) overlaps the "
-                    f"previous token or runs past the text; tokens must be in order and inside the text"
+                    f"{self._where}token {i} {token.text!r} at [{token.start}, {token.end}) "
+                    f"overlaps the previous token or runs past the text; tokens must be in order "
+                    f"and inside the text"
                 )
             if self.text[token.start : token.end] != token.text:
                 raise SourceError(
-                    f"{where}token {i} {token.text!r} does not match the text at "
+                    f"{self._where}token {i} {token.text!r} does not match the text at "
                     f"[{token.start}, {token.end}) ({self.text[token.start : token.end]!r}); "
                     f"the tokens were made for another text"
                 )

@@ -62,6 +62,24 @@ def test_span_and_token_validation() -> None:
         Token("a", 3, 2)
 
 
+def test_a_token_is_a_cheap_immutable_record() -> None:
+    """Token is a named tuple (attrs' frozen class cost a third of converting an export with
+    tokens): still immutable, validated, equal by value, and picklable for worker processes."""
+    import pickle
+
+    token = Token("Apple", 0, 5)
+    assert token.ws is True and token == Token("Apple", 0, 5, True)
+    with pytest.raises(AttributeError):
+        token.start = 1  # type: ignore[misc]
+    with pytest.raises(ValueError, match="start must be >= 0"):
+        Token("a", -1, 0)
+    assert (
+        pickle.loads(pickle.dumps(token)) == token
+        and type(pickle.loads(pickle.dumps(token))) is Token
+    )
+    assert token._replace(ws=False) == Token("Apple", 0, 5, False)
+
+
 def test_tokens_must_match_the_text() -> None:
     with pytest.raises(SourceError, match="does not match the text"):
         Example(text="abc def", tokens=[Token("abd", 0, 3)])

@@ -83,12 +83,19 @@ class Converter:
                 [ends[i] for i in keep],
                 [spaces[i] for i in keep],
             )
-        tokens = self.tokens(example)
+        tokens = example.tokens if example.tokens is not None else self.tokenizer(example.text)
+        if not tokens:
+            return Offsets([], [], [], [])
+        # tokens are tuples (text, start, end, ws): transposed in one go
+        words, starts, ends, spaces = map(list, zip(*tokens, strict=True))
+        if all(map(str.strip, words)):  # no whitespace-only token to drop
+            return Offsets(words, starts, ends, spaces)
+        kept = [t for t in tokens if t.text.strip()]
         return Offsets(
-            [t.text for t in tokens],
-            [t.start for t in tokens],
-            [t.end for t in tokens],
-            [t.ws for t in tokens],
+            [t.text for t in kept],
+            [t.start for t in kept],
+            [t.end for t in kept],
+            [t.ws for t in kept],
         )
 
     def convert(self, example: Example) -> TaggedSentence:

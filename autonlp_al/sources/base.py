@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import enum
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
@@ -197,7 +198,8 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
         if type(item) is dict and type(start := item.get("start")) is int:
             end, text = item.get("end"), item.get("text")
             if type(end) is int and text is not None and 0 <= start <= end:
-                tokens.append(Token(str(text), start, end, bool(item.get("ws", True))))
+                # checked as Token checks, so made without checking again
+                tokens.append(_token((str(text), start, end, bool(item.get("ws", True)))))
                 continue
         if not isinstance(item, Mapping) or not {"text", "start", "end"} <= item.keys():
             raise SourceError(f"{origin}: token {i} {item!r:.60} needs 'text', 'start' and 'end'")
@@ -210,6 +212,9 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
             )
         )
     return tuple(tokens)
+
+
+_token = functools.partial(tuple.__new__, Token)
 
 
 def parse_spans(

@@ -12,9 +12,9 @@ exist (Windows), or with ``workers=1``, the records are made in this process.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 from ..report import Report
@@ -47,12 +47,18 @@ def parallel_lines(
             ready(chunk)
             yield from map(line, chunk)
         return
+    first = next(chunks, None)
+    if first is None:
+        return
+    # prepared here, before the workers fork: what preparing loads (spaCy, the first chunk's
+    # words) is loaded once and inherited, instead of loaded again by every worker
+    ready(first)
     global _job
     _job = (line, ready, reports)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            for lines, counted in pool.imap(_run, chunks):
+            for lines, counted in pool.imap(_run, itertools.chain([first], chunks)):
                 for report, delta in zip(reports, counted, strict=True):
                     report.merge(delta)
                 yield from lines
@@ -81,7 +87,7 @@ def _chunks(examples: Iterable[Example]) -> Iterator[list[Example]]:
     while True:
         chunk: list[Example] = []
         try:
-            chunk.extend(islice(stream, CHUNK))
+            chunk.extend(itertools.islice(stream, CHUNK))
         except Exception:
             if chunk:
                 yield chunk
