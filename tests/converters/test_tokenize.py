@@ -268,3 +268,25 @@ def test_remembering_more_than_the_memory_holds_leaves_it_to_each_text() -> None
     tokenizer.remember(["one two three four"])
     assert calls == [] and tokenizer._memo == {}
     assert tuple(tokenizer.offsets("one two three four")) == _spacys("one two three four")
+
+
+def test_the_converter_shows_a_remembering_tokenizer_the_texts_it_will_tokenise() -> None:
+    from autonlp_al import Example
+    from autonlp_al.converters import Converter
+
+    class Remembering:
+        def __init__(self) -> None:
+            self.seen: list[list[str]] = []
+
+        def __call__(self, text: str) -> tuple[Token, ...]:
+            return SpacyTokenizer()(text)
+
+        def remember(self, texts) -> None:  # type: ignore[no-untyped-def]
+            self.seen.append(list(texts))
+
+    tokenizer = Remembering()
+    tokens = (Token("Anna", 0, 4, True), Token("came", 5, 9, False))
+    examples = [Example(text="Tim came"), Example(text="Anna came", tokens=tokens)]
+    sentences = list(Converter(tokenizer=tokenizer).convert_all(examples))
+    assert tokenizer.seen == [["Tim came"]]  # the example with its own tokens needs none
+    assert [s.words for s in sentences] == [("Tim", "came"), ("Anna", "came")]
