@@ -22,7 +22,7 @@ from .tokenize import (
     Tokenizer,
 )
 
-__all__ = ["Converter", "Unknown", "spans_from_tags"]
+__all__ = ["Converter", "Unknown", "chunked", "spans_from_tags"]
 
 
 class Unknown(str, enum.Enum):
@@ -124,8 +124,7 @@ class Converter:
         )
 
     def convert_all(self, examples: Iterable[Example]) -> Iterator[TaggedSentence]:
-        stream = iter(examples)
-        for chunk in iter(lambda: list(itertools.islice(stream, PREPARE_CHUNK)), []):
+        for chunk in chunked(examples, PREPARE_CHUNK):
             self.prepare(chunk)
             for example in chunk:
                 yield self.convert(example)
@@ -147,6 +146,25 @@ class Converter:
 
 PREPARE_CHUNK = 500
 """Examples per :meth:`Converter.prepare` call in :meth:`Converter.convert_all`."""
+
+
+def chunked(examples: Iterable[Example], size: int) -> Iterator[list[Example]]:
+    """Lists of up to ``size`` examples. When reading fails, the examples read before it are
+    yielded first, so that converting them comes first and their own errors are raised first,
+    as reading one by one gives."""
+    stream = iter(examples)
+    while True:
+        chunk: list[Example] = []
+        try:
+            chunk.extend(itertools.islice(stream, size))
+        except Exception:
+            if chunk:
+                yield chunk
+            raise
+        if not chunk:
+            return
+        yield chunk
+
 
 _TYPED: dict[tuple[type, type], bool] = {}
 

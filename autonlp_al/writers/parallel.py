@@ -17,6 +17,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..converters.convert import chunked
 from ..report import Report
 from ..types import Example
 
@@ -40,7 +41,7 @@ def parallel_lines(
     """``line(example)`` for each example, in order, made by ``workers`` processes; what
     ``reports`` count in the workers is added to ``reports`` here. ``prepare`` is called with
     each chunk of examples before their lines are made (e.g. :meth:`Converter.prepare`)."""
-    chunks = _chunks(examples)
+    chunks = chunked(examples, CHUNK)
     ready = prepare or _nothing
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         for chunk in chunks:
@@ -78,23 +79,6 @@ def _run(chunk: list[Example]) -> tuple[list[str | None], list[Report]]:
     finally:
         for report, new in zip(reports, fresh, strict=True):
             _swap(report, new)
-
-
-def _chunks(examples: Iterable[Example]) -> Iterator[list[Example]]:
-    """Lists of up to ``CHUNK`` examples. When reading fails, the examples read before are
-    yielded first, so their own errors still come first, as in reading one by one."""
-    stream = iter(examples)
-    while True:
-        chunk: list[Example] = []
-        try:
-            chunk.extend(itertools.islice(stream, CHUNK))
-        except Exception:
-            if chunk:
-                yield chunk
-            raise
-        if not chunk:
-            return
-        yield chunk
 
 
 def _nothing(chunk: list[Example]) -> None:

@@ -290,3 +290,33 @@ def test_the_converter_shows_a_remembering_tokenizer_the_texts_it_will_tokenise(
     sentences = list(Converter(tokenizer=tokenizer).convert_all(examples))
     assert tokenizer.seen == [["Tim came"]]  # the example with its own tokens needs none
     assert [s.words for s in sentences] == [("Tim", "came"), ("Anna", "came")]
+
+
+def test_convert_all_reads_in_chunks_but_raises_the_first_error_in_the_file() -> None:
+    """convert_all reads examples in chunks (to show the tokenizer each chunk first); when
+    reading fails inside a chunk, the examples read before are converted first, so a bad span
+    before the unreadable line is the error raised, as reading one by one gives."""
+    import pytest
+
+    from autonlp_al import Example, Span
+    from autonlp_al.converters import Converter
+    from autonlp_al.errors import AlignmentError, SourceError
+
+    def read():  # type: ignore[no-untyped-def]
+        yield Example(text="Tim came", spans=[Span(0, 3, "PER")])
+        yield Example(text="Anna Lee came", spans=[Span(0, 6, "PER")])  # off token edges
+        raise SourceError("in.jsonl:3: not JSON")
+
+    converted = Converter().convert_all(read())
+    assert next(converted).tags == ("B-PER", "O")
+    with pytest.raises(AlignmentError):
+        next(converted)
+
+    def read_then_fail():  # type: ignore[no-untyped-def]
+        yield Example(text="Tim came", spans=[Span(0, 3, "PER")])
+        raise SourceError("in.jsonl:2: not JSON")
+
+    converted = Converter().convert_all(read_then_fail())
+    assert next(converted).words == ("Tim", "came")
+    with pytest.raises(SourceError, match=r"in\.jsonl:2"):
+        next(converted)
