@@ -73,30 +73,16 @@ class Converter:
         """:meth:`tokens` as parallel lists, without a :class:`Token` per token when the tokenizer
         can give offsets directly (spaCy's can)."""
         if example.tokens is None and _typed(self.tokenizer, OffsetTokenizer):
-            words, starts, ends, spaces = self.tokenizer.offsets(example.text)  # type: ignore[attr-defined]
-            if not any(map(str.isspace, words)):
-                return Offsets(words, starts, ends, spaces)
-            keep = [i for i, w in enumerate(words) if w.strip()]
-            return Offsets(
-                [words[i] for i in keep],
-                [starts[i] for i in keep],
-                [ends[i] for i in keep],
-                [spaces[i] for i in keep],
-            )
-        tokens = example.tokens if example.tokens is not None else self.tokenizer(example.text)
-        if not tokens:
-            return Offsets([], [], [], [])
-        # tokens are tuples (text, start, end, ws): transposed in one go
-        words, starts, ends, spaces = map(list, zip(*tokens, strict=True))
-        if all(map(str.strip, words)):  # no whitespace-only token to drop
-            return Offsets(words, starts, ends, spaces)
-        kept = [t for t in tokens if t.text.strip()]
-        return Offsets(
-            [t.text for t in kept],
-            [t.start for t in kept],
-            [t.end for t in kept],
-            [t.ws for t in kept],
-        )
+            offsets: Offsets = self.tokenizer.offsets(example.text)  # type: ignore[attr-defined]
+        else:
+            tokens = example.tokens if example.tokens is not None else self.tokenizer(example.text)
+            # tokens are tuples (text, start, end, ws): transposed in one go
+            columns = zip(*tokens, strict=True) if tokens else ((), (), (), ())
+            offsets = Offsets._make(map(list, columns))
+        if all(map(str.strip, offsets.words)):  # no whitespace-only token to drop
+            return offsets
+        keep = [i for i, word in enumerate(offsets.words) if word.strip()]
+        return Offsets._make([column[i] for i in keep] for column in offsets)
 
     def convert(self, example: Example) -> TaggedSentence:
         """Tag one example; raises :class:`~autonlp_al.errors.ConversionError` subclasses."""

@@ -205,6 +205,8 @@ class SpacyTokenizer:
         return tuple(map(Token, words, starts, ends, spaces))
 
     def offsets(self, text: str) -> Offsets:
+        if self._nlp is None:
+            self.nlp  # noqa: B018 (loads spaCy and the memory, so the first text uses them too)
         memo, joins = self._memo, self._joins
         if memo is None or joins is None or not _single_spaced(text):
             return self._whole(text)

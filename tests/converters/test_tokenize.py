@@ -49,6 +49,14 @@ def test_the_converter_drops_whitespace_tokens_on_the_fast_path_too() -> None:
     sentence = Converter().convert(example)
     assert sentence.words == ("Tim", "Cook", "rose")
     assert sentence.tags == ("B-PER", "I-PER", "O")
+    # and from an example's own tokens, as Prodigy saves them (a newline is a token there)
+    tokens = (Token("Tim", 0, 3, True), Token("Cook", 4, 8, False), Token("\n", 8, 9, False))
+    tokens += (Token("rose", 9, 13, False),)
+    own = Example(text="Tim Cook\nrose", spans=[Span(0, 8, "PER")], tokens=tokens)
+    sentence = Converter().convert(own)
+    assert sentence.words == ("Tim", "Cook", "rose")
+    assert sentence.tags == ("B-PER", "I-PER", "O")
+    assert sentence.spaces == (True, False, False)
 
 
 # words as annotators' sentences have them: letters, digits, punctuation, abbreviations, units,
@@ -158,7 +166,7 @@ def _special_case_pieces() -> list[str]:
 
 def test_word_at_a_time_gives_spacys_tokens_on_texts_made_of_its_special_cases() -> None:
     """Thousands of texts of words glued from spaCy's special cases and their pieces, where
-    matches across spaces stop matches inside words (about 1 text in 300): every one is
+    matches across spaces stop matches inside words (11 of these 4,000): every one is
     tokenised as spaCy tokenises it whole. Each of the two checks that send such a text to
     spaCy whole (a match across a space, a match inside a word it covers) is needed: without
     either, this test finds differences."""
