@@ -21,6 +21,7 @@ __all__ = [
     "encoders",
     "get",
     "names",
+    "of",
     "pools",
     "resolve",
     "schemes",
@@ -83,7 +84,7 @@ _PACKAGES = {
     "writers": "autonlp_al.writers",
     "trainers": "autonlp_al.trainers",
     "strategies": "autonlp_al.strategies",
-    "stopping": "autonlp_al.loop",
+    "stopping": "autonlp_al",
     "encoders": "autonlp_al.trainers",
     "pools": "autonlp_al.pools",
     "scorers": "autonlp_al.scorers",
@@ -101,6 +102,12 @@ def _registry(kind: str) -> catalogue.Registry:
     for module in _BUILTIN_MODULES[kind]:
         importlib.import_module(f"{_PACKAGES[kind]}.{module}")
     return registry
+
+
+def of(kind: str) -> catalogue.Registry:
+    """The catalogue registry of ``kind``, its built-in backends imported."""
+    names(kind)
+    return _registry(kind)
 
 
 def names(kind: str) -> list[str]:

@@ -24,6 +24,8 @@ __all__ = [
     "TaggedSentence",
     "Token",
     "check_labels",
+    "example_from_dict",
+    "example_to_dict",
     "id_value",
     "parse_id",
     "text_hash",
@@ -336,3 +338,42 @@ def check_labels(example: Example, labels: Collection[str]) -> None:
                 f"{where}class label {label!r} is not in the label set {sorted(labels)}; "
                 f"add it to the labels or relabel the example"
             )
+
+
+# -- the codec of an example (the event log, the Ray scorer's rows) ---------------------------
+
+
+def example_to_dict(example: Example) -> dict[str, Any]:
+    """Every field of an example as JSON-ready values (origin left out): the event log's and the
+    Ray scorer's row format; :func:`example_from_dict` reads it back equal."""
+    return {
+        "text": example.text,
+        "id": example.id,
+        "labels": list(example.labels),
+        "rejected_labels": list(example.rejected_labels),
+        "spans": [[s.start, s.end, s.label] for s in example.spans],
+        "rejected_spans": [[s.start, s.end, s.label] for s in example.rejected_spans],
+        "tokens": None
+        if example.tokens is None
+        else [[t.text, t.start, t.end, t.ws] for t in example.tokens],
+        "complete": example.complete,
+        "answer": example.answer.value,
+        "meta": dict(example.meta),
+    }
+
+
+def example_from_dict(data: Mapping[str, Any]) -> Example:
+    """The example :func:`example_to_dict` wrote."""
+    tokens = data.get("tokens")
+    return Example(
+        text=data["text"],
+        id=data["id"],
+        labels=data["labels"],
+        rejected_labels=data["rejected_labels"],
+        spans=[Span(*s) for s in data["spans"]],
+        rejected_spans=[Span(*s) for s in data["rejected_spans"]],
+        tokens=None if tokens is None else [Token(*t) for t in tokens],
+        complete=data["complete"],
+        answer=Answer(data["answer"]),
+        meta=data["meta"],
+    )

@@ -31,14 +31,11 @@ from pathlib import Path
 from _corpora import bbc_news, conll2003, machine, minilm
 
 from autonlp_al import Example
+from autonlp_al.loop.config import LoopConfig, Part
 from autonlp_al.loop.curves import finals_table, load_finals, load_runs, markdown, plot
 from autonlp_al.loop.simulate import simulate
 from autonlp_al.sources import ConllSource, FolderSource
-from autonlp_al.strategies import MNLP, Margin
-from autonlp_al.trainers import TransformersTrainer
-from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder
-from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
 
 BBC_CLASSES = ["business", "entertainment", "politics", "sports", "tech"]
 CONLL_LABELS = ["PER", "ORG", "LOC", "MISC"]
@@ -74,23 +71,16 @@ def bbc(out: Path) -> None:
     print(
         f"MiniLM vectors of {len(pool) + len(test):,} articles: {time.perf_counter() - start:.0f} s"
     )
-    trainer = TransformersTrainer(
-        model=minilm(), task="textcat", epochs=20, max_steps=40, lr=1e-4, max_length=128,
-        progress=False,
-    )  # fmt: skip
-    simulate(
-        trainer=trainer,
-        selector=TfidfTrainer(encoder=encoder),
-        strategy=Margin(),
-        gold=pool,
-        test=test,
+    config = LoopConfig(
+        task="textcat",
         labels=BBC_CLASSES,
-        state_dir=out,
-        seed_size=10,
+        trainer=_trainer(epochs=20, max_steps=40, lr=1e-4),
+        selector=Part(kind="trainers", name="tfidf", args={"encoder": _encoder(256)}),
+        strategy=Part(kind="strategies", name="margin"),
         batch_size=10,
-        rounds=9,
         seed=0,
     )
+    simulate(config, gold=pool, test=test, state_dir=out, seed_size=10, rounds=9)
 
 
 def conll(out: Path) -> None:
@@ -101,22 +91,31 @@ def conll(out: Path) -> None:
     encoder.token_vectors(pool + test)
     print(f"MiniLM word vectors of {len(pool) + len(test):,} sentences: "
           f"{time.perf_counter() - start:.0f} s")  # fmt: skip
-    trainer = TransformersTrainer(
-        model=minilm(), task="ner", epochs=30, max_steps=100, lr=1e-4, max_length=128,
-        progress=False,
-    )  # fmt: skip
-    simulate(
-        trainer=trainer,
-        selector=EmbeddingTrainer(encoder=encoder, task="ner", c=1.0),
-        strategy=MNLP(),
-        gold=pool,
-        test=test,
+    config = LoopConfig(
+        task="ner",
         labels=CONLL_LABELS,
-        state_dir=out,
-        seed_size=20,
+        trainer=_trainer(epochs=30, max_steps=100, lr=1e-4),
+        selector=Part(kind="trainers", name="embedding", args={"encoder": _encoder(128), "c": 1.0}),
+        strategy=Part(kind="strategies", name="mnlp"),
         batch_size=25,
-        rounds=6,
         seed=0,
+    )
+    simulate(config, gold=pool, test=test, state_dir=out, seed_size=20, rounds=6)
+
+
+def _trainer(**args: object) -> Part:
+    """MiniLM fine-tuned by the local trainer: the final model."""
+    return Part(
+        kind="trainers",
+        name="transformers",
+        args={"model": minilm(), "max_length": 128, "progress": False, **args},
+    )
+
+
+def _encoder(max_length: int) -> Part:
+    """Frozen MiniLM vectors, cached on disk (the selectors' features)."""
+    return Part(
+        kind="encoders", name="transformers", args={"model": minilm(), "max_length": max_length}
     )
 
 

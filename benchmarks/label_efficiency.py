@@ -49,18 +49,11 @@ from typing import Any
 from _corpora import bbc_news, conll2003, machine, minilm
 
 from autonlp_al import Example
+from autonlp_al.loop.config import LoopConfig, Part
 from autonlp_al.loop.curves import labels_to_reach, load_runs
 from autonlp_al.loop.simulate import simulate
 from autonlp_al.metrics import evaluate
 from autonlp_al.sources import ConllSource, FolderSource
-from autonlp_al.strategies import (
-    MNLP,
-    Entropy,
-    Hybrid,
-    Margin,
-    RandomSampling,
-    TokenEntropy,
-)
 from autonlp_al.trainers import TransformersTrainer
 
 HERE = Path(__file__).parent
@@ -141,16 +134,26 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def strategies(task: str) -> list[Any]:
+def strategies(task: str) -> dict[str, Part]:
+    """The strategies compared, by name, as the config names them."""
+
+    def part(name: str, **args: Any) -> Part:
+        return Part(kind="strategies", name=name, args=args)
+
     if task == "ner":
-        return [
-            RandomSampling(),
-            MNLP(),
-            TokenEntropy(reduction="sum"),
-            TokenEntropy(reduction="mean"),
-            Hybrid(uncertainty=TokenEntropy(reduction="sum")),
-        ]
-    return [RandomSampling(), Margin(), Entropy(), Hybrid(uncertainty=Margin())]
+        return {
+            "random": part("random"),
+            "mnlp": part("mnlp"),
+            "total_token_entropy": part("total_token_entropy"),
+            "mean_token_entropy": part("mean_token_entropy"),
+            "hybrid": part("hybrid", uncertainty=part("total_token_entropy")),
+        }
+    return {
+        "random": part("random"),
+        "margin": part("margin"),
+        "entropy": part("entropy"),
+        "hybrid": part("hybrid", uncertainty=part("margin")),
+    }
 
 
 # -- data -------------------------------------------------------------------------------------
@@ -208,10 +211,9 @@ def bbc_data(settings: dict[str, Any]) -> tuple[list[Example], list[Example]]:
 # -- runs -------------------------------------------------------------------------------------
 
 
-def trainer(task: str, settings: dict[str, Any], **overrides: Any) -> TransformersTrainer:
+def trainer_args(task: str, settings: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     options: dict[str, Any] = dict(
         model=minilm(),
-        task="textcat" if task == "bbc" else "ner",
         epochs=settings["epochs"],
         max_steps=settings["max_steps"],
         lr=settings["lr"],
@@ -220,7 +222,25 @@ def trainer(task: str, settings: dict[str, Any], **overrides: Any) -> Transforme
         progress=False,
     )
     options.update(overrides)
-    return TransformersTrainer(**options)
+    return options
+
+
+def trainer(task: str, settings: dict[str, Any], **overrides: Any) -> TransformersTrainer:
+    task_name = "textcat" if task == "bbc" else "ner"
+    return TransformersTrainer(task=task_name, **trainer_args(task, settings, **overrides))
+
+
+def loop_config(task: str, settings: dict[str, Any], strategy: Part, seed: int) -> LoopConfig:
+    """The loop of one run, as a config: what the CLI and ``simulate`` build loops from."""
+    return LoopConfig(
+        task="textcat" if task == "bbc" else "ner",
+        labels=CONLL_LABELS if task == "ner" else BBC_CLASSES,
+        trainer=Part(kind="trainers", name="transformers", args=trainer_args(task, settings)),
+        strategy=strategy,
+        batch_size=settings["batch"],
+        seed=seed,
+        pool_sample=settings["pool_sample"],
+    )
 
 
 def run_task(task: str, mode: str, out: Path, names: Sequence[str] | None) -> dict[str, Any]:
@@ -228,29 +248,22 @@ def run_task(task: str, mode: str, out: Path, names: Sequence[str] | None) -> di
     pool, test = conll_data(settings) if task == "ner" else bbc_data(settings)
     labels = CONLL_LABELS if task == "ner" else BBC_CLASSES
     wanted = names or settings["strategies"]
-    chosen = [s for s in strategies(task) if s.name in wanted]
+    chosen = {name: part for name, part in strategies(task).items() if name in wanted}
     started = time.perf_counter()
     for seed in settings["seeds"]:
-        for strategy in chosen:
+        for name, strategy in chosen.items():
             run_started = time.perf_counter()
             simulate(
-                trainer=trainer(task, settings, seed=seed),
-                strategy=strategy,
+                loop_config(task, settings, strategy, seed),
                 gold=pool,
                 test=test,
-                labels=labels,
                 state_dir=out / task / f"seed-{seed}",
                 seed_size=settings["seed_size"],
-                batch_size=settings["batch"],
                 rounds=settings["rounds"],
-                seed=seed,
                 control=False,
-                pool_sample=settings["pool_sample"],
             )
-            prune_models(out / task / f"seed-{seed}" / strategy.name)
-            print(
-                f"  [{task} seed {seed}] {strategy.name}: {time.perf_counter() - run_started:.0f} s"
-            )
+            prune_models(out / task / f"seed-{seed}" / name)
+            print(f"  [{task} seed {seed}] {name}: {time.perf_counter() - run_started:.0f} s")
     reference = reference_score(task, mode, out, pool, test, labels)
     return {
         "task": task,
@@ -262,7 +275,7 @@ def run_task(task: str, mode: str, out: Path, names: Sequence[str] | None) -> di
         "reference": reference,
         "seconds": round(time.perf_counter() - started),
         "runs": {
-            f"seed-{seed}": load_runs_in(out / task / f"seed-{seed}", [s.name for s in chosen])
+            f"seed-{seed}": load_runs_in(out / task / f"seed-{seed}", list(chosen))
             for seed in settings["seeds"]
         },
     }

@@ -119,7 +119,8 @@ class RuleOracle:
     def annotate(self, ids: Any) -> list[Any]:
         from autonlp_al import Example
 
-        found = {e.id: e for e in self.learner.open_examples}
+        query = self.learner.state.open
+        found = self.learner.picker.find(query.ids, query.ids) if query else {}
         return [Example(text=found[i].text, id=i, labels=[label_of(found[i].text)]) for i in ids]
 
 
@@ -137,7 +138,7 @@ def child(size: int, rounds: int, work: Path) -> None:
     state = work / f"state-{size}"
     shutil.rmtree(state, ignore_errors=True)
     oracle = RuleOracle()
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=TransformersTrainer(
             model=str(tiny_model(work / "tiny")),
             task="textcat",
@@ -172,7 +173,7 @@ def child(size: int, rounds: int, work: Path) -> None:
                 "peak": status_mb("VmHWM"),
                 "seconds": seconds,
                 "select": [r.timings["select"] for r in learner.history[1:]],
-                "labeled": len(learner.labeled_examples),
+                "labeled": len(learner.state.labeled_examples()),
             }
         )
     )

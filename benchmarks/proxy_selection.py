@@ -71,7 +71,7 @@ def run_curve(
     seed_ids = {e.id for e in seeds}
     pool = [Example(text=e.text, id=e.id, tokens=e.tokens) for e in gold if e.id not in seed_ids]
     with tempfile.TemporaryDirectory() as state:
-        learner = ActiveLearner(
+        learner = ActiveLearner.create(
             trainer=selector,
             strategy=strategy,
             pool=pool,
@@ -95,7 +95,7 @@ def run_curve(
             }
             for r in learner.history
         ]
-        return rounds, learner.labeled_examples
+        return rounds, learner.state.labeled_examples()
 
 
 def score_at(rounds: list[dict[str, Any]], n: int, metric: str) -> float | None:

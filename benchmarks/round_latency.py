@@ -109,7 +109,7 @@ def main() -> None:
         print(f"MiniLM word vectors of the pool (cached, not part of the round): "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
         selector = EmbeddingTrainer(encoder=encoder, task="ner", c=1.0)
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         selector=selector,
         trainer=TransformersTrainer(
             model=minilm(), task="ner", epochs=args.epochs, max_length=128, progress=False
@@ -161,7 +161,12 @@ def main() -> None:
     start = time.perf_counter()
     ProdigyWriter().write(learner.query().tasks(), args.out / "query.jsonl")
     query_s = time.perf_counter() - start
-    rows.append((f"score ({len(learner.unlabeled):,} sentences)", strategy.score_seconds))
+    rows.append(
+        (
+            f"score ({len(learner.picker.unlabeled(learner.state.done())):,} sentences)",
+            strategy.score_seconds,
+        )
+    )
     rows.append(("select + pre-annotate + write the batch", query_s - strategy.score_seconds))
     total = sum(s for _, s in rows)
     print("\n| step | seconds | share |\n|---|---|---|")

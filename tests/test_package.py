@@ -71,7 +71,8 @@ def test_the_learner_imports_no_backend() -> None:
     ]
     assert backends == []
     assert "autonlp_al.integrations" not in " ".join(loaded)
-    assert len(loaded) < 32
+    # the loop's own small modules aside, as little as before the loop was split by job
+    assert len([m for m in loaded if not m.startswith("autonlp_al.loop")]) < 29
 
 
 @pytest.mark.parametrize("name", errors.__all__)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -33,8 +32,8 @@ from xml.etree import ElementTree
 
 import attrs
 
-from ..converters.tokenize import tokenised
 from ..errors import AutoNLPALError, ConfigError
+from ..loop.retrainer import Retrainer
 from ..report import Report
 from ..sources.base import OnError
 from ..sources.labelstudio import LabelStudioSource, task_example_id
@@ -43,7 +42,7 @@ from ..strategies.diversity import Hybrid, default_uncertainty
 from ..trainers.base import Model
 from ..types import Example, Prediction
 from ..writers.labelstudio import choices_region, labels_region
-from .serve import served
+from .slot import served
 
 __all__ = ["LabelStudioBackend", "LabelingConfig"]
 
@@ -150,11 +149,13 @@ class LabelStudioBackend:
     chunk: int = 64
     max_chars: int = 20_000
     report: Report = attrs.field(factory=Report)
-    errors: list[str] = attrs.field(factory=list)
     _configs: dict[str, LabelingConfig] = attrs.field(factory=dict)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
-    _worker: threading.Thread | None = None
-    _trained: int = 0
+    _retrainer: Retrainer = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._retrainer = Retrainer(
+            self._wanted, self._retrain, name="autonlp_al-labelstudio-retrain"
+        )
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -256,14 +257,14 @@ class LabelStudioBackend:
 
     def _example(self, text: str, data: Mapping[str, Any]) -> Example:
         example = Example(text=text, id=task_example_id(text, data))
-        return tokenised(example, getattr(self.learner, "tokenizer", None))
+        return self.learner.picker.tokenised(example) if self.learner is not None else example
 
     def _scores(self, examples: list[Example]) -> list[float]:
         """The loop strategy's score of each task, from the learner's round model (0 without)."""
-        model = getattr(self.learner, "model", None)
+        model = self.learner.models.model if self.learner is not None else None
         if model is None:
             return [0.0] * len(examples)
-        strategy = self.learner.strategy
+        strategy = self.learner.picker.strategy
         if isinstance(strategy, Hybrid) and isinstance(strategy.uncertainty, ScoringStrategy):
             strategy = strategy.uncertainty
         if not isinstance(strategy, ScoringStrategy):  # random, k-means...: the default uncertainty
@@ -368,38 +369,19 @@ class LabelStudioBackend:
 
     def start(self) -> None:
         """Start a retrain in the background unless one runs (it looks again when it ends)."""
-        with self._lock:
-            if self._worker is not None and self._worker.is_alive():
-                return  # the running retrain looks again when it ends
-            self._worker = threading.Thread(
-                target=self._retrain, daemon=True, name="autonlp_al-labelstudio-retrain"
-            )
-            self._worker.start()
+        self._retrainer.start()
+
+    def _wanted(self) -> bool:
+        state = self.learner.state
+        return state.seed_untrained or state.n_untrained >= self.retrain_every
 
     def _retrain(self) -> None:
-        while True:
-            with self._lock:
-                if self.learner.untrained < self.retrain_every and (
-                    self.learner.history or not self.learner.labeled
-                ):
-                    self._worker = None
-                    return
-            try:
-                self.learner.train_pending()
-                self.slot.swap(*served(self.learner))
-                self._trained += 1
-            except Exception as exc:  # the answers stay recorded; the next answer retries
-                log.exception("retraining failed; still serving the previous model")
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-                with self._lock:
-                    self._worker = None
-                return
+        self.learner.train_pending()
+        self.slot.swap(*served(self.learner))
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for a retrain in progress (tests, and a clean shutdown)."""
-        worker = self._worker
-        if worker is not None:
-            worker.join(timeout)
+        self._retrainer.join(timeout)
 
     def status(self) -> dict[str, Any]:
         """``GET /labelstudio``: what arrived, what was recorded, trained and skipped."""
@@ -408,12 +390,12 @@ class LabelStudioBackend:
             "version": self.version,
             "counts": dict(self.report.counts),
             "skipped": dict(self.report.skipped),
-            "untrained": learner.untrained if learner is not None else 0,
+            "untrained": learner.state.n_untrained if learner is not None else 0,
             "rounds": len(learner.history) if learner is not None else 0,
-            "labelled": len(learner.labeled_examples) if learner is not None else 0,
-            "retraining": self._worker is not None and self._worker.is_alive(),
-            "retrains": self._trained,
-            "errors": list(self.errors[-5:]),
+            "labelled": len(learner.state.labeled_examples()) if learner is not None else 0,
+            "retraining": self._retrainer.running,
+            "retrains": self._retrainer.retrains,
+            "errors": [f"{type(e).__name__}: {e}" for e in self._retrainer.errors[-5:]],
         }
 
 

@@ -33,6 +33,7 @@ import attrs
 # path, outside the package, where relative imports fail
 from autonlp_al.loop.config import LoopConfig, Part, recommended_trainer_args
 from autonlp_al.loop.learner import ActiveLearner
+from autonlp_al.loop.retrainer import Retrainer
 from autonlp_al.sources.prodigy import ProdigySource, task_id
 from autonlp_al.trainers.base import LossModel
 from autonlp_al.writers.jsonl import ProdigyWriter
@@ -51,8 +52,18 @@ class RecipeLoop:
     _answers: dict[int, dict[str, Any]] = attrs.field(factory=dict)
     _open: set[int] = attrs.field(factory=set)
     _trained: threading.Event = attrs.field(factory=threading.Event)
-    _worker: threading.Thread | None = None
-    errors: list[BaseException] = attrs.field(factory=list)
+    _batches: list[list[dict[str, Any]]] = attrs.field(factory=list)
+    _retrainer: Retrainer = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._retrainer = Retrainer(
+            lambda: bool(self._batches), self._retrain, name="autonlp_al-prodigy-retrain"
+        )
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """What failed in the background; the stream ends after the first."""
+        return self._retrainer.errors
 
     def stream(self) -> Iterator[dict[str, Any]]:
         """Tasks of the open query; after a batch, wait for the retrain, then the next batch."""
@@ -77,37 +88,35 @@ class RecipeLoop:
         """Prodigy's update callback: keep the answers; retrain once enough are in (in the
         background). Returns the training loss of the latest model trained before this call,
         if it reports one (read first: a retrain started here may finish at once)."""
-        model = self.learner.model
+        model = self.learner.models.model
         for answer in answers:
             if task_id(answer) in self._open:  # our id, kept in meta through Prodigy
                 self._answers[task_id(answer)] = answer
         enough = self.retrain_every or len(self._open)
         if self._answers and len(self._answers) >= min(enough, len(self._open)):
-            batch, self._answers = list(self._answers.values()), {}
-            self._worker = threading.Thread(target=self._retrain, args=(batch,), daemon=True)
-            self._worker.start()
+            self._batches.append(list(self._answers.values()))
+            self._answers = {}
+            self._retrainer.start()
         return model.train_loss if isinstance(model, LossModel) else None
 
     def progress(self, *args: Any, **kwargs: Any) -> float:
         """Prodigy's progress callback (called with the controller and ``update``'s return
         value): the share of the pool labelled so far, from 0 to 1."""
-        done = len(self.learner.labeled_examples)
+        done = len(self.learner.state.labeled_examples())
         left = self.learner.remaining
         return done / (done + left) if done + left else 1.0
 
-    def _retrain(self, answers: list[dict[str, Any]]) -> None:
+    def _retrain(self) -> None:
+        answers = self._batches.pop(0)
         try:  # merged exactly as a db-out file of these answers would be
             source = ProdigySource(path=Path("<prodigy answers>"))
             self.learner.update(list(source.read_tasks(answers)))
-        except BaseException as exc:  # surfaced through errors; the stream then ends
-            self.errors.append(exc)
-        finally:
+        finally:  # a failure is in errors (the Retrainer keeps it); the stream then ends
             self._trained.set()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for a retrain in progress (tests, and a clean shutdown)."""
-        if self._worker is not None:
-            self._worker.join(timeout)
+        self._retrainer.join(timeout)
 
 
 def recipe_components(

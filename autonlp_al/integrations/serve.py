@@ -18,110 +18,19 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .._optional import require
 from ..errors import AutoNLPALError
-from ..loop.state import EventLog, is_state, model_path
+from ..loop.journal import Journal, is_state
 from ..trainers.base import Model
 from ._guard import ServeLimits, guarded_protocol
+from .slot import ModelSlot, load_for_serving, served, served_version
 
 __all__ = ["ModelSlot", "ServeLimits", "StateWatcher", "create_app", "load_for_serving", "serve"]
 
 log = logging.getLogger("autonlp_al.integrations.serve")
-
-
-def describe(model: Model, **extra: Any) -> dict[str, Any]:
-    """What ``GET /model`` says about a model."""
-    return {
-        "version": model.version,
-        "task": model.task,
-        "labels": list(model.labels),
-        "metrics": dict(getattr(model, "metrics", {}) or {}),
-        **extra,
-    }
-
-
-class ModelSlot:
-    """The model being served; :meth:`swap` replaces it atomically. ``None`` before any model
-    is trained (a learner served for Label Studio from its first answer)."""
-
-    def __init__(self, model: Model | None, info: dict[str, Any] | None = None) -> None:
-        untrained: dict[str, Any] = {
-            "version": "untrained",
-            "task": None,
-            "labels": [],
-            "metrics": {},
-        }
-        self._current = (model, info or (describe(model) if model is not None else untrained))
-        self._lock = threading.Lock()
-
-    def get(self) -> tuple[Any, dict[str, Any]]:
-        return self._current  # one read of one reference: never half of a swap
-
-    def swap(self, model: Model, info: dict[str, Any] | None = None) -> None:
-        with self._lock:
-            self._current = (model, info or describe(model))
-        log.info("serving model %s", model.version)
-
-
-def _latest_round(state_dir: Path) -> dict[str, Any] | None:
-    """What a state folder serves: its latest final model's record (with ``"final": True``),
-    else its latest round's; ``None`` before any."""
-    log_ = EventLog.of(state_dir)
-    finals = log_.finals()
-    if finals:
-        return {**finals[-1], "final": True, "round": finals[-1]["rounds"] - 1}
-    rounds = log_.rounds()
-    return rounds[-1] if rounds else None
-
-
-def _version(record: dict[str, Any] | None) -> tuple[int, int]:
-    """Orders what a state folder serves: any final model after every round model."""
-    if record is None:
-        return (-1, -1)
-    return (1, record["index"]) if record.get("final") else (0, record["round"])
-
-
-def _loader(state_dir: Path, *, final: bool = False) -> Callable[[str], Model]:
-    """How a state folder's models load: through the loop's own trainer when its config is saved
-    there (the selector for round models of a loop with one), so any registered trainer's models
-    can be served; else as transformers folders (a learner made in Python without a config)."""
-    from ..loop.config import CONFIG_FILE, LoopConfig
-    from ..trainers import load_model
-
-    if (state_dir / CONFIG_FILE).is_file():
-        config = LoopConfig.from_state(state_dir)
-        trainer = config.build_trainer() if final else config.build_round_trainer()
-        loader: Callable[[str], Model] = trainer.load
-        return loader
-    return load_model
-
-
-def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
-    """A model folder, or a learner's state folder (its latest final model, else its latest
-    round's model)."""
-    from ..trainers import load_model
-
-    path = Path(path)
-    if is_state(path):
-        record = _latest_round(path)
-        if record is None:
-            raise AutoNLPALError(f"{path}: no round has been trained yet; nothing to serve")
-        final = bool(record.get("final"))
-        model = _loader(path, final=final)(str(model_path(path, record["model_dir"])))
-        extra = {"final": record["index"]} if final else {"strategy": record["strategy"]}
-        return model, describe(
-            model,
-            round=record["round"],
-            n_labeled=record["n_labeled"],
-            metrics=record["metrics"],
-            **extra,
-        )
-    model = load_model(str(path))
-    return model, describe(model)
 
 
 class StateWatcher(threading.Thread):
@@ -134,12 +43,12 @@ class StateWatcher(threading.Thread):
         self.state_dir, self.slot, self.poll = state_dir, slot, poll
         self._load = load or load_for_serving
         self._stop = threading.Event()
-        self._seen = _version(_latest_round(state_dir))
+        self._seen = served_version(Journal(state_dir).served())
 
     def check(self) -> bool:
         """Swap in a newer model (a newer round's, or a final model) if there is one; ``True``
         if it did."""
-        version = _version(_latest_round(self.state_dir))
+        version = served_version(Journal(self.state_dir).served())
         if version <= self._seen:
             return False
         model, info = self._load(self.state_dir)
@@ -373,16 +282,6 @@ def _predictions(model: Model, texts: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def served(learner: Any) -> tuple[Model, dict[str, Any]]:
-    """What a learner serves (its latest final model, else its latest round's) and what
-    ``GET /model`` says of it: the round and labelled count of its latest round."""
-    model = learner.served_model
-    record = learner.history[-1]
-    return model, describe(
-        model, round=record.round, n_labeled=record.n_labeled, metrics=record.metrics
-    )
-
-
 def learning_backend(
     state_dir: str | Path, *, retrain_every: int = 1, limits: ServeLimits | None = None
 ) -> Any:
@@ -392,12 +291,12 @@ def learning_backend(
     from .labelstudio import LabelStudioBackend
 
     learner = LoopConfig.from_state(state_dir).build(state_dir, save=False)
-    slot = ModelSlot(*served(learner)) if learner.served_model is not None else ModelSlot(None)
+    slot = ModelSlot(*served(learner)) if learner.models.served is not None else ModelSlot(None)
     limits = limits or ServeLimits()
     backend = LabelStudioBackend(
         slot=slot, learner=learner, retrain_every=retrain_every, max_chars=limits.max_chars
     )
-    if learner.untrained or (not learner.history and learner.labeled):
+    if learner.state.waiting:
         backend.start()  # answers recorded before a stop, or a seed set: train them now
     return backend
 

@@ -59,6 +59,7 @@ import attrs
 from .. import registry
 from ..errors import ConfigError, RegistryError
 from ..types import Example, _str_tuple, _tuple
+from .journal import CONFIG_FILE
 
 if TYPE_CHECKING:
     from ..pools.base import Pool
@@ -74,8 +75,6 @@ __all__ = [
     "strategy_tasks",
 ]
 
-#: The config's file name inside a state folder.
-CONFIG_FILE = "config.cfg"
 # registry kind -> the key that names a part of that kind in a config section
 _KEYS = {f"@{kind}": kind for kind in registry.KINDS}
 # loop-level values handed to the parts that take them
@@ -262,7 +261,7 @@ class LoopConfig:
         batch_size, seed, pool_sample: as :class:`~autonlp_al.loop.learner.ActiveLearner`.
         scorer: a ``scorers`` part (``local.v1``, ``ray.v1``): where selections are scored.
         dedupe: read ``pool`` and ``seed_data`` through
-            :class:`~autonlp_al.sources.dedupe.Deduplicated` (each text once, repeats counted).
+            :class:`~autonlp_al.sources.base.Deduplicated` (each text once, repeats counted).
     """
 
     task: str = attrs.field(validator=_task)
@@ -330,7 +329,7 @@ class LoopConfig:
             )
         source = part.build()
         if self.dedupe:
-            from ..sources.dedupe import Deduplicated
+            from ..sources.base import Deduplicated
 
             source = Deduplicated(source)
         return list(source.read())
@@ -360,7 +359,7 @@ class LoopConfig:
                 )
             # a pool on disk stays there (each text is selected once: dedupe does not apply)
             pool = self.pool.build() if self.pool.kind == "pools" else self.read(self.pool)
-        learner = ActiveLearner(
+        learner = ActiveLearner.create(
             trainer=trainer if trainer is not None else self.build_trainer(),
             strategy=self.build_strategy(),
             cold_start=self.cold_start.build(self.shared),
@@ -406,7 +405,7 @@ class LoopConfig:
 
     def save(self, path: str | Path) -> Path:
         """Write the config file atomically; return its path."""
-        from ..writers.base import atomic_write
+        from .._files import atomic_write
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

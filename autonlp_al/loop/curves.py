@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateError
-from .state import EventLog, is_state
+from .journal import Journal, is_state
 
 __all__ = ["curve", "labels_to_reach", "load_runs", "markdown", "plot"]
 
@@ -34,7 +34,7 @@ def load_runs(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
             f"{state_dir}: no events.jsonl here or in its sub-folders; pass the "
             f"state_dir of a learner or a simulation"
         )
-    return {name: EventLog.of(folder).rounds() for name, folder in folders.items()}
+    return {name: Journal(folder).rounds() for name, folder in folders.items()}
 
 
 def load_finals(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
@@ -42,8 +42,8 @@ def load_finals(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
     state_dir = Path(state_dir)
     names = list(load_runs(state_dir))
     if is_state(state_dir):
-        return {names[0]: EventLog.of(state_dir).finals()}
-    return {name: EventLog.of(state_dir / name).finals() for name in names}
+        return {names[0]: Journal(state_dir).finals()}
+    return {name: Journal(state_dir / name).finals() for name in names}
 
 
 def finals_table(finals: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:

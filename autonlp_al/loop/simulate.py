@@ -4,19 +4,26 @@ strategy from the same seed set, so the report can say what the strategy saved."
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..strategies.base import Strategy
-from ..strategies.random import RandomSampling
-from ..trainers.base import Trainer
-from ..types import Example, check_labels
-from .learner import ActiveLearner, GoldOracle, Round
+import attrs
 
-__all__ = ["seed_set", "simulate"]
+from ..errors import StateError
+from ..types import Example, check_labels
+from .config import LoopConfig, Part
+from .journal import CONFIG_FILE
+from .learner import ActiveLearner
+from .oracle import GoldOracle
+from .records import Round
+
+__all__ = ["adopt_seed_round", "seed_set", "simulate"]
+
+log = logging.getLogger("autonlp_al.loop.learner")
 
 
 def seed_set(gold: Sequence[Example], n: int, rng: random.Random) -> list[Example]:
@@ -41,77 +48,95 @@ def seed_set(gold: Sequence[Example], n: int, rng: random.Random) -> list[Exampl
     return rng.sample(list(gold), min(n, len(gold)))
 
 
+def adopt_seed_round(learner: ActiveLearner, record: Round, model_dir: str | Path) -> Round:
+    """Give ``learner`` another run's round 0, trained on this learner's very seed set (a
+    simulation's random control shares the strategy run's seed round): the model folder is copied
+    in and the round recorded as this run's own, so the seed model is trained once, not twice.
+
+    Raises :class:`StateError` unless the learner has a seed set and no round yet, and
+    ``record`` is a seed round on as many examples."""
+    seeds = len(learner.state.seed)
+    if not learner.state.seed_untrained:
+        raise StateError(
+            f"{learner.journal.root}: only a run with a seed set and no round yet can adopt a "
+            f"seed round; this one has {len(learner.history)} rounds and {seeds} seeds"
+        )
+    if record.round != 0 or record.selected or record.n_labeled != seeds:
+        raise StateError(
+            f"round {record.round} ({record.n_labeled} labelled, {len(record.selected)} "
+            f"selected) is not a seed round on this run's {seeds} seed examples"
+        )
+    folder = learner.models.adopt_round(model_dir)
+    adopted = attrs.evolve(record, model_dir=folder, timings={"adopted": 0.0})
+    learner.journal.trained(adopted)
+    learner.state.trained(adopted)
+    log.info("[%s] round 0: adopted the seed model of %s", learner.journal.root.name, model_dir)
+    return adopted
+
+
 def simulate(
+    config: LoopConfig,
     *,
-    trainer: Trainer,
-    strategy: Strategy,
     gold: Sequence[Example],
     test: Sequence[Example],
-    labels: Sequence[str],
     state_dir: str | Path,
     seed_size: int = 10,
-    batch_size: int = 10,
     rounds: int = 5,
-    seed: int = 0,
     control: bool = True,
-    cold_start: Strategy | None = None,
-    pool_sample: int | None = None,
-    stop: Sequence[Any] = (),
-    selector: Trainer | None = None,
-    final_every: int | None = None,
+    trainer: Any = None,
 ) -> dict[str, list[Round]]:
-    """Run ``strategy`` (and, with ``control``, random selection) for ``rounds`` rounds after the
-    seed round, each in ``state_dir/<name>/``; resumes runs already there. With a ``selector`` the
-    rounds train it, and each run ends with a final model by ``trainer`` on its labelled set (so
+    """Run the loop ``config`` describes (and, with ``control``, the same loop picking at
+    random) for ``rounds`` rounds after the seed round, each in ``state_dir/<strategy>/``, with
+    ``gold`` as the oracle and ``test`` scored each round; resumes runs already there. Every
+    run is built by :meth:`LoopConfig.build`, as ``query`` builds a loop; ``trainer`` replaces
+    the built trainer (a test's fake). With a selector each run ends with a final model (so
     the strategy's set and random's are compared through the final model too). Returns the
-    histories."""
+    histories, and saves ``config`` as ``state_dir/config.cfg``."""
     state_dir = Path(state_dir)
     for example in gold:  # the oracle's answers: a wrong label set fails before any training
-        check_labels(example, labels)
-    seeds = seed_set(gold, seed_size, random.Random(f"{seed}-seed-set"))
+        check_labels(example, config.labels)
+    seeds = seed_set(gold, seed_size, random.Random(f"{config.seed}-seed-set"))
     seed_ids = {e.id for e in seeds}
     pool = [
         Example(text=e.text, id=e.id, tokens=e.tokens, meta=e.meta)
         for e in gold
         if e.id not in seed_ids
     ]
-    runs = {strategy.name: strategy}
-    if control and strategy.name != "random":
-        runs["random"] = RandomSampling()
+    name = config.build_strategy().name
+    runs = {name: config}
+    if control and name != "random":
+        runs["random"] = config.evolve(strategy=Part(kind="strategies", name="random.v1"))
+    oracle = GoldOracle(gold)
+    stop = config.build_stopping()
     histories: dict[str, list[Round]] = {}
     seed_round: tuple[Round, Path] | None = None  # trained once, adopted by the other runs
-    for name, chosen in runs.items():
-        learner = ActiveLearner(
-            trainer=trainer,
-            strategy=chosen,
+    for run_name, run in runs.items():
+        learner = run.build(
+            state_dir / run_name,
             pool=pool,
-            labels=labels,
-            state_dir=state_dir / name,
             labeled=seeds,
             eval=test,
-            batch_size=batch_size,
-            seed=seed,
-            oracle=GoldOracle(gold),
-            cold_start=cold_start or RandomSampling(),
-            pool_sample=pool_sample,
-            selector=selector,
-            final_every=final_every,
+            oracle=oracle,
+            trainer=trainer,
+            save=False,
         )
         if not learner.history and seeds and seed_round is not None:
-            learner.adopt(*seed_round)
+            adopt_seed_round(learner, *seed_round)
         missing = rounds + 1 - len(learner.history)
         if missing > 0:
             learner.run(rounds=missing, stop=stop)
         if seed_round is None and seeds and learner.history:
-            seed_round = (learner.history[0], learner.model_path(learner.history[0]))
-        histories[name] = learner.history
+            first = learner.history[0]
+            seed_round = (first, learner.journal.model_path(first.model_dir))
+        histories[run_name] = learner.history
+    config.save(state_dir / CONFIG_FILE)
     (state_dir / "simulation.json").write_text(
         json.dumps(
             {
                 "runs": list(runs),
                 "seed_size": seed_size,
-                "batch_size": batch_size,
-                "seed": seed,
+                "batch_size": config.batch_size,
+                "seed": config.seed,
                 "pool": len(pool),
                 "test": len(test),
             },

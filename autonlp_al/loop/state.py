@@ -1,155 +1,131 @@
-"""The learner's state on disk: an append-only event log that survives ``kill -9``.
+"""``LoopState``: what the loop knows between steps, rebuilt from the journal's events.
 
-Each event is one JSON line, written with a single ``write`` of the whole line, then flushed and
-fsynced before the call returns. A line cut off by a kill has no newline at its end: reading stops
-before it, and the next append cuts it away first. So the log always reads as a prefix of what was
-written, and an event is either wholly recorded or not at all.
+The seed set, every answer, the open query, the answers waiting for training, the rounds and the
+final models. Every read and change of the open state goes through one lock, because a server
+thread records answers (Label Studio's webhook) while another trains a round. The facts the front
+ends ask about are named here once: :attr:`LoopState.seed_untrained`, :attr:`LoopState.waiting`,
+:meth:`LoopState.labeled_examples`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
-from ..errors import StateError
-from ..types import Answer, Example, Span, Token
+import attrs
 
-__all__ = [
-    "EVENTS",
-    "EventLog",
-    "example_from_dict",
-    "example_to_dict",
-    "is_state",
-    "model_path",
-]
+from ..types import Example
+from .journal import Annotated, Event, Finalized, Selected, Trained
+from .records import Final, OpenQuery, Round, Untrained
 
-#: The event log's file name inside a state folder.
-EVENTS = "events.jsonl"
-
-# appends from two threads (a server recording answers while a round trains) must not interleave,
-# nor one cut the other's line as a torn tail
-_APPENDING = threading.Lock()
+__all__ = ["LoopState"]
 
 
-def example_to_dict(example: Example) -> dict[str, Any]:
-    """Every field of an example (origin as a string), for the log."""
-    return {
-        "text": example.text,
-        "id": example.id,
-        "labels": list(example.labels),
-        "rejected_labels": list(example.rejected_labels),
-        "spans": [[s.start, s.end, s.label] for s in example.spans],
-        "rejected_spans": [[s.start, s.end, s.label] for s in example.rejected_spans],
-        "tokens": None
-        if example.tokens is None
-        else [[t.text, t.start, t.end, t.ws] for t in example.tokens],
-        "complete": example.complete,
-        "answer": example.answer.value,
-        "meta": dict(example.meta),
-    }
+@attrs.define(eq=False)
+class LoopState:
+    """The loop's state; changed only through its methods (each takes the lock)."""
 
+    seed: tuple[Example, ...] = attrs.field(converter=tuple)
+    history: list[Round] = attrs.field(factory=list)
+    finals: list[Final] = attrs.field(factory=list)
+    _annotated: dict[int, Example] = attrs.field(factory=dict)
+    _open: OpenQuery | None = None
+    _untrained: Untrained | None = None
+    lock: threading.RLock = attrs.field(factory=threading.RLock)
 
-def example_from_dict(data: Mapping[str, Any]) -> Example:
-    tokens = data.get("tokens")
-    return Example(
-        text=data["text"],
-        id=data["id"],
-        labels=data["labels"],
-        rejected_labels=data["rejected_labels"],
-        spans=[Span(*s) for s in data["spans"]],
-        rejected_spans=[Span(*s) for s in data["rejected_spans"]],
-        tokens=None if tokens is None else [Token(*t) for t in tokens],
-        complete=data["complete"],
-        answer=Answer(data["answer"]),
-        meta=data["meta"],
-    )
+    # -- named facts ---------------------------------------------------------------------------
 
+    @property
+    def seed_untrained(self) -> bool:
+        """The seed set is labelled but no round has trained yet (round 0 trains on it)."""
+        return not self.history and bool(self.seed)
 
-def is_state(path: str | Path) -> bool:
-    """Whether ``path`` is a learner's state folder (it holds an event log)."""
-    return (Path(path) / EVENTS).exists()
+    @property
+    def untrained(self) -> Untrained | None:
+        """Answers recorded but not trained on (a stop between the two, or a tool's answers)."""
+        with self.lock:
+            return self._untrained
 
+    @property
+    def n_untrained(self) -> int:
+        untrained = self.untrained
+        return len(untrained) if untrained is not None else 0
 
-def model_path(state_dir: str | Path, model_dir: str) -> Path:
-    """Where a round's ``model_dir`` is. Rounds record it relative to the state folder, so a run
-    resumed, served or pushed from any working directory loads that run's own model. Logs written
-    before that recorded it relative to the working directory of the run; such a path is used as
-    it is when no folder of that name is inside the state folder."""
-    path = Path(model_dir)
-    if path.is_absolute():
-        return path
-    inside = Path(state_dir) / path
-    if inside.exists() or not path.exists():
-        return inside
-    return path
+    @property
+    def waiting(self) -> bool:
+        """Something labelled waits to be trained on: the seed set, or recorded answers."""
+        return self.seed_untrained or self.untrained is not None
 
+    @property
+    def open(self) -> OpenQuery | None:
+        """The query selected and not yet answered."""
+        with self.lock:
+            return self._open
 
-class EventLog:
-    """``events.jsonl`` in a state folder (the only code that parses it)."""
+    @property
+    def next_round(self) -> int:
+        return len(self.history)
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def labeled_examples(self) -> list[Example]:
+        """The seed set plus every answer, in order (a later answer to an id replaces it)."""
+        seed_ids = {e.id for e in self.seed}
+        with self.lock:
+            annotated = list(self._annotated.items())
+        return list(self.seed) + [e for i, e in annotated if i not in seed_ids]
 
-    @classmethod
-    def of(cls, state_dir: str | Path) -> EventLog:
-        """The log of the state folder ``state_dir``."""
-        return cls(Path(state_dir) / EVENTS)
+    def n_answered(self) -> int:
+        with self.lock:
+            return len(self._annotated)
 
-    def read(self) -> Iterator[dict[str, Any]]:
-        if not self.path.exists():
-            return
-        with self.path.open("rb") as f:
-            for number, line in enumerate(f, start=1):
-                if not line.endswith(b"\n"):
-                    return  # the tail of an append cut off by a kill
-                try:
-                    yield json.loads(line)
-                except ValueError as exc:
-                    raise StateError(
-                        f"{self.path}:{number}: not a JSON event ({exc}); the log was edited "
-                        f"by hand or damaged: restore it, or start a new state folder"
-                    ) from exc
+    def done(self) -> set[int]:
+        """Ids labelled (seed set and answers): never selected again."""
+        with self.lock:
+            return {e.id for e in self.seed} | set(self._annotated)
 
-    def rounds(self) -> list[dict[str, Any]]:
-        """The round record of every ``trained`` event, in order."""
-        return [e["round_record"] for e in self.read() if e["type"] == "trained"]
+    # -- changes -------------------------------------------------------------------------------
 
-    def finals(self) -> list[dict[str, Any]]:
-        """The record of every ``finalized`` event (a final model trained), in order."""
-        return [e["final_record"] for e in self.read() if e["type"] == "finalized"]
+    def apply(self, event: Event) -> None:
+        """One event of the journal, as the live change it records."""
+        if isinstance(event, Selected):
+            self.opened(event.query)
+        elif isinstance(event, Annotated):
+            if event.unasked:
+                self.unasked(event.examples)
+            else:
+                self.answered(event.examples)
+        elif isinstance(event, Trained):
+            self.trained(event.record)
+        elif isinstance(event, Finalized):
+            self.finals.append(event.record)
 
-    def append(self, event: Mapping[str, Any]) -> None:
-        line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _APPENDING:
-            self._drop_torn_tail()
-            with self.path.open("ab") as f:
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
+    def opened(self, query: OpenQuery) -> None:
+        with self.lock:
+            self._open = query
 
-    def _drop_torn_tail(self) -> None:
-        if not self.path.exists():
-            return
-        with self.path.open("r+b") as f:
-            end = f.seek(0, os.SEEK_END)
-            if end == 0:
-                return
-            f.seek(end - 1)
-            if f.read(1) == b"\n":
-                return
-            position = end
-            while position > 0:  # scan back, a block at a time, to the last whole line
-                start = max(0, position - 65536)
-                f.seek(start)
-                block = f.read(position - start)
-                newline = block.rfind(b"\n")
-                if newline >= 0:
-                    f.truncate(start + newline + 1)
-                    return
-                position = start
-            f.truncate(0)
+    def answered(self, examples: Sequence[Example]) -> None:
+        """Answers to the open query: recorded, waiting for training; the query is closed (ids
+        it asked that got no answer go back to the pool)."""
+        with self.lock:
+            for example in examples:
+                self._annotated[example.id] = example
+            ids = tuple(e.id for e in examples)
+            scores = self._open.scores_of(ids) if self._open is not None else (0.0,) * len(ids)
+            self._untrained = (self._untrained or Untrained((), ())).joined(ids, scores)
+            self._open = None
+
+    def unasked(self, examples: Sequence[Example]) -> None:
+        """Answers nobody queried (the latest answer to an id wins); an open query that one
+        of them covers closes like a partly answered one."""
+        with self.lock:
+            for example in examples:
+                self._annotated[example.id] = example
+            ids = tuple(dict.fromkeys(e.id for e in examples))
+            self._untrained = (self._untrained or Untrained((), ())).joined(ids, (0.0,) * len(ids))
+            if self._open is not None and not set(self._open.ids).isdisjoint(ids):
+                self._open = None
+
+    def trained(self, record: Round) -> None:
+        with self.lock:
+            self.history.append(record)
+            if self._untrained is not None:
+                self._untrained = self._untrained.without(record.selected)

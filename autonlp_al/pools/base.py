@@ -32,6 +32,10 @@ class Pool(Protocol):
     uri: str
     report: Report
 
+    def __len__(self) -> int:
+        """How many rows the pool holds."""
+        ...
+
     def batches(self, size: int = CHUNK) -> Iterator[list[Example]]:
         """The examples in pool order, ``size`` at a time; ``report`` counts this pass's skips."""
         ...

@@ -32,6 +32,16 @@ class ListPool(Sequence[Example]):
     examples: list[Example] = attrs.field(converter=_listed)
     uri: str = "memory:"
     report: Report = attrs.field(factory=Report)
+    _index: dict[int, Example] | None = attrs.field(init=False, default=None, repr=False)
+
+    def index(self) -> dict[int, Example]:
+        """The examples by id (the first of a repeated id), built once."""
+        if self._index is None:
+            index: dict[int, Example] = {}
+            for example in self.examples:
+                index.setdefault(example.id, example)
+            self._index = index
+        return self._index
 
     def __len__(self) -> int:
         return len(self.examples)

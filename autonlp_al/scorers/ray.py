@@ -30,6 +30,7 @@ from ..errors import AutoNLPALError, ScorerError, ScorerUnreachableError
 from ..pools.base import TablePool
 from ..registry import scorers
 from ..strategies.base import ScoringStrategy, Selection, TopN
+from ..types import example_from_dict, example_to_dict
 from .base import Candidates, ModelRef, score_batch
 
 __all__ = ["RayScorer"]
@@ -208,7 +209,6 @@ class _BatchTop:
             return _table([], error=pickle.dumps(exc).hex())
 
     def _entered(self, batch: Any) -> list[tuple[float, int, int, Any]]:
-        from ..loop.state import example_from_dict
 
         if self.table:
             pool: Any = self.candidates.pool
@@ -230,7 +230,6 @@ class _BatchTop:
 def _table(entries: list[tuple[float, int, int, Any]], *, error: str = "") -> Any:
     """Entries as an Arrow table; a failed batch is one row whose ``error`` holds the pickled
     exception (and no entry)."""
-    from ..loop.state import example_to_dict
 
     pa = require("pyarrow", "ray")
     rows = entries or ([(0.0, 0, 0, None)] if error else [])
@@ -257,7 +256,6 @@ def _empty() -> Any:
 def _tables(candidates: Candidates, size: int) -> Iterator[Any]:
     """A pool that Ray cannot read itself, as Arrow tables of serialised examples (held in
     Ray's object store: for pools of millions, use parquet, which the workers read themselves)."""
-    from ..loop.state import example_to_dict
 
     pa = require("pyarrow", "ray")
     for batch in candidates.pool.batches(size):
@@ -265,7 +263,6 @@ def _tables(candidates: Candidates, size: int) -> Iterator[Any]:
 
 
 def _entries(part: Any) -> Iterator[tuple[float, int, int, Any]]:
-    from ..loop.state import example_from_dict
 
     columns = part.to_pydict()
     for error in columns["error"]:

@@ -7,12 +7,11 @@ Each backend is one module, imported on first use of its name (or when the regis
 from typing import TYPE_CHECKING
 
 from .._lazy import attach
-from .base import OnError, Source
+from .base import Deduplicated, OnError, Source
 
 if TYPE_CHECKING:
     from .conll import ConllSource
     from .csv import CsvSource
-    from .dedupe import Deduplicated
     from .doccano import DoccanoSource
     from .folder import FolderSource
     from .hf import HFDatasetSource
@@ -41,7 +40,6 @@ __getattr__, __dir__ = attach(
     {
         "ConllSource": ".conll",
         "CsvSource": ".csv",
-        "Deduplicated": ".dedupe",
         "DoccanoSource": ".doccano",
         "FolderSource": ".folder",
         "HFDatasetSource": ".hf",

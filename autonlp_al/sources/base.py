@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 
+import attrs
 import srsly
 
 from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
@@ -16,6 +17,9 @@ from ..report import Report
 from ..types import Example, Origin, Span, Token
 
 __all__ = [
+    "DUPLICATE",
+    "DUPLICATE_CONFLICT",
+    "Deduplicated",
     "OnError",
     "Source",
     "is_int",
@@ -266,3 +270,51 @@ def _int(origin: Origin, item: Mapping[str, Any], key: str) -> int:
     if not is_int(value):
         raise SourceError(f"{origin}: {key!r} must be an integer, got {value!r:.40}")
     return value
+
+
+# -- each text once -----------------------------------------------------------------------
+
+#: ``report.skipped`` reasons: a repeated text annotated the same way, and one annotated otherwise
+DUPLICATE = "duplicate text"
+DUPLICATE_CONFLICT = "duplicate text, different annotation (first kept)"
+
+
+def _annotation(example: Example) -> tuple[object, ...]:
+    return (
+        example.labels,
+        example.rejected_labels,
+        example.spans,
+        example.rejected_spans,
+        example.answer,
+        example.complete,
+    )
+
+
+@attrs.define
+class Deduplicated:
+    """Wraps ``source``; yields each text once, in input order (``--dedupe`` on the command line,
+    ``dedupe = true`` in a loop config's ``[loop]``).
+
+    Skips go into the wrapped source's own report, and its ``examples`` count is lowered by each,
+    so one report says what was read, kept and skipped.
+    """
+
+    source: Source
+    report: Report = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.report = self.source.report
+
+    def read(self) -> Iterator[Example]:
+        first: dict[str, Example] = {}
+        for example in self.source.read():
+            kept = first.get(example.text)
+            if kept is None:
+                first[example.text] = example
+                yield example
+                continue
+            reason = DUPLICATE if _annotation(kept) == _annotation(example) else DUPLICATE_CONFLICT
+            where = f"same text as {kept.origin}" if kept.origin else "same text as an earlier one"
+            self.report.skip(reason, example.origin, where)
+            if self.report.counts["examples"] > 0:
+                self.report.counts["examples"] -= 1

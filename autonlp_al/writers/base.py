@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from .._files import atomic_write, atomic_write_bytes
 from ..report import Report
 from ..types import Example
 
@@ -24,37 +22,3 @@ class Writer(Protocol):
     def write(self, examples: Iterable[Example], path: str | Path) -> Report:
         """Write every example to ``path`` atomically; return ``report``."""
         ...
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | Path) -> Iterator[IO[str]]:
-    """Open a temporary UTF-8 text file beside ``path``; on success fsync it and rename it over
-    ``path``. On any error the temporary file is removed and ``path`` keeps its old content (after
-    a kill, a ``.<name>.*.tmp`` file may remain; the target is still whole)."""
-    with _atomic(path, "w") as f:
-        yield f
-
-
-@contextlib.contextmanager
-def atomic_write_bytes(path: str | Path) -> Iterator[IO[bytes]]:
-    """:func:`atomic_write` for binary files."""
-    with _atomic(path, "wb") as f:
-        yield f
-
-
-@contextlib.contextmanager
-def _atomic(path: str | Path, mode: str) -> Iterator[Any]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        encoding = None if "b" in mode else "utf-8"
-        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "\n") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -53,7 +53,7 @@ def test_labeling_configs_are_read_and_bad_ones_named() -> None:
 
 
 def ner_learner(tmp_path: Path) -> ActiveLearner:
-    return ActiveLearner(
+    return ActiveLearner.create(
         trainer=ScriptedTrainer(),
         strategy=MNLP(),
         pool=[Example(text=t) for t in TEXTS],
@@ -145,10 +145,10 @@ def test_label_studio_round_trip_setup_predict_webhook_retrain(tmp_path: Path) -
         assert region["value"] == {"start": 0, "end": 4, "text": "anna", "labels": ["PER"]}
         assert 0 <= region["score"] <= 1 and body["results"][0]["model_version"] == first
         mnlp = MNLP().score(
-            learner.model,
+            learner.models.model,
             [
-                Example(text=TEXTS[3], tokens=learner.tokenizer(TEXTS[3]))
-                if learner.tokenizer
+                Example(text=TEXTS[3], tokens=learner.picker.tokenizer(TEXTS[3]))
+                if learner.picker.tokenizer
                 else Example(text=TEXTS[3])
             ],
         )
@@ -173,9 +173,9 @@ def test_label_studio_round_trip_setup_predict_webhook_retrain(tmp_path: Path) -
                 "project": {"id": 1},
             },
         )
-        wait_for(lambda: learner.untrained == 0 and not backend.status()["retraining"])
+        wait_for(lambda: learner.state.n_untrained == 0 and not backend.status()["retraining"])
         assert slot.get()[1]["version"] != first
-        labelled = {e.text: e for e in learner.labeled_examples}
+        labelled = {e.text: e for e in learner.state.labeled_examples()}
         assert labelled[TEXTS[0]].spans == (Span(0, 4, "PER"), Span(9, 13, "PER"))
         assert labelled[TEXTS[2]].spans == (Span(0, 4, "ORG"),)
         status, body = post(f"{url}/predict", {"tasks": [task(0)], "project": "1.17"})
@@ -313,7 +313,7 @@ def test_label_studio_tasks_carrying_our_id_map_to_the_pool_example(tmp_path: Pa
     }
     assert backend.webhook(payload, state_dir=None) == {"recorded": 1, "skipped": 0}
     backend.join(20)
-    assert ours not in {e.id for e in learner.unlabeled}
+    assert ours not in {e.id for e in learner.picker.unlabeled(learner.state.done())}
 
 
 def test_serve_learn_needs_a_state_folder_and_a_positive_retrain_every(
@@ -349,7 +349,7 @@ def test_serve_learn_resumes_the_loop_and_trains_answers_left_untrained(tmp_path
     )
     backend = learning_backend(tmp_path / "state")  # a new process, as after a stop
     backend.join(60)
-    assert backend.learner.untrained == 0 and len(backend.learner.history) == 1
+    assert backend.learner.state.n_untrained == 0 and len(backend.learner.history) == 1
     model, info = backend.slot.get()
     assert model is not None and info["n_labeled"] == 2 and info["round"] == 0
 
@@ -412,8 +412,8 @@ def test_any_webhook_payload_is_answered_never_raised(payload) -> None:
         backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=10**9)
         answer = backend.webhook(payload, state_dir=Path(tmp))
         assert isinstance(answer, dict) and answer.get("recorded", 0) >= 0
-        assert learner.untrained == len({e.id for e in learner.labeled_examples})
-        assert len(learner.labeled_examples) <= answer.get("recorded", 0)
+        assert learner.state.n_untrained == len({e.id for e in learner.state.labeled_examples()})
+        assert len(learner.state.labeled_examples()) <= answer.get("recorded", 0)
         _OUTCOMES["recorded" if answer.get("recorded") else "skipped"] += 1
 
 
@@ -486,7 +486,7 @@ def test_an_unreadable_labeling_config_in_a_webhook_does_not_cost_the_answer(tmp
 def test_a_failed_retrain_is_shown_keeps_the_answers_and_the_next_answer_retries(
     tmp_path: Path,
 ) -> None:
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=ScriptedTrainer(fail_on=1),
         strategy=MNLP(),
         pool=[Example(text=t) for t in TEXTS],

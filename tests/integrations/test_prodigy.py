@@ -8,7 +8,7 @@ from autonlp_al import ConfigError, Example, Part, Span, registry
 from autonlp_al.integrations.prodigy import RecipeLoop, loop_config, recipe_components
 from autonlp_al.loop.config import strategy_tasks
 from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.loop.stopping import LowUncertainty
+from autonlp_al.stopping import LowUncertainty
 from autonlp_al.strategies import MNLP
 from autonlp_al.testing import ScriptedTrainer
 
@@ -31,7 +31,7 @@ def answer(task: dict, truth: dict[str, Example]) -> dict:
 
 def ner_learner(truth: dict[str, Example], state_dir, trainer) -> ActiveLearner:  # type: ignore[no-untyped-def]
     """A PER learner over ``truth``'s texts, MNLP, batches of 4."""
-    return ActiveLearner(
+    return ActiveLearner.create(
         trainer=trainer,
         strategy=MNLP(),
         pool=[Example(text=t) for t in truth],
@@ -89,7 +89,7 @@ def test_a_failed_retrain_ends_the_stream_and_is_reported(tmp_path) -> None:
     loop.join(30)
     assert list(stream) == []
     assert "scripted failure" in str(loop.errors[0])
-    assert len(learner.labeled_examples) == 4  # the answers were kept
+    assert len(learner.state.labeled_examples()) == 4  # the answers were kept
 
 
 def test_the_recipe_function_builds_the_components(tmp_path, monkeypatch) -> None:
@@ -102,7 +102,7 @@ def test_the_recipe_function_builds_the_components(tmp_path, monkeypatch) -> Non
     built = []
 
     def fake_build(state_dir, pool_path, model, label, task, strategy, batch_size, multi=False):
-        learner = ActiveLearner(
+        learner = ActiveLearner.create(
             trainer=ScriptedTrainer(task=task),
             strategy=MNLP(),
             pool=[Example(text=t) for t in gold(12)],
@@ -164,7 +164,7 @@ def test_every_registered_strategy_runs_in_the_recipe(tmp_path, strategy, task) 
     assert loop.errors == []
     second = [next(stream) for _ in range(3)]
     assert {t["meta"]["round"] for t in second} == {1}
-    assert len(loop.learner.labeled_examples) == 3
+    assert len(loop.learner.state.labeled_examples()) == 3
 
 
 def test_the_recipe_file_loads_by_path_as_prodigy_f_does() -> None:
@@ -268,7 +268,7 @@ def test_recipes_register_with_current_prodigy_args_and_with_older_tuples(
 
     def fake_build(state_dir, pool, model, label, task, strategy, batch_size, multi=False):
         built.append(multi)
-        learner = ActiveLearner(
+        learner = ActiveLearner.create(
             trainer=ScriptedTrainer(task=task), strategy=MNLP(),
             pool=[Example(text=t) for t in gold(6)], labels=label.split(","),
             state_dir=state_dir, batch_size=batch_size,

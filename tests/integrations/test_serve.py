@@ -192,7 +192,7 @@ def test_state_watcher_swaps_in_each_new_round(tmp_path: Path) -> None:
 
     gold = [Example(text=f"anna saw plant {i}", spans=[Span(0, 4, "PER")]) for i in range(30)]
     trainer = ScriptedTrainer()
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=trainer,
         strategy=RandomSampling(),
         pool=[Example(text=e.text) for e in gold[5:]],
@@ -203,12 +203,12 @@ def test_state_watcher_swaps_in_each_new_round(tmp_path: Path) -> None:
         batch_size=5,
     )
     learner.step()
-    slot = ModelSlot(trainer.load(learner.model_path(learner.history[-1])))
+    slot = ModelSlot(trainer.load(learner.journal.model_path(learner.history[-1].model_dir)))
     watcher = StateWatcher(
         tmp_path,
         slot,
         load=lambda p: (
-            trainer.load(learner.model_path(learner.history[-1])),
+            trainer.load(learner.journal.model_path(learner.history[-1].model_dir)),
             {"version": learner.history[-1].model_version, "round": learner.history[-1].round},
         ),
     )

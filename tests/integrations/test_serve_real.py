@@ -39,7 +39,7 @@ def test_a_state_folder_serves_its_latest_round(tiny_bert, tmp_path: Path) -> No
     from autonlp_al.strategies import RandomSampling
 
     gold = corpus(60, 5, "ner")
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=ner_trainer(tiny_bert, epochs=2),
         strategy=RandomSampling(),
         pool=gold[10:],
@@ -116,7 +116,7 @@ def test_push_command_uploads_a_real_round_with_its_card(
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_TOKEN", "hf_env_token")
     gold = corpus(40, 6, "ner")
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=ner_trainer(tiny_bert, epochs=1),
         strategy=RandomSampling(),
         pool=gold[10:],

@@ -92,7 +92,7 @@ def test_bad_files_name_the_section(tmp_path) -> None:
 def test_build_tokenises_every_example_once_in_the_loop_language(tmp_path) -> None:
     pool = [Example(text="Das ist z.B. gut"), Example(text="Er kam z.B. heute")]
     learner = config(lang="de").build(tmp_path, pool=pool, trainer=ScriptedTrainer())
-    assert [t.text for t in learner.pool[0].tokens] == ["Das", "ist", "z.B.", "gut"]
+    assert [t.text for t in learner.picker.pool[0].tokens] == ["Das", "ist", "z.B.", "gut"]
     assert LoopConfig.from_state(tmp_path).to_str() == config(lang="de").to_str()  # saved
 
 

@@ -9,10 +9,22 @@ import pytest
 
 from autonlp_al import Example, Span
 from autonlp_al.errors import StateError
+from autonlp_al.loop.config import LoopConfig, Part
 from autonlp_al.loop.curves import labels_to_reach, load_runs, markdown, plot
-from autonlp_al.loop.simulate import seed_set, simulate
+from autonlp_al.loop.simulate import adopt_seed_round, seed_set, simulate
 from autonlp_al.strategies import MNLP
 from autonlp_al.testing import ScriptedTrainer
+
+
+def loop(labels: list[str], *, task: str = "ner", batch_size: int = 5) -> LoopConfig:
+    """An MNLP loop whose trainer each test replaces with a scripted one."""
+    return LoopConfig(
+        task=task,
+        labels=labels,
+        trainer=Part(kind="trainers", name="transformers.v1", args={"model": "unused"}),
+        strategy=Part(kind="strategies", name="mnlp" if task == "ner" else "margin"),
+        batch_size=batch_size,
+    )
 
 
 def test_seed_set_is_stratified_for_classification() -> None:
@@ -39,14 +51,12 @@ def gold(n: int) -> list[Example]:
 def simulated(tmp_path, trainer: ScriptedTrainer, *, rounds: int) -> dict:
     """An MNLP simulation (with the random control) on 80 gold examples, batches of 5."""
     return simulate(
+        loop(["PER"]),
         trainer=trainer,
-        strategy=MNLP(),
         gold=gold(80),
         test=gold(80)[:20],
-        labels=["PER"],
         state_dir=tmp_path,
         seed_size=5,
-        batch_size=5,
         rounds=rounds,
     )
 
@@ -97,19 +107,17 @@ def test_adopt_refuses_a_round_that_is_not_this_runs_seed_round(tmp_path) -> Non
     from autonlp_al.strategies import RandomSampling
 
     runs = simulate(
+        loop(["PER"]),
         trainer=ScriptedTrainer(),
-        strategy=MNLP(),
         gold=gold(40),
         test=[],
-        labels=["PER"],
         state_dir=tmp_path / "sim",
         seed_size=5,
-        batch_size=5,
         rounds=1,
         control=False,
     )
     first = runs["mnlp"][1]  # a selection round, not a seed round
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=ScriptedTrainer(),
         strategy=RandomSampling(),
         pool=gold(40)[5:],
@@ -118,7 +126,7 @@ def test_adopt_refuses_a_round_that_is_not_this_runs_seed_round(tmp_path) -> Non
         labeled=gold(40)[:5],
     )
     with pytest.raises(StateError, match="not a seed round"):
-        learner.adopt(first, tmp_path / "sim" / "mnlp" / first.model_dir)
+        adopt_seed_round(learner, first, tmp_path / "sim" / "mnlp" / first.model_dir)
 
 
 def test_a_label_set_that_misses_the_gold_labels_fails_before_any_training(tmp_path) -> None:
@@ -128,21 +136,20 @@ def test_a_label_set_that_misses_the_gold_labels_fails_before_any_training(tmp_p
     gold_cats = [Example(text=f"match {i}", labels=["sports"]) for i in range(20)]
     with pytest.raises(LabelError, match="'sports' is not in the label set"):
         simulate(
+            loop(["sport"], task="textcat"),
             trainer=trainer,
-            strategy=MNLP(),
             gold=gold_cats,
             test=[],
-            labels=["sport"],
             state_dir=tmp_path,
         )
-    assert trainer.calls == [] and not (tmp_path / "mnlp").exists()
+    assert trainer.calls == [] and not (tmp_path / "margin").exists()
 
 
 def test_a_run_without_an_evaluation_set_reports_its_rounds_not_an_empty_curve(tmp_path) -> None:
     from autonlp_al.loop.learner import ActiveLearner, GoldOracle
 
     examples = gold(30)
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=ScriptedTrainer(),
         strategy=MNLP(),
         pool=examples,

@@ -16,7 +16,7 @@ import pytest
 from autonlp_al import AutoNLPALError, Example, LabelError, Span
 from autonlp_al.errors import AnswerError, StateError
 from autonlp_al.loop.learner import ActiveLearner, GoldOracle
-from autonlp_al.loop.stopping import LowUncertainty, StablePredictions, TargetMetric
+from autonlp_al.stopping import LowUncertainty, StablePredictions, TargetMetric
 from autonlp_al.sources import ProdigySource
 from autonlp_al.strategies import MNLP, PoolExhaustedError, RandomSampling
 from autonlp_al.testing import InMemorySource, ScriptedTrainer
@@ -50,7 +50,7 @@ def learner(tmp_path: Path, trainer=None, **kwargs) -> ActiveLearner:
         "oracle": GoldOracle(examples),
         **kwargs,
     }
-    return ActiveLearner(**options)
+    return ActiveLearner.create(**options)
 
 
 def test_rounds_grow_the_labelled_set_and_warm_start(tmp_path) -> None:
@@ -85,24 +85,21 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path) -> None:
     assert [r.n_labeled for r in resumed.history] == [4, 9]
     resumed.run(rounds=3)
     assert [r.selected for r in resumed.history] == [r.selected for r in reference.history]
-    assert resumed.labeled_examples == reference.labeled_examples
+    assert resumed.state.labeled_examples() == reference.state.labeled_examples()
 
 
 def _same_parts(root: Path) -> dict:
     al = learner(root)
     return {
-        k: getattr(al, k)
-        for k in (
-            "trainer",
-            "strategy",
-            "pool",
-            "labels",
-            "labeled",
-            "eval",
-            "batch_size",
-            "seed",
-            "oracle",
-        )
+        "trainer": al.training.trainer,
+        "strategy": al.picker.strategy,
+        "pool": al.picker.pool,
+        "labels": al.labels,
+        "labeled": al.state.seed,
+        "eval": al.training.eval,
+        "batch_size": al.picker.batch_size,
+        "seed": al.picker.seed,
+        "oracle": al.oracle,
     }
 
 
@@ -192,7 +189,9 @@ def test_query_update_round_trip_through_prodigy(tmp_path, prodigy_db) -> None:
     assert record is not None and record.n_labeled == 7
     assert set(record.selected) == {t["meta"]["autonlp_al_id"] for t in tasks[:3]}
     unanswered = {t["meta"]["autonlp_al_id"] for t in tasks[3:]}
-    assert unanswered <= {e.id for e in al.unlabeled}  # back in the pool, not lost
+    assert unanswered <= {
+        e.id for e in al.picker.unlabeled(al.state.done())
+    }  # back in the pool, not lost
     with pytest.raises(AnswerError, match="no open query"):
         al.update(ProdigySource(path=db, dataset="bbc_al"))
 
@@ -218,7 +217,7 @@ def test_update_refuses_unknown_ids_duplicates_and_foreign_labels(tmp_path) -> N
                 ]
             )
         )
-    assert len(al.labeled_examples) == 4  # nothing half-recorded
+    assert len(al.state.labeled_examples()) == 4  # nothing half-recorded
     path = write_jsonl(
         tmp_path / "answers.jsonl",
         [
@@ -262,10 +261,10 @@ def test_kill_9_mid_round_then_resume_loses_nothing(tmp_path) -> None:
     assert json.loads(events[-1])["type"] == "annotated"  # answers were safe before training
     resumed = learner(tmp_path / "killed")
     assert len(resumed.history) == 2
-    assert len(resumed.labeled_examples) == 14  # round 2's answers were kept
+    assert len(resumed.state.labeled_examples()) == 14  # round 2's answers were kept
     resumed.run(rounds=2)
     assert [r.selected for r in resumed.history] == [r.selected for r in reference.history]
-    assert resumed.labeled_examples == reference.labeled_examples
+    assert resumed.state.labeled_examples() == reference.state.labeled_examples()
 
 
 def test_model_dir_is_relative_to_the_state_folder_not_the_working_directory(
@@ -283,11 +282,12 @@ def test_model_dir_is_relative_to_the_state_folder_not_the_working_directory(
     monkeypatch.chdir(tmp_path / "b")  # a decoy run with the same relative folder names
     decoy = learner(tmp_path, state_dir=Path("run"), labeled=gold()[:3])
     decoy.run(rounds=2)
-    assert decoy.model.version != ours.model.version
+    assert decoy.models.model.version != ours.models.model.version
     resumed = learner(tmp_path, state_dir=tmp_path / "a" / "run")
-    assert resumed.model.version == ours.model.version
+    assert resumed.models.model.version == ours.models.model.version
     assert (
-        resumed.model_path(resumed.history[-1]) == tmp_path / "a" / "run" / "models" / "round-001"
+        resumed.journal.model_path(resumed.history[-1].model_dir)
+        == tmp_path / "a" / "run" / "models" / "round-001"
     )
 
 
@@ -299,7 +299,7 @@ def test_logs_that_recorded_cwd_relative_model_dirs_still_resume(tmp_path, monke
     # what earlier versions wrote: the path as seen from the run's working directory
     log.write_text(log.read_text().replace('"models/round-000"', '"run/models/round-000"'))
     resumed = learner(tmp_path, state_dir=Path("run"))
-    assert resumed.model.version == old.model.version
+    assert resumed.models.model.version == old.models.model.version
 
 
 def test_an_answer_whose_text_differs_from_the_queried_one_is_refused(tmp_path) -> None:
@@ -309,15 +309,15 @@ def test_an_answer_whose_text_differs_from_the_queried_one_is_refused(tmp_path) 
     al.train_pending()
     queried = al.query().examples[0]
     edited = Example(text=queried.text + " (edited)", id=queried.id, spans=[Span(0, 2, "PER")])
-    with pytest.raises(AnswerError, match=r"was queried for the text .* but the answer's text is"):
+    with pytest.raises(AnswerError, match=r"names the pool text .* but the answer's text is"):
         al.update(InMemorySource([edited]))
-    assert queried.id in {e.id for e in al.unlabeled}  # nothing recorded
-    assert len(al.labeled_examples) == 4
+    assert queried.id in {e.id for e in al.picker.unlabeled(al.state.done())}  # nothing recorded
+    assert len(al.state.labeled_examples()) == 4
 
 
 def test_first_query_tasks_do_not_show_labels_the_pool_file_carries(tmp_path) -> None:
     labelled = [Example(text=f"match {i}", labels=["sport"]) for i in range(6)]
-    learner = ActiveLearner(
+    learner = ActiveLearner.create(
         trainer=ScriptedTrainer(task="textcat"),
         strategy=RandomSampling(),
         pool=labelled,
@@ -337,11 +337,11 @@ def test_answers_kept_by_a_stop_while_training_are_named_and_trained(tmp_path) -
     with pytest.raises(RuntimeError):  # call 2 fails: a stop after the answers were recorded
         al.update(examples)
     again = learner(tmp_path, oracle=None)
-    assert again.untrained == 5
+    assert again.state.n_untrained == 5
     with pytest.raises(AnswerError, match="recorded but not trained on"):
         again.update(examples)
     record = again.train_pending()
-    assert record is not None and record.n_labeled == 9 and again.untrained == 0
+    assert record is not None and record.n_labeled == 9 and again.state.n_untrained == 0
 
 
 # -- answers no query asked for (Label Studio, where annotators pick tasks) ------------------------
@@ -356,23 +356,25 @@ def test_recorded_answers_are_logged_at_once_trained_next_and_survive_a_restart(
     trainer = ScriptedTrainer()
     al = learner(tmp_path, trainer, labeled=[], oracle=None)
     assert al.record([answer(20), answer(21)]) == 2
-    assert al.untrained == 2 and not trainer.calls  # recorded, not trained yet
+    assert al.state.n_untrained == 2 and not trainer.calls  # recorded, not trained yet
     events = [json.loads(line) for line in (tmp_path / "state" / "events.jsonl").open()]
     assert events[-1]["type"] == "annotated" and events[-1]["unasked"] is True
     # a new process finds them waiting, and trains them
     again = learner(tmp_path, trainer, labeled=[], oracle=None)
-    assert again.untrained == 2
+    assert again.state.n_untrained == 2
     first = again.train_pending()
-    assert first is not None and first.n_labeled == 2 and again.untrained == 0
+    assert first is not None and first.n_labeled == 2 and again.state.n_untrained == 0
     assert sorted(first.selected) == sorted([answer(20).id, answer(21).id])
-    assert {answer(20).id, answer(21).id}.isdisjoint(e.id for e in again.unlabeled)
+    assert {answer(20).id, answer(21).id}.isdisjoint(
+        e.id for e in again.picker.unlabeled(again.state.done())
+    )
     # the latest answer for a text wins; a text outside the pool is kept as labelled too
     changed = Example(text=answer(20).text, spans=[])
     outside = Example(text="zoe left", spans=[Span(0, 3, "PER")])
     assert again.record([changed, outside]) == 2
     second = again.train_pending()
     assert second is not None and second.n_labeled == 3
-    labelled = {e.text: e for e in again.labeled_examples}
+    labelled = {e.text: e for e in again.state.labeled_examples()}
     assert labelled[answer(20).text].spans == () and "zoe left" in labelled
 
 
@@ -392,9 +394,9 @@ def test_answers_recorded_while_a_round_trains_wait_for_the_next_round(tmp_path)
     round_0 = al.train_pending()
     assert round_0 is not None and round_0.selected == (answer(30).id,)
     assert trainer.calls[0]["ids"] == [answer(30).id]
-    assert al.untrained == 1
+    assert al.state.n_untrained == 1
     resumed = learner(tmp_path, ScriptedTrainer(), labeled=[], oracle=None)
-    assert resumed.untrained == 1
+    assert resumed.state.n_untrained == 1
     round_1 = resumed.train_pending()
     assert round_1 is not None and round_1.selected == (answer(31).id,) and round_1.n_labeled == 2
 
@@ -407,7 +409,7 @@ def test_recorded_answers_are_checked_and_close_an_open_query_they_answer(tmp_pa
     pool_text = gold()[40]
     with pytest.raises(AnswerError, match="names the pool text"):
         al.record([Example(text="another text", id=pool_text.id)])
-    assert al.untrained == 0  # nothing of a refused call is recorded
+    assert al.state.n_untrained == 0  # nothing of a refused call is recorded
     query = al.query()
     asked = [e.id for e in query.examples]
     al.record([answer(50)] if answer(50).id not in asked else [answer(51)])
@@ -418,4 +420,6 @@ def test_recorded_answers_are_checked_and_close_an_open_query_they_answer(tmp_pa
         al.update([Example(text=query.examples[1].text)])
     trained = al.train_pending()
     assert trained is not None and query.examples[0].id in trained.selected
-    assert query.examples[1].id in {e.id for e in al.unlabeled}  # back in the pool
+    assert query.examples[1].id in {
+        e.id for e in al.picker.unlabeled(al.state.done())
+    }  # back in the pool

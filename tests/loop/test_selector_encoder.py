@@ -11,8 +11,8 @@ from autonlp_al import Example
 from autonlp_al.cli import main
 from autonlp_al.integrations.serve import load_for_serving
 from autonlp_al.loop.config import LoopConfig
+from autonlp_al.loop.journal import Journal
 from autonlp_al.loop.learner import GoldOracle
-from autonlp_al.loop.state import EventLog
 from autonlp_al.strategies import KMeans
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder
 from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
@@ -33,7 +33,7 @@ def test_a_kmeans_cold_start_on_the_encoder_picks_the_first_batch(tiny_bert, tmp
     )
     (record,) = al.run(rounds=1)
     assert record.strategy == "kmeans" and len(record.selected) == 5
-    embedded = {e.text for e in gold} | {e.text for e in al.eval}  # each text once
+    embedded = {e.text for e in gold} | {e.text for e in al.training.eval}  # each text once
     assert len(encoder.cache) == len(embedded)
 
 
@@ -79,9 +79,9 @@ def test_the_docs_config_for_a_two_model_loop_reads_and_builds(tiny_bert, tmp_pa
     assert config.selector is not None and config.final_every == 5
     gold = corpus(40, 6, "textcat")
     learner = config.build(tmp_path / "state", pool=[Example(text=e.text) for e in gold])
-    assert isinstance(learner.selector, TfidfTrainer)
-    assert isinstance(learner.selector.encoder, FrozenEncoder)
-    assert isinstance(learner.cold_start, KMeans) and learner.final_every == 5
+    assert isinstance(learner.training.selector, TfidfTrainer)
+    assert isinstance(learner.training.selector.encoder, FrozenEncoder)
+    assert isinstance(learner.picker.cold_start, KMeans) and learner.final_every == 5
     assert LoopConfig.from_state(tmp_path / "state") == config  # saved as read
 
 
@@ -101,6 +101,6 @@ def test_simulate_with_a_selector_ends_each_run_with_a_final_model(tiny_bert, tm
     report = (state / "report.md").read_text()
     assert "Final models" in report
     for run in ("margin", "random"):
-        (final,) = EventLog.of(state / run).finals()
+        (final,) = Journal(state / run).finals()
         assert final["n_labeled"] == 16 and "accuracy" in final["metrics"]
         assert f"| {run} | 0 | 2 | 16 |" in report

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from autonlp_al import Example
 from autonlp_al.sources import Deduplicated
-from autonlp_al.sources.dedupe import DUPLICATE, DUPLICATE_CONFLICT
+from autonlp_al.sources.base import DUPLICATE, DUPLICATE_CONFLICT
 from autonlp_al.testing import InMemorySource
 
 texts = st.sampled_from(["a", "b", "c", "d e"])

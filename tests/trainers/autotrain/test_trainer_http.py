@@ -448,7 +448,7 @@ def test_two_learner_rounds_run_on_autotrain_like_on_the_local_trainer(
     caplog.set_level(logging.DEBUG)
     with Hub(token=TOKEN, model_files=model_files) as hub:
         at = trainer(hub)
-        learner = ActiveLearner(
+        learner = ActiveLearner.create(
             trainer=at,
             strategy=MNLP(),
             pool=gold[10:],
@@ -483,7 +483,7 @@ def test_two_learner_rounds_run_on_autotrain_like_on_the_local_trainer(
         batch_size=5,
         oracle=GoldOracle(gold),
     )
-    assert len(resumed.history) == 3 and resumed.model is not None
+    assert len(resumed.history) == 3 and resumed.models.model is not None
     for file in tmp_path.rglob("*"):  # the state folder and the huggingface_hub home
         assert not file.is_file() or TOKEN.encode() not in file.read_bytes()
     assert all(TOKEN not in record.getMessage() for record in caplog.records)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ..registry import stopping
+from .registry import stopping
 
 __all__ = ["LowUncertainty", "StablePredictions", "StoppingCriterion", "TargetMetric"]
 

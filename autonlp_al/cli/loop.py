@@ -1,0 +1,224 @@
+"""Flags into a loop config, in one place: the loop options of ``simulate`` and ``query`` become a
+:class:`~autonlp_al.loop.config.LoopConfig` (each part by its registry name, its arguments
+checked against what the part takes); ``--config FILE`` or a state folder's saved config instead."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import attrs
+
+from .. import registry
+from ..errors import ConfigError
+from ..loop.config import LoopConfig, Part, parameters
+from .common import given, label_list
+from .trainer import (
+    TRAINER_OPTIONS,
+    add_trainer,
+    encoder_part,
+    takes_model,
+    trainer_flag,
+    trainer_overrides,
+    trainer_part,
+    with_encoder,
+)
+
+
+def add_loop(parser: argparse.ArgumentParser) -> None:
+    """Options of the learner and its trainer (simulate, query)."""
+    loop = parser.add_argument_group("the loop (or --config FILE, see docs/config.md)")
+    loop.add_argument("--config", metavar="FILE", help="a loop config file instead of these")
+    loop.add_argument("--task", choices=("ner", "textcat"))
+    loop.add_argument("--labels", help="comma-separated label set, in order")
+    loop.add_argument(
+        "--strategy",
+        metavar="NAME",
+        choices=registry.short_names("strategies"),
+        help="query strategy (default: total_token_entropy for ner, hybrid for textcat), one "
+        "of: %(choices)s",
+    )
+    loop.add_argument(
+        "--uncertainty",
+        metavar="NAME",
+        choices=registry.short_names("strategies"),
+        help="hybrid only: the uncertainty strategy that shortlists (default: mnlp for ner, "
+        "margin for textcat)",
+    )
+    loop.add_argument(
+        "--cold-start",
+        metavar="NAME",
+        choices=registry.short_names("strategies"),
+        help="picks the first batch, before any model (default random; kmeans and coreset use "
+        "--encoder's embeddings), one of: %(choices)s",
+    )
+    loop.add_argument(
+        "--selector",
+        metavar="NAME",
+        choices=registry.short_names("trainers"),
+        help="a cheap trainer for the rounds (embedding: a linear head on --encoder's frozen "
+        "vectors; tfidf: TF-IDF, with --encoder's vectors if given); --trainer then trains only "
+        "the final model (train-final, --final-every, the end of simulate)",
+    )
+    loop.add_argument(
+        "--encoder",
+        metavar="PATH",
+        help="a local encoder folder for --selector and a kmeans/coreset --cold-start; its "
+        "vectors are cached on disk ($AUTONLP_AL_CACHE or ~/.cache/autonlp_al/embeddings)",
+    )
+    loop.add_argument(
+        "--encoder-max-length",
+        type=int,
+        default=256,
+        metavar="N",
+        help="word pieces of a text the encoder reads",
+    )
+    loop.add_argument(
+        "--final-every",
+        type=int,
+        metavar="N",
+        help="with --selector: train the final model every N rounds too",
+    )
+    loop.add_argument("--batch-size", type=int, default=10, metavar="N", help="examples per round")
+    loop.add_argument("--seed", type=int, default=0, help="random seed")
+    loop.add_argument(
+        "--pool-sample", type=int, metavar="N", help="score at most N pool examples a round"
+    )
+    loop.add_argument(
+        "--scorer",
+        metavar="NAME",
+        choices=registry.short_names("scorers"),
+        help="where selections are scored (default local; ray needs autonlp_al[ray], and "
+        "reads RAY_ADDRESS), one of: %(choices)s",
+    )
+    add_trainer(parser, epochs=None, lr=None, max_length=128)
+
+
+def strategy_part(args: argparse.Namespace) -> Part:
+    name = args.strategy or ("total_token_entropy" if args.task == "ner" else "hybrid")
+    part = Part(kind="strategies", name=name)
+    if args.uncertainty:
+        if "uncertainty" not in (parameters(part.factory()) or ()):
+            raise ConfigError(f"--uncertainty applies to --strategy hybrid, not {name}")
+        part = attrs.evolve(
+            part, args={"uncertainty": Part(kind="strategies", name=args.uncertainty)}
+        )
+    return part
+
+
+#: the options that describe a loop (besides --config): with a config they override it
+LOOP_OPTIONS = (
+    "task", "labels", "strategy", "uncertainty", "cold_start", "selector", "encoder",
+    "encoder_max_length", "final_every", "batch_size", "seed", "pool_sample", "scorer", "lang",
+    "dedupe", "trainer", *TRAINER_OPTIONS,
+)  # fmt: skip
+_SETTINGS = {"batch_size", "seed", "pool_sample", "final_every", "lang"}
+
+
+def loop_config(args: argparse.Namespace) -> LoopConfig:
+    """The loop the arguments describe, the one place flags become a config: ``--config FILE``
+    with any loop options given applied over it (spaCy's overrides); else the loop options;
+    else, for ``query`` given none of ``--task``/``--labels``/``--model``, the config a first
+    ``query`` saved in the state folder (which loop options would change: refused)."""
+    from ..loop.journal import Journal
+
+    flags = given(args, LOOP_OPTIONS)
+    saved = Journal(args.state_dir).config_path if getattr(args, "state_dir", None) else None
+    if getattr(args, "config", None):
+        return overridden(LoopConfig.from_file(args.config), args, flags)
+    if (
+        args.command == "query"
+        and saved is not None
+        and saved.is_file()
+        and not (args.task or args.labels or args.model)
+    ):
+        if flags:
+            raise ConfigError(
+                f"{', '.join(_flag(d) for d in flags)}: the loop of {args.state_dir} is saved in "
+                f"{saved}, and a state folder keeps its loop; leave the option out, or start a "
+                f"new state folder (edit a copy of {saved} and pass it as --config)"
+            )
+        print(f"the loop saved in {saved}")
+        return LoopConfig.from_file(saved)
+    required = ("task", "labels", "model") if takes_model(args) else ("task", "labels")
+    for option in required:
+        if not getattr(args, option):
+            raise ConfigError(
+                f"--{option} is required (or --config FILE"
+                + (
+                    ", or a state folder a first query has set up)"
+                    if args.command == "query"
+                    else ")"
+                )
+            )
+    config = LoopConfig(
+        task=args.task,
+        labels=label_list(args.labels),
+        trainer=trainer_part(args, loop=True),
+        selector=selector_part(args),
+        strategy=strategy_part(args),
+        cold_start=cold_start_part(args),
+        lang=args.lang,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        pool_sample=args.pool_sample,
+        final_every=args.final_every,
+    )
+    if args.scorer:
+        config = config.evolve(scorer=Part(kind="scorers", name=args.scorer))
+    return config.evolve(dedupe=True) if args.dedupe else config
+
+
+def overridden(config: LoopConfig, args: argparse.Namespace, flags: dict[str, Any]) -> LoopConfig:
+    """``config`` with the loop options given on the command line applied over it."""
+    changes: dict[str, Any] = {k: v for k, v in flags.items() if k in _SETTINGS}
+    if "task" in flags:
+        changes["task"] = args.task
+    if "labels" in flags:
+        changes["labels"] = label_list(args.labels)
+    if "dedupe" in flags:
+        changes["dedupe"] = True
+    if "scorer" in flags:
+        changes["scorer"] = Part(kind="scorers", name=args.scorer)
+    task = changes.get("task", config.task)
+    if flags.keys() & {"strategy", "uncertainty"}:
+        args.strategy = args.strategy or config.strategy.name.rsplit(".v", 1)[0]
+        changes["strategy"] = strategy_part(argparse.Namespace(**{**vars(args), "task": task}))
+    if "cold_start" in flags:
+        changes["cold_start"] = cold_start_part(args)
+    if "selector" in flags or ("final_every" in flags and config.selector is None):
+        changes["selector"] = selector_part(args)
+    encoder = flags.keys() & {"encoder", "encoder_max_length"}
+    if encoder and not flags.keys() & {"selector", "cold_start", "trainer"}:
+        raise ConfigError(
+            f"{_flag(sorted(encoder)[0])} applies with --selector, --cold-start or --trainer given "
+            f"on the command line; with --config, set the encoder in the file ([selector.encoder])"
+        )
+    trainer_flags = flags.keys() & {"trainer", *TRAINER_OPTIONS}
+    if "trainer" in flags:
+        changes["trainer"] = trainer_part(
+            argparse.Namespace(**{**vars(args), "task": task}), loop=True
+        )
+    elif trainer_flags:
+        changes["trainer"] = trainer_overrides(config.trainer, args, trainer_flags)
+    return config.evolve(**changes)
+
+
+def _flag(dest: str) -> str:
+    return trainer_flag(dest, True)
+
+
+def selector_part(args: argparse.Namespace) -> Part | None:
+    if not args.selector:
+        if args.final_every:
+            raise ConfigError("--final-every applies with --selector (a cheap round model)")
+        return None
+    return with_encoder(Part(kind="trainers", name=args.selector), args, "--selector")
+
+
+def cold_start_part(args: argparse.Namespace) -> Part:
+    name = args.cold_start or "random"
+    part = Part(kind="strategies", name=name)
+    if "embedder" in (parameters(part.factory()) or ()):
+        part = attrs.evolve(part, args={"embedder": encoder_part(args, f"--cold-start {name}")})
+    return part

@@ -1,0 +1,55 @@
+"""Simulate active learning on labelled data, against a random control."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .common import command, setup_logging
+from .inputs import add_input, read
+from .label import write_report
+from .loop import add_loop, loop_config
+
+
+def add(commands: Any) -> None:
+    """The ``simulate`` command."""
+    simulate = command(
+        commands,
+        "simulate",
+        help="simulate active learning on labelled data, against a random control",
+        description="Active learning with a gold oracle: start from a seed set of INPUT, label "
+        "batches picked by --strategy, score each round on TEST.",
+        usage="INPUT TEST --from FORMAT --state-dir DIR (--config FILE | --task TASK "
+        "--labels A,B --model PATH) [options]",
+    )
+    simulate.add_argument("input", help="labelled pool (the oracle's answers)")
+    simulate.add_argument("test", help="labelled test set, read like INPUT")
+    simulate.add_argument(
+        "--state-dir", required=True, metavar="DIR", help="folder for logs, models, report"
+    )
+    run = simulate.add_argument_group("the simulation")
+    run.add_argument("--rounds", type=int, default=3, help="rounds after the seed round")
+    run.add_argument("--seed-size", type=int, default=10, help="random examples labelled first")
+    run.add_argument("--no-control", action="store_true", help="skip the random control")
+    run.add_argument("--reference", type=float, help="reference score for the report")
+    add_loop(simulate)
+    add_input(simulate)
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from ..loop.simulate import simulate as run
+
+    setup_logging()
+    config = loop_config(args)
+    gold, test = read(args), read(args, args.test)
+    run(
+        config,
+        gold=gold,
+        test=test,
+        state_dir=args.state_dir,
+        seed_size=args.seed_size,
+        rounds=args.rounds,
+        control=not args.no_control,
+    )
+    return write_report(Path(args.state_dir), args.reference, None)

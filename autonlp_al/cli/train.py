@@ -1,0 +1,98 @@
+"""Train a model on annotations, and score a saved model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import attrs
+
+from .common import command, label_list
+from .inputs import add_input, read
+from .trainer import add_trainer, trainer_part
+
+
+def add(commands: Any) -> None:
+    """The ``train`` and ``evaluate`` commands."""
+    train = command(
+        commands,
+        "train",
+        help="fine-tune a model on annotations",
+        description="Train a model on INPUT and save it to OUTPUT (a folder).",
+        usage="INPUT OUTPUT --from FORMAT --task TASK --labels A,B --model PATH [options]",
+    )
+    train.add_argument("input", help="training annotations")
+    train.add_argument("output", help="folder to save the model to")
+    what = train.add_argument_group("what to train")
+    what.add_argument("--task", choices=("ner", "textcat"), required=True)
+    what.add_argument("--labels", required=True, help="comma-separated label set, in order")
+    what.add_argument("--eval", metavar="FILE", help="evaluation annotations, read like INPUT")
+    what.add_argument("--init", metavar="MODEL", help="a saved model to warm-start from")
+    what.add_argument("--seed", type=int, default=0, help="random seed")
+    add_trainer(train, epochs=3, lr=5e-5, max_length=256)
+    add_input(train)
+
+    evaluate = command(
+        commands,
+        "evaluate",
+        help="score a saved model on annotations",
+        description="Score the model in MODEL on the gold annotations in INPUT.",
+        usage="MODEL INPUT --from FORMAT [options]",
+    )
+    evaluate.add_argument("model", help="a saved model folder")
+    evaluate.add_argument("input", help="gold annotations")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    add_input(evaluate)
+
+
+def train(args: argparse.Namespace) -> int:
+    from ..errors import DryRunFinished
+
+    trainer = trainer_part(args, loop=False).build(
+        {"task": args.task, "lang": args.lang, "seed": args.seed}
+    )
+    examples = read(args)
+    eval_examples = read(args, args.eval) if args.eval else []
+    init = trainer.load(args.init) if args.init else None
+    try:
+        model = trainer.train(
+            examples, eval=eval_examples, labels=label_list(args.labels), init=init
+        )
+    except DryRunFinished as done:
+        print(done)
+        return 0
+    model.save(args.output)
+    report = getattr(trainer, "report", None)  # a trainer may count what it skipped
+    if report is not None:
+        print(f"trained: {report.summary()}")
+    print(f"model {model.version} saved to {args.output}")
+    if getattr(model, "metrics", None):
+        print("eval: " + ", ".join(f"{k} {v:.4f}" for k, v in model.metrics.items()))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..metrics import NerScores
+    from ..metrics import evaluate as score
+    from ..trainers import load_model
+
+    model = load_model(args.model)
+    scores = score(model, read(args))
+    if args.json:
+        print(json.dumps(attrs.asdict(scores), indent=2))
+        return 0
+    print(f"model {model.version or args.model} ({model.task})")
+    if isinstance(scores, NerScores):
+        print(f"precision {scores.precision:.4f}  recall {scores.recall:.4f}  f1 {scores.f1:.4f}")
+        rows = scores.per_label
+    else:
+        print(f"accuracy {scores.accuracy:.4f}  macro-F1 {scores.macro_f1:.4f}")
+        rows = scores.per_class
+    print("| label | precision | recall | f1 | support |\n|---|---|---|---|---|")
+    for label, prf in rows.items():
+        print(
+            f"| {label} | {prf.precision:.4f} | {prf.recall:.4f} | {prf.f1:.4f} | {prf.support} |"
+        )
+    return 0
