@@ -42,7 +42,11 @@ def test_every_import_contract_is_kept() -> None:
     ("module", "line", "broken"),
     [
         # the bottom layer importing the loop (the old registry -> loop.stopping arrow)
-        ("registry.py", "from .loop import learner as _learner\n", "Layers of docs/architecture.md"),
+        (
+            "registry.py",
+            "from .loop import learner as _learner\n",
+            "Layers of docs/architecture.md",
+        ),
         # the Label Studio backend importing the server (the old serve <-> labelstudio cycle)
         ("integrations/labelstudio.py", "from . import serve as _serve\n", "Integrations"),
         # the loop naming a backend (the old loop/config -> sources/dedupe arrow)

@@ -9,8 +9,8 @@ from .. import registry
 from ..converters import Converter, SpacyTokenizer, Unknown
 from ..errors import ConfigError
 from ..loop.config import parameters
-from .common import command, label_list, progress
-from .inputs import add_alignment, add_input, open_source
+from .common import command, given, label_list, progress
+from .inputs import add_alignment, add_input, open_source, source_plan
 
 
 def add(commands: Any) -> None:
@@ -62,47 +62,63 @@ def add(commands: Any) -> None:
 
 #: ``--to`` names that pick the tags writer with that scheme
 SCHEME_TARGETS = ("iob", "bilou")
+#: writer option -> the flag that sets it
+_WRITER_FLAGS = {"task": "--task", "workers": "--workers", "labels": "--labels", "cats": "--labels"}
+#: converter option -> the flag that sets it (writers that take no converter take none of them)
+_CONVERTER_FLAGS = {
+    "alignment": "--alignment", "unknown": "--unknown", "scheme": "--scheme", "labels": "--labels"
+}  # fmt: skip
 
 
-def make_writer(args: argparse.Namespace, converter: Converter) -> Any:
-    """The ``--to`` writer: ``iob`` / ``bilou`` are the tags writer in that scheme; any other
-    name is a registered writer, given the options it takes."""
-    name = args.target
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``convert`` will do: the source, the writer with its options, the converter's
+    settings. An option the chosen writer does not use is refused, naming the writers that do."""
+    flags = given(args, ["task", "workers", "labels", "alignment", "unknown", "scheme"])
+    name, scheme = args.target, args.scheme
     if name in SCHEME_TARGETS:
-        converter.scheme = registry.get("schemes", name)()
-        name = "tags"
+        name, scheme = "tags", name
     elif name == "autotrain":
-        converter.scheme = registry.get("schemes", "iob")()
-    factory = registry.get("writers", name)
+        scheme = "iob"
+    accepted = parameters(registry.get("writers", name)) or set()
     # --labels in the order given: a ClassLabel or cats order is a label map, not a set
-    ordered = tuple(label_list(args.labels)) if getattr(args, "labels", None) else ()
-    options = {
-        "converter": converter,
-        "task": args.task,
-        "lang": args.lang,
-        "cats": ordered,
-        "labels": ordered,
-        "workers": args.workers,
-    }
-    accepted = parameters(factory) or set()
-    if args.workers > 1 and "workers" not in accepted:
+    ordered = label_list(args.labels) if args.labels else []
+    values = {"task": args.task, "lang": args.lang, "cats": ordered, "labels": ordered}
+    options = {k: v for k, v in {**values, "workers": args.workers}.items() if k in accepted}
+    used = {_WRITER_FLAGS[k] for k in options if k in _WRITER_FLAGS}
+    if "converter" in accepted:
+        used |= {"--alignment", "--unknown", "--labels"}
+        if name == "conll":
+            used.add("--scheme")
+    unused = sorted({_WRITER_FLAGS.get(d) or _CONVERTER_FLAGS[d] for d in flags} - used)
+    if unused:
         raise ConfigError(
-            f"--workers applies to --to autotrain, iob and bilou (one record per line), "
-            f"not --to {args.target}"
+            f"{unused[0]} does not apply to --to {args.target}; the options it takes: "
+            f"{', '.join(sorted(used)) or 'none of these'}"
         )
-    return factory(**{k: v for k, v in options.items() if k in accepted})
+    converter = {
+        "scheme": scheme,
+        "lang": args.lang,
+        "alignment": args.alignment,
+        "labels": args.labels.split(",") if args.labels else None,
+        "unknown": args.unknown,
+    }
+    return {
+        "source": source_plan(args),
+        "writer": name,
+        "options": options,
+        "converter": converter if "converter" in accepted else None,
+        "output": args.output,
+    }
 
 
 def convert(args: argparse.Namespace) -> int:
-    converter = Converter(
-        scheme=args.scheme,
-        tokenizer=SpacyTokenizer(args.lang),
-        alignment=args.alignment,
-        labels=args.labels.split(",") if args.labels else None,
-        unknown=args.unknown,
-    )
+    what = plan(args)
+    settings = {k: v for k, v in (what["converter"] or {}).items() if k != "lang"}
+    converter = Converter(tokenizer=SpacyTokenizer(args.lang), **settings)
     source = open_source(args)
-    writer = make_writer(args, converter)
+    factory = registry.get("writers", what["writer"])
+    extra = {"converter": converter} if what["converter"] is not None else {}
+    writer = factory(**what["options"], **extra)
     writer.write(progress(source.read()), args.output)
     print(f"read {args.input}: {source.report.summary()}")
     if converter.report.counts or converter.report.skipped or converter.report.adjusted:

@@ -55,13 +55,20 @@ def add(commands: Any) -> None:
     add_loop(init)
 
 
-def init(args: argparse.Namespace) -> int:
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``init config`` will write: the filled config, to OUTPUT (only over a file with
+    ``--force``)."""
     from ..errors import ConfigError
 
     output = Path(args.output)
     if output.exists() and not args.force:
         raise ConfigError(f"{output} exists; pass --force to overwrite it, or name another file")
-    config = filled(loop_config(args))
+    return {"config": filled(loop_config(args)), "output": output}
+
+
+def init(args: argparse.Namespace) -> int:
+    what = plan(args)
+    output, config = what["output"], what["config"]
     text = commented(config)
     LoopConfig.from_str(text, where=str(output))  # what is written reads back
     output.parent.mkdir(parents=True, exist_ok=True)

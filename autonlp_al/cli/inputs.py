@@ -13,7 +13,7 @@ from ..errors import AutoNLPALError, ConfigError
 from ..loop.config import Part, parameters
 from ..sources.base import OnError, Source
 from ..types import Example
-from .common import json_value, progress
+from .common import given, json_value, progress
 
 # CLI option (dest) -> help; each applies to the sources that have an attribute of that name.
 SOURCE_OPTIONS = {
@@ -63,10 +63,16 @@ INTS = {"token_column", "tag_column"}
 
 
 def source_flag(dest: str) -> str:
-    return "--" + {"sessions": "session", "answers": "answer"}.get(dest, dest).replace("_", "-")
+    names = {
+        "sessions": "session",
+        "answers": "answer",
+        "source": "from",
+        "source_args": "source-arg",
+    }
+    return "--" + names.get(dest, dest).replace("_", "-")
 
 
-def add_input(parser: argparse.ArgumentParser) -> None:
+def add_input(parser: argparse.ArgumentParser, *, lang: bool = True) -> None:
     """``--from`` and the source options, grouped by the sources that take them (the same for
     every command that reads annotations). The groups are read from the registry: a plugin
     source's own arguments go through ``--source-arg``."""
@@ -89,7 +95,10 @@ def add_input(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep each text once (the first copy; the rest are counted, conflicts apart)",
     )
-    group.add_argument("--lang", default="en", help="spaCy language for tokenisation (blank:LANG)")
+    if lang:  # not where the language is the loop's or the model's own
+        group.add_argument(
+            "--lang", default="en", help="spaCy language for tokenisation (blank:LANG)"
+        )
     group.add_argument(
         "--input-scheme",
         choices=registry.short_names("schemes"),
@@ -159,11 +168,16 @@ def source_part(args: argparse.Namespace, path: str | None = None) -> Part:
         )
     cls = registry.get("sources", args.source)
     fields = parameters(cls) or set()
-    given = path or args.input
-    where = given if "://" in str(given) else str(Path(given).absolute())  # a URL stays one
+    named = path or args.input
+    where = named if "://" in str(named) else str(Path(named).absolute())  # a URL stays one
     kwargs: dict[str, Any] = {"path": where, "on_error": args.on_error}
     if "scheme" in fields:
         kwargs["scheme"] = args.input_scheme
+    elif given(args, ["input_scheme"]):
+        raise ConfigError(
+            f"--input-scheme is the tag scheme of tagged input, and --from {args.source} reads "
+            f"no tags; leave it out"
+        )
     for dest in SOURCE_OPTIONS:
         value = getattr(args, dest)
         if value is None:
@@ -184,6 +198,15 @@ def source_part(args: argparse.Namespace, path: str | None = None) -> Part:
     return Part(kind="sources", name=args.source, args=kwargs)
 
 
+#: every option that says how to read the input
+INPUT_OPTIONS = ("source", "on_error", "input_scheme", "source_args", *SOURCE_OPTIONS)
+
+
+def source_plan(args: argparse.Namespace, path: str | None = None) -> dict[str, Any]:
+    """What reading ``--from`` will do: the source part, and whether each text is kept once."""
+    return {"source": source_part(args, path).to_dict(), "dedupe": bool(args.dedupe)}
+
+
 def open_source(args: argparse.Namespace, path: str | None = None) -> Source:
     source: Source = source_part(args, path).build()
     if args.dedupe:
@@ -191,6 +214,19 @@ def open_source(args: argparse.Namespace, path: str | None = None) -> Source:
 
         return Deduplicated(source)
     return source
+
+
+def read_part(part: Part, *, dedupe: bool) -> list[Example]:
+    """The examples of a source part (each text once with ``dedupe``), with progress and the
+    source's report printed."""
+    source: Source = part.build()
+    if dedupe:
+        from ..sources.base import Deduplicated
+
+        source = Deduplicated(source)
+    examples = list(progress(source.read()))
+    print(f"read {part.args['path']}: {source.report.summary()}")
+    return examples
 
 
 def read(args: argparse.Namespace, path: str | None = None) -> list[Example]:

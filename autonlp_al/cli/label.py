@@ -43,23 +43,42 @@ def add(commands: Any) -> None:
     report.add_argument("--png", help="where to draw the curve (default DIR/curve.png)")
 
 
-def label(args: argparse.Namespace) -> int:
-    from ..integrations.console import ConsoleAnnotator
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``label`` will do: the task file, the answers file, the entity labels offered (given,
+    else the state folder's)."""
     from ..loop.journal import Journal
 
     journal = Journal.of_query_file(args.tasks)  # query writes DIR/queries/round-NNN.jsonl
     labels: Sequence[str] = label_list(args.labels) if args.labels else ()
     if not labels and journal is not None and journal.config_path.is_file():
         labels = LoopConfig.from_state(journal.root).labels
-    report = ConsoleAnnotator(labels=labels).annotate(Path(args.tasks), args.answers)
+    return {
+        "tasks": args.tasks,
+        "answers": args.answers,
+        "labels": list(labels),
+        "journal": journal,
+    }
+
+
+def label(args: argparse.Namespace) -> int:
+    from ..integrations.console import ConsoleAnnotator
+
+    what = plan(args)
+    journal = what["journal"]
+    report = ConsoleAnnotator(labels=what["labels"]).annotate(Path(args.tasks), args.answers)
     print(f"\n{report.summary()}")
     where = journal.root if journal is not None else "DIR"
     print(f"next: autonlp-al update {args.answers} --from prodigy --state-dir {where}")
     return 0
 
 
+def plan_report(args: argparse.Namespace) -> dict[str, Any]:
+    return {"state_dir": args.state_dir, "reference": args.reference, "png": args.png}
+
+
 def report(args: argparse.Namespace) -> int:
-    return write_report(Path(args.state_dir), args.reference, args.png)
+    what = plan_report(args)
+    return write_report(Path(what["state_dir"]), what["reference"], what["png"])
 
 
 def write_report(state_dir: Path, reference: float | None, png: str | None) -> int:

@@ -164,6 +164,12 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
         pool_sample=args.pool_sample,
         final_every=args.final_every,
     )
+    encoder = sorted(flags.keys() & {"encoder", "encoder_max_length"})
+    if encoder and "encoders" not in str(config.to_dict()):
+        raise ConfigError(
+            f"{_flag(encoder[0])}: no part of this loop takes an encoder; it is for --selector "
+            f"embedding or tfidf, --trainer tfidf, or --cold-start kmeans or coreset"
+        )
     if args.scorer:
         config = config.evolve(scorer=Part(kind="scorers", name=args.scorer))
     return config.evolve(dedupe=True) if args.dedupe else config

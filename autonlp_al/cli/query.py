@@ -7,9 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from .. import registry
+from ..errors import ConfigError
 from ..loop.config import LoopConfig, Part
-from .common import command, setup_logging
-from .inputs import add_input, open_source, pool_part, source_part
+from .common import command, given, setup_logging
+from .inputs import (
+    INPUT_OPTIONS,
+    add_input,
+    open_source,
+    pool_part,
+    source_flag,
+    source_part,
+    source_plan,
+)
 from .loop import add_loop, loop_config
 
 
@@ -58,7 +67,7 @@ def add(commands: Any) -> None:
     update.add_argument(
         "--state-dir", required=True, metavar="DIR", help="the folder query wrote to"
     )
-    add_input(update)
+    add_input(update, lang=False)  # answers are tokenised in the loop's language
 
     final = command(
         commands,
@@ -73,12 +82,23 @@ def add(commands: Any) -> None:
     final.add_argument("--warm-start", action="store_true", help="start from the last final model")
 
 
-def query(args: argparse.Namespace) -> int:
-    from ..writers import ProdigyWriter
-
-    setup_logging()
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``query`` will do: the loop config (with the pool and seed data given), its state
+    folder and the task file. Reading options without a POOL to read are refused."""
     config = loop_config(args)
-    if args.input and args.pool_on_disk:
+    reading = sorted(given(args, [*INPUT_OPTIONS, "pool_on_disk"]))
+    if args.input is None and reading:
+        raise ConfigError(
+            f"{source_flag(reading[0])} says how to read POOL, and no POOL is given; the loop "
+            f"of {args.state_dir} reads the pool its config names"
+        )
+    if args.pool_on_disk:
+        by_columns = sorted(set(reading) - {"pool_on_disk", "source_args"})
+        if by_columns:
+            raise ConfigError(
+                f"{source_flag(by_columns[0])} does not apply to --pool-on-disk; name a pool's "
+                f"columns with --source-arg text=COLUMN (or id_column=COLUMN)"
+            )
         config = config.evolve(pool=pool_part(args))
     elif args.input:
         config = config.evolve(pool=source_part(args))
@@ -87,10 +107,19 @@ def query(args: argparse.Namespace) -> int:
             kind="sources", name="jsonl", args={"path": str(Path(args.seed_data).absolute())}
         )
         config = config.evolve(seed_data=seed)
-    learner = config.build(args.state_dir)
+    return {"config": config, "state_dir": args.state_dir, "output": args.output}
+
+
+def query(args: argparse.Namespace) -> int:
+    from ..writers import ProdigyWriter
+
+    setup_logging()
+    what = plan(args)
+    config = what["config"]
+    learner = config.build(what["state_dir"])
     learner.train_pending()
     query = learner.query()
-    path = Path(args.output or learner.journal.query_path(query.round))
+    path = Path(what["output"] or learner.journal.query_path(query.round))
     options = config.labels if config.task == "textcat" else ()
     ProdigyWriter(options=options, with_answer=False).write(query.tasks(), path)
     # a pre-annotated batch is corrected; round 0's bare one is labelled from scratch
@@ -106,9 +135,15 @@ def query(args: argparse.Namespace) -> int:
     return 0
 
 
+def plan_update(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``update`` will do: read the answers and train the state folder's loop."""
+    return {"state_dir": args.state_dir, "answers": source_plan(args)}
+
+
 def update(args: argparse.Namespace) -> int:
     setup_logging()
-    learner = LoopConfig.from_state(args.state_dir).build(args.state_dir, save=False)
+    what = plan_update(args)
+    learner = LoopConfig.from_state(what["state_dir"]).build(what["state_dir"], save=False)
     if learner.state.untrained:  # the last update stopped while training: its answers are kept
         print(
             f"the {learner.state.n_untrained} answers of the last update were recorded before it "
@@ -127,10 +162,15 @@ def update(args: argparse.Namespace) -> int:
     return 0
 
 
+def plan_final(args: argparse.Namespace) -> dict[str, Any]:
+    return {"state_dir": args.state_dir, "warm_start": args.warm_start}
+
+
 def train_final(args: argparse.Namespace) -> int:
     setup_logging()
-    learner = LoopConfig.from_state(args.state_dir).build(args.state_dir, save=False)
-    record = learner.finalize(warm_start=args.warm_start)
+    what = plan_final(args)
+    learner = LoopConfig.from_state(what["state_dir"]).build(what["state_dir"], save=False)
+    record = learner.finalize(warm_start=what["warm_start"])
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in record.metrics.items())
     print(
         f"final model {record.index}: {record.n_labeled} labelled, model "

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .common import command, setup_logging
+from .common import command, given, setup_logging
 
 
 def add(commands: Any) -> None:
@@ -100,38 +100,77 @@ def serve_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("AUTONLP_AL_TOKEN") or None
 
 
-def serve(args: argparse.Namespace) -> int:
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``serve`` will run: the keyword arguments of
+    :func:`~autonlp_al.integrations.serve.serve`. ``--retrain-every`` without ``--learn``, and
+    ``--poll`` with it or for a model folder (nothing is polled then), are refused."""
     from ..integrations.serve import ServeLimits
-    from ..integrations.serve import serve as run
+    from ..loop.journal import is_state
 
     values = {flag[2:].replace("-", "_"): flag for flag, *_ in SERVE_LIMITS}
     for name, flag in values.items():
         if getattr(args, name) <= 0:
             raise ConfigError(f"{flag} {getattr(args, name)!r}: must be above 0")
-    limits = ServeLimits(**{name: getattr(args, name) for name in values})
-    token = serve_token(args)
-    setup_logging()
     if args.retrain_every <= 0:
         raise ConfigError(f"--retrain-every {args.retrain_every!r}: must be above 0")
-    run(
-        args.path,
-        host=args.host,
-        port=args.port,
-        token=token,
-        limits=limits,
-        poll=args.poll,
-        learn=args.learn,
-        retrain_every=args.retrain_every,
-    )
+    flags = given(args, ["retrain_every", "poll"])
+    if "retrain_every" in flags and not args.learn:
+        raise ConfigError(
+            "--retrain-every applies with --learn (retraining on Label Studio's answers)"
+        )
+    if "poll" in flags and (args.learn or not is_state(args.path)):
+        raise ConfigError(
+            "--poll is how often a state folder is checked for a new model; with --learn the "
+            "server trains the models itself, and a model folder is never polled"
+        )
+    return {
+        "path": args.path,
+        "host": args.host,
+        "port": args.port,
+        "token": serve_token(args),
+        "limits": ServeLimits(**{name: getattr(args, name) for name in values}),
+        "poll": args.poll,
+        "learn": args.learn,
+        "retrain_every": args.retrain_every,
+    }
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ..integrations.serve import serve as run
+
+    what = plan(args)
+    setup_logging()
+    run(what.pop("path"), **what)
     return 0
 
 
+def plan_push(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``push`` will upload: a datasets folder, or a model (``--datasets`` names its
+    training data on the model card: refused for a datasets folder)."""
+    from ..integrations.hub import is_dataset_folder
+
+    dataset = is_dataset_folder(args.path)
+    if dataset and args.datasets:
+        raise ConfigError("--datasets names a model's training data; a datasets folder is the data")
+    return {
+        "path": args.path,
+        "repo_id": args.repo_id,
+        "dataset": dataset,
+        "private": not args.public,
+        "endpoint": args.endpoint,
+        "datasets": [d.strip() for d in (args.datasets or "").split(",") if d.strip()],
+    }
+
+
 def push(args: argparse.Namespace) -> int:
-    from ..integrations.hub import is_dataset_folder, push_dataset, push_to_hub
+    from ..integrations.hub import push_dataset, push_to_hub
     from ..integrations.serve import load_for_serving
 
-    if is_dataset_folder(args.path):  # labelled data (--to datasets), not a model
-        url = push_dataset(args.path, args.repo_id, endpoint=args.endpoint, private=not args.public)
+    what = plan_push(args)
+    if what["dataset"]:  # labelled data (--to datasets), not a model
+        url = push_dataset(
+            args.path, args.repo_id, endpoint=what["endpoint"], private=what["private"]
+        )
         print(f"pushed the dataset {args.path} to {args.repo_id}: {url}")
         return 0
 
@@ -146,10 +185,10 @@ def push(args: argparse.Namespace) -> int:
     url = push_to_hub(
         model,
         args.repo_id,
-        endpoint=args.endpoint,
-        private=not args.public,
+        endpoint=what["endpoint"],
+        private=what["private"],
         details=details,
-        datasets=[d.strip() for d in (args.datasets or "").split(",") if d.strip()],
+        datasets=what["datasets"],
     )
     print(f"pushed {model.version} to {args.repo_id}: {url}")
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import command, setup_logging
-from .inputs import add_input, read
+from .inputs import add_input, read_part, source_part
 from .label import write_report
 from .loop import add_loop, loop_config
 
@@ -37,19 +37,34 @@ def add(commands: Any) -> None:
     add_input(simulate)
 
 
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``simulate`` will run: the loop config (every run is built from it), the gold and
+    test sources (read as the config says: each text once with ``dedupe``), the simulation."""
+    return {
+        "config": loop_config(args),
+        "gold": source_part(args),
+        "test": source_part(args, args.test),
+        "state_dir": args.state_dir,
+        "seed_size": args.seed_size,
+        "rounds": args.rounds,
+        "control": not args.no_control,
+        "reference": args.reference,
+    }
+
+
 def simulate(args: argparse.Namespace) -> int:
     from ..loop.simulate import simulate as run
 
     setup_logging()
-    config = loop_config(args)
-    gold, test = read(args), read(args, args.test)
+    what = plan(args)
+    config = what["config"]
     run(
         config,
-        gold=gold,
-        test=test,
-        state_dir=args.state_dir,
-        seed_size=args.seed_size,
-        rounds=args.rounds,
-        control=not args.no_control,
+        gold=read_part(what["gold"], dedupe=config.dedupe),
+        test=read_part(what["test"], dedupe=config.dedupe),
+        state_dir=what["state_dir"],
+        seed_size=what["seed_size"],
+        rounds=what["rounds"],
+        control=what["control"],
     )
-    return write_report(Path(args.state_dir), args.reference, None)
+    return write_report(Path(what["state_dir"]), what["reference"], None)

@@ -7,8 +7,10 @@ from typing import Any
 
 import attrs
 
-from .common import command, label_list
-from .inputs import add_input, read
+from ..errors import ConfigError
+from ..loop.config import parameters
+from .common import command, given, label_list
+from .inputs import add_input, read, source_plan
 from .trainer import add_trainer, trainer_part
 
 
@@ -42,22 +44,41 @@ def add(commands: Any) -> None:
     evaluate.add_argument("model", help="a saved model folder")
     evaluate.add_argument("input", help="gold annotations")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
-    add_input(evaluate)
+    add_input(evaluate, lang=False)  # the model tokenises in its own language
+
+
+def plan(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``train`` will do: the trainer part (``--lang`` and ``--seed`` in it, refused for a
+    trainer that takes neither), the data, the model saved."""
+    part = trainer_part(args, loop=False)
+    accepted = parameters(part.factory()) or set()
+    unused = sorted(d for d in given(args, ["lang", "seed"]) if d not in accepted)
+    if unused:
+        raise ConfigError(f"--{unused[0]} does not apply to --trainer {args.trainer}")
+    shared = {"task": args.task, "lang": args.lang, "seed": args.seed}
+    part = attrs.evolve(
+        part, args={**{k: v for k, v in shared.items() if k in accepted}, **part.args}
+    )
+    return {
+        "trainer": part,
+        "data": source_plan(args),
+        "eval": source_plan(args, args.eval) if args.eval else None,
+        "labels": label_list(args.labels),
+        "init": args.init,
+        "output": args.output,
+    }
 
 
 def train(args: argparse.Namespace) -> int:
     from ..errors import DryRunFinished
 
-    trainer = trainer_part(args, loop=False).build(
-        {"task": args.task, "lang": args.lang, "seed": args.seed}
-    )
+    what = plan(args)
+    trainer = what["trainer"].build()
     examples = read(args)
     eval_examples = read(args, args.eval) if args.eval else []
-    init = trainer.load(args.init) if args.init else None
+    init = trainer.load(what["init"]) if what["init"] else None
     try:
-        model = trainer.train(
-            examples, eval=eval_examples, labels=label_list(args.labels), init=init
-        )
+        model = trainer.train(examples, eval=eval_examples, labels=what["labels"], init=init)
     except DryRunFinished as done:
         print(done)
         return 0
@@ -71,6 +92,10 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def plan_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    return {"model": args.model, "gold": source_plan(args), "json": args.json}
+
+
 def evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -78,9 +103,10 @@ def evaluate(args: argparse.Namespace) -> int:
     from ..metrics import evaluate as score
     from ..trainers import load_model
 
-    model = load_model(args.model)
+    what = plan_evaluate(args)
+    model = load_model(what["model"])
     scores = score(model, read(args))
-    if args.json:
+    if what["json"]:
         print(json.dumps(attrs.asdict(scores), indent=2))
         return 0
     print(f"model {model.version or args.model} ({model.task})")

@@ -215,7 +215,9 @@ batch_size = 50
     )
     learner = config.build(tmp_path / "state", trainer=ScriptedTrainer(), labeled=GOLD[:3])
     assert isinstance(learner.picker.pool, JsonlPool) and learner.picker.scorer.batch_size == 50
-    assert learner.picker.on_disk and LoopConfig.from_state(tmp_path / "state").scorer == config.scorer
+    assert (
+        learner.picker.on_disk and LoopConfig.from_state(tmp_path / "state").scorer == config.scorer
+    )
 
 
 def test_open_examples_are_the_open_querys_examples(tmp_path) -> None:

@@ -16,8 +16,8 @@ import pytest
 from autonlp_al import AutoNLPALError, Example, LabelError, Span
 from autonlp_al.errors import AnswerError, StateError
 from autonlp_al.loop.learner import ActiveLearner, GoldOracle
-from autonlp_al.stopping import LowUncertainty, StablePredictions, TargetMetric
 from autonlp_al.sources import ProdigySource
+from autonlp_al.stopping import LowUncertainty, StablePredictions, TargetMetric
 from autonlp_al.strategies import MNLP, PoolExhaustedError, RandomSampling
 from autonlp_al.testing import InMemorySource, ScriptedTrainer
 from autonlp_al.writers import ProdigyWriter

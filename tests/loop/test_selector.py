@@ -45,8 +45,12 @@ def test_rounds_train_the_selector_and_run_ends_with_a_final_model(tmp_path) -> 
     rounds = al.run(rounds=3)
     assert isinstance(al.models.model, LinearModel)  # what selected
     assert [r.n_labeled for r in rounds] == [6, 11, 16]
-    assert al.training.trainer.calls and [c["n"] for c in al.training.trainer.calls] == [16]  # once, at the end
-    assert al.training.trainer.calls[0]["labels"] == TOPICS  # every label, seen by the selector or not
+    assert al.training.trainer.calls and [c["n"] for c in al.training.trainer.calls] == [
+        16
+    ]  # once, at the end
+    assert (
+        al.training.trainer.calls[0]["labels"] == TOPICS
+    )  # every label, seen by the selector or not
     assert (
         isinstance(al.models.final_model, FakeModel) and al.models.served is al.models.final_model
     )
