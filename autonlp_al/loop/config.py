@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -107,7 +107,8 @@ def recommended_trainer_args(task: str) -> dict[str, Any]:
 
 
 def _args(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return dict(value or {})
+    # a path is written to the config file as the string it is
+    return {k: str(v) if isinstance(v, PurePath) else v for k, v in (value or {}).items()}
 
 
 @attrs.frozen(kw_only=True)

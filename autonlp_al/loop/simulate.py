@@ -93,6 +93,7 @@ def simulate(
     the strategy's set and random's are compared through the final model too). Returns the
     histories, and saves ``config`` as ``state_dir/config.cfg``."""
     state_dir = Path(state_dir)
+    config.to_str()  # a config that cannot be saved fails now, not after the run
     for example in gold:  # the oracle's answers: a wrong label set fails before any training
         check_labels(example, config.labels)
     seeds = seed_set(gold, seed_size, random.Random(f"{config.seed}-seed-set"))

@@ -327,3 +327,12 @@ def test_precision_int8_is_a_cli_choice_that_reaches_the_trainer(tmp_path) -> No
                "--state-dir", str(state)]  # fmt: skip
     assert main(command) == 0
     assert LoopConfig.from_state(state).trainer.args["precision"] == "int8"
+
+
+def test_a_path_argument_is_saved_as_its_string(tmp_path) -> None:
+    part = Part(kind="trainers", name="transformers", args={"model": tmp_path / "minilm"})
+    assert part.args["model"] == str(tmp_path / "minilm")
+    config = LoopConfig(
+        task="ner", labels=["PER"], trainer=part, strategy=Part(kind="strategies", name="mnlp")
+    )
+    assert LoopConfig.from_str(config.to_str()).trainer.args["model"] == str(tmp_path / "minilm")

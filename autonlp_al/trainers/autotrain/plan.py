@@ -19,10 +19,11 @@ from typing import Any
 import attrs
 
 from ..._optional import require
-from ...converters.convert import Converter
 from ...converters.iob import ner_tags
+from ...converters.tokenize import SpacyTokenizer
 from ...errors import AutoTrainError
 from ...types import Example
+from ..supervision import NerSupervision
 
 __all__ = [
     "AUTOTRAIN_VERSION",
@@ -78,7 +79,12 @@ def _where(example: Example) -> str:
 
 
 def check_examples(
-    task: str, train: Sequence[Example], validation: Sequence[Example], labels: Sequence[str]
+    task: str,
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    labels: Sequence[str],
+    *,
+    lang: str = "en",
 ) -> list[tuple[list[str], list[str]]] | list[tuple[str, str]]:
     """Validate and encode both splits; raises :class:`AutoTrainError` naming the example.
 
@@ -92,14 +98,15 @@ def check_examples(
         raise AutoTrainError("no training examples; label some before training")
     rows: list[Any] = []
     if task == "ner":
-        converter = Converter(labels=labels)
+        # tokenised in the loop's language, as the local trainer and the selectors do
+        supervision = NerSupervision(labels=labels, tokenizer=SpacyTokenizer(lang))
         for example in (*train, *validation):
             if example.labels and not example.spans:
                 raise AutoTrainError(
                     f"{_where(example)}: has class labels {list(example.labels)} but the task is "
                     f"token classification; pass NER examples or use task='textcat'"
                 )
-            sentence = converter.convert(example)
+            (sentence,) = supervision.sentences([example])
             if "-" in sentence.tags:
                 raise AutoTrainError(
                     f"{_where(example)}: {sentence.tags.count('-')} token(s) have no tag (a "

@@ -144,6 +144,7 @@ class AutoTrainTrainer:
     gradient_accumulation: int = 1
     mixed_precision: str | None = None
     seed: int = 42
+    lang: str = "en"
     prefix: str = "autonlp-al"
     poll_interval: float = 30.0
     max_poll_interval: float = 300.0
@@ -216,7 +217,7 @@ class AutoTrainTrainer:
             train_part, validation = split_validation(
                 self.task, train, self.validation_fraction, random.Random(f"{self.seed}-{round_}")
             )
-        rows = check_examples(self.task, train_part, validation, labels)
+        rows = check_examples(self.task, train_part, validation, labels, lang=self.lang)
         names = class_names(self.task, labels)
         token = (self._token() if self.dry_run is None else self._token(required=False)) or ""
         namespace = self.namespace or (

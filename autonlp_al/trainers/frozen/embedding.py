@@ -12,14 +12,14 @@ from typing import Any
 import attrs
 
 from ..._optional import require
-from ...converters import Alignment, Converter
-from ...converters.iob import ner_tags
+from ...converters import Alignment
 from ...errors import TrainingError
 from ...metrics import evaluate
 from ...registry import trainers
 from ...report import Report
 from ...types import Example, check_labels
 from ..base import Model
+from ..supervision import NerSupervision
 from .encoder import FrozenEncoder
 from .model import LinearHead, LinearModel, TextFeatures, class_targets
 
@@ -70,21 +70,14 @@ class EmbeddingTrainer:
                 features(texts), targets, labels, c=self.c, init=self._start(init)
             )
         else:
-            tags = ner_tags(labels)
-            converter = Converter(
-                scheme="iob",
-                tokenizer=self.encoder.tokenizer,  # the words the model will read
+            supervision = NerSupervision(
                 labels=labels,
+                tokenizer=self.encoder.tokenizer,  # the words the model will read
                 alignment=self.alignment,
                 report=self.report,
             )
-            index = {tag: i for i, tag in enumerate(tags)}
-            words: list[list[str]] = []
-            word_targets: list[list[int]] = []
-            for example in train:
-                sentence = converter.convert(example)
-                words.append(list(sentence.words))
-                word_targets.append([index.get(tag, -1) for tag in sentence.tags])  # "-": unknown
+            tags = supervision.tags
+            words, word_targets = supervision.tag_ids(train, tags=tags, unknown=-1)  # "-": -1
             vectors = self.encoder.word_vectors(words)
             flat = np.asarray([t for sentence in word_targets for t in sentence], dtype=np.int64)
             known = flat >= 0

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ..._optional import require
-from ...converters import Alignment, Converter, SpacyTokenizer
+from ...converters import Alignment, SpacyTokenizer
 from ...converters.iob import labels_from_tags, ner_tags
 from ...errors import LabelError, TrainingError
 from ...metrics import evaluate
@@ -22,6 +22,7 @@ from ...registry import trainers
 from ...report import Report
 from ...types import Example, check_labels
 from ..base import Model
+from ..supervision import NerSupervision
 from .features import IGNORE, auto_class, pad_batch, word_windows
 from .model import PRECISIONS, TransformersModel, quiet_transformers, weights_fingerprint
 
@@ -229,20 +230,14 @@ class TransformersTrainer:
     def _ner_features(
         self, model: TransformersModel, train: Sequence[Example], labels: list[str]
     ) -> list[tuple[list[int], Any]]:
-        converter = Converter(
-            scheme="iob",
-            tokenizer=SpacyTokenizer(self.lang),  # the tokenisation the model predicts with
+        supervision = NerSupervision(
             labels=labels,
+            tokenizer=SpacyTokenizer(self.lang),  # the tokenisation the model predicts with
             alignment=self.alignment,
             report=self.report,
         )
-        tag_ids = {tag: i for i, tag in enumerate(model.tags)}
-        words, word_labels = [], []
-        for example in train:
-            sentence = converter.convert(example)
-            words.append(list(sentence.words))
-            # "-" (unknown in partial data) is masked, never trained as "O"
-            word_labels.append([tag_ids.get(tag, IGNORE) for tag in sentence.tags])
+        # "-" (unknown in partial data) is masked, never trained as "O"
+        words, word_labels = supervision.tag_ids(train, tags=model.tags, unknown=IGNORE)
         windows = word_windows(
             model.tokenizer,
             words,

@@ -194,3 +194,18 @@ def test_the_autotrain_parquet_reads_back_as_the_datasets_writer_features(tmp_pa
     written = datasets.load_from_disk(str(tmp_path / "ds"))
     assert ours.features == written.features
     assert ours.to_list() == written.to_list()
+
+
+def test_ner_rows_are_tokenised_in_the_loops_language() -> None:
+    from autonlp_al import Span
+    from autonlp_al.loop.config import Part
+    from autonlp_al.trainers.autotrain.plan import check_examples
+
+    example = Example(text="Anna kam z.B. nach Bonn", spans=[Span(0, 4, "PER")])
+    (german,) = check_examples("ner", [example], [], ["PER"], lang="de")
+    (english,) = check_examples("ner", [example], [], ["PER"])
+    assert german[0] == ["Anna", "kam", "z.B.", "nach", "Bonn"]  # one word in German
+    assert "z.B." not in english[0] and german[1][0] == english[1][0] == "B-PER"
+    # a loop's lang reaches the hosted trainer as it reaches the local one
+    trainer = Part(kind="trainers", name="autotrain", args={"model": "m"})
+    assert trainer.build({"task": "ner", "lang": "de", "seed": 0}).lang == "de"
