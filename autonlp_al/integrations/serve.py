@@ -85,6 +85,7 @@ def create_app(
     require("starlette", "serve")
     from starlette.applications import Starlette
     from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+    from starlette.middleware import Middleware
     from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse, StreamingResponse
     from starlette.routing import Route
@@ -98,29 +99,13 @@ def create_app(
     def error(status: int, message: str, **headers: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
-    def authorised(request: Request) -> bool:
-        if token is None:
-            return True
-        given = request.headers.get("authorization", "")
-        if given.lower().startswith("basic "):
-            try:
-                password = base64.b64decode(given[6:], validate=True).decode().partition(":")[2]
-            except (binascii.Error, UnicodeDecodeError):
-                return False
-            return hmac.compare_digest(password.encode(), token.encode())
-        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-
     async def health(request: Request) -> JSONResponse:
-        if not authorised(request):
-            return error(401, "missing or wrong bearer token")
         _, info = slot.get()
         return JSONResponse(
             {"status": "ok", "model_class": "autonlp_al", "version": info["version"]}
         )
 
     async def model_info(request: Request) -> JSONResponse:
-        if not authorised(request):
-            return error(401, "missing or wrong bearer token")
         return JSONResponse(slot.get()[1])
 
     async def read_body(request: Request) -> bytes | JSONResponse:
@@ -170,8 +155,6 @@ def create_app(
 
     async def predict(request: Request) -> JSONResponse:
         nonlocal pending
-        if not authorised(request):
-            return error(401, "missing or wrong bearer token")
         try:
             body = await read_body(request)
         except ClientDisconnect:  # gone, or closed for sending too slowly
@@ -215,8 +198,6 @@ def create_app(
         return JSONResponse({"version": info["version"], "predictions": predictions})
 
     async def json_body(request: Request) -> Any:
-        if not authorised(request):
-            return error(401, "missing or wrong bearer token")
         try:
             body = await read_body(request)
         except ClientDisconnect:
@@ -243,11 +224,11 @@ def create_app(
         return JSONResponse(done)
 
     async def labelstudio_status(request: Request) -> JSONResponse:
-        if not authorised(request):
-            return error(401, "missing or wrong bearer token")
         return JSONResponse(backend.status())
 
+    middleware = [] if token is None else [Middleware(BearerCheck, token=token)]
     return Starlette(
+        middleware=middleware,
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/model", model_info, methods=["GET"]),
@@ -255,11 +236,41 @@ def create_app(
             Route("/setup", setup, methods=["POST"]),
             Route("/webhook", webhook, methods=["POST"]),
             Route("/labelstudio", labelstudio_status, methods=["GET"]),
-        ]
+        ],
     )
 
 
 _SURROGATE = re.compile("[\\ud800-\\udfff]")
+
+
+class BearerCheck:
+    """ASGI middleware: every request needs ``Authorization: Bearer <token>``, or HTTP Basic
+    with the token as the password (how Label Studio authenticates to a model); else 401. One
+    check in front of every route, so a route added later cannot forget it."""
+
+    def __init__(self, app: Any, *, token: str) -> None:
+        self.app, self.token = app, token
+
+    def authorised(self, given: str) -> bool:
+        if given.lower().startswith("basic "):
+            try:
+                password = base64.b64decode(given[6:], validate=True).decode().partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            return hmac.compare_digest(password.encode(), self.token.encode())
+        return hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from starlette.datastructures import Headers
+        from starlette.responses import JSONResponse
+
+        if scope["type"] == "http" and not self.authorised(
+            Headers(scope=scope).get("authorization", "")
+        ):
+            response = JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def _predictions(model: Model, texts: list[str]) -> list[dict[str, Any]]:

@@ -153,6 +153,21 @@ def test_token_auth(server) -> None:
     assert call(f"{url}/predict", {"texts": [TEXT]}, token="s3cret")[0] == 200
 
 
+@pytest.mark.parametrize("server", [{"token": "s3cret"}], indirect=True)
+def test_every_route_is_behind_the_one_bearer_check(server) -> None:
+    """The check is middleware in front of the app, so no route (nor one added later) is left
+    open: every route the app has, and a path it has not, answer 401 without the token."""
+    from autonlp_al.integrations.serve import create_app
+
+    url, slot = server
+    paths = [route.path for route in create_app(slot, token="s3cret").routes]
+    assert {"/health", "/predict", "/webhook", "/setup", "/labelstudio"} <= set(paths)
+    for path in [*paths, "/not-a-route"]:
+        assert call(f"{url}{path}", {"texts": [TEXT]})[0] == 401, path
+        assert call(f"{url}{path}")[0] == 401, path
+    assert call(f"{url}/health", token="s3cret")[0] == 200
+
+
 def test_hot_swap_never_fails_or_mixes_models(server) -> None:
     url, slot = server
     models = [fake("v1", "PER"), fake("v2", "LOC")]
