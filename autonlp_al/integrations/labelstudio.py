@@ -373,7 +373,7 @@ class LabelStudioBackend:
 
     def _wanted(self) -> bool:
         state = self.learner.state
-        return state.seed_untrained or state.n_untrained >= self.retrain_every
+        return bool(state.seed_untrained or state.n_untrained >= self.retrain_every)
 
     def _retrain(self) -> None:
         self.learner.train_pending()

@@ -22,7 +22,7 @@ _SHARED = {"task", "lang", "seed"}
 def _confection_registry() -> Any:
     import confection
 
-    class Registry(confection.registry):  # type: ignore[misc]
+    class Registry(confection.registry):
         """confection's view of our catalogue registries."""
 
     for kind in registry.KINDS:

@@ -292,6 +292,7 @@ class ActiveLearner:
         done: list[Round] = []
         while rounds is None or len(done) < rounds:
             labeled = self.state.labeled_examples()
+            reason: str | None
             if budget is not None and len(labeled) >= budget:
                 reason = f"budget of {budget} labelled reached"
             elif token_budget is not None and sum(map(n_tokens, labeled)) >= token_budget:

@@ -62,7 +62,7 @@ class Picker:
                 pool = self.pool = ListPool(
                     [tokenised(e, self.tokenizer) for e in pool], uri=pool.uri
                 )
-            duplicates = len(pool) - len(pool.index())
+            duplicates = len(pool) - len(pool.by_id())
             if duplicates:
                 raise AutoNLPALError(
                     f"the pool has {duplicates} duplicate texts, and an id names one text; "
@@ -208,7 +208,7 @@ class Picker:
         those of the open query ``open_ids`` (read by the pick, or after a restart by one pass
         over the pool)."""
         if isinstance(self.pool, ListPool):
-            index = self.pool.index()
+            index = self.pool.by_id()
             return {i: index[i] for i in ids if i in index}
         if open_ids and not set(open_ids) <= set(self._queried):
             self._queried = take(self.pool, open_ids)

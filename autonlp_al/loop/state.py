@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from ..types import Example
+from ..types import Example, _tuple
 from .journal import Annotated, Event, Finalized, Selected, Trained
 from .records import Final, OpenQuery, Round, Untrained
 
@@ -25,7 +25,7 @@ __all__ = ["LoopState"]
 class LoopState:
     """The loop's state; changed only through its methods (each takes the lock)."""
 
-    seed: tuple[Example, ...] = attrs.field(converter=tuple)
+    seed: tuple[Example, ...] = attrs.field(converter=_tuple)
     history: list[Round] = attrs.field(factory=list)
     finals: list[Final] = attrs.field(factory=list)
     _annotated: dict[int, Example] = attrs.field(factory=dict)

@@ -34,7 +34,7 @@ class ListPool(Sequence[Example]):
     report: Report = attrs.field(factory=Report)
     _index: dict[int, Example] | None = attrs.field(init=False, default=None, repr=False)
 
-    def index(self) -> dict[int, Example]:
+    def by_id(self) -> dict[int, Example]:
         """The examples by id (the first of a repeated id), built once."""
         if self._index is None:
             index: dict[int, Example] = {}

@@ -13,7 +13,7 @@ from ..converters.convert import Converter
 from ..converters.iob import ner_tags
 from ..converters.tokenize import Tokenizer
 from ..report import Report
-from ..types import Example, TaggedSentence
+from ..types import Example, TaggedSentence, _str_tuple
 
 __all__ = ["NerSupervision"]
 
@@ -24,7 +24,7 @@ class NerSupervision:
     the model will predict with (the trainer's language, or an encoder's word splitter);
     ``alignment``: spans off token boundaries; ``report``: what was skipped or adjusted."""
 
-    labels: tuple[str, ...] = attrs.field(converter=tuple)
+    labels: tuple[str, ...] = attrs.field(converter=_str_tuple)
     tokenizer: Tokenizer | None = None
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
     report: Report = attrs.field(factory=Report)
