@@ -164,3 +164,23 @@ def test_init_force_is_what_lets_it_replace_a_config(workdir) -> None:
     with pytest.raises(AutoNLPALError, match="exists; pass --force"):
         plan(argv)
     assert plan([*argv, "--force"])["output"] == "loop.cfg"
+
+
+def test_options_beside_a_config_file_are_applied_over_it(workdir) -> None:
+    argv = ["simulate", "in.jsonl", "test.jsonl", "--from", "jsonl", "--state-dir", "sim"]
+    config = plan([*argv, "--config", "other.cfg", "--max-steps", "5", "--strategy", "margin",
+                   "--task", "textcat"])["config"]  # fmt: skip
+    assert config["loop"]["batch_size"] == 7  # the file's
+    assert config["trainer"]["max_steps"] == 5 and config["strategy"]["@strategies"] == "margin.v1"
+    with pytest.raises(AutoNLPALError, match="--hardware does not apply to the config's trainer"):
+        plan([*argv, "--config", "other.cfg", "--hardware", "t4-small"])
+
+
+def test_a_state_folders_saved_loop_refuses_options_that_would_change_it(workdir) -> None:
+    """``query --state-dir DIR --strategy margin`` used to keep the saved strategy and say
+    nothing; the saved loop is the state folder's, so such an option is refused."""
+    saved = workdir / "state" / "config.cfg"
+    (workdir / "other.cfg").rename(saved)
+    assert plan(["query", "--state-dir", "state"])["config"]["loop"]["batch_size"] == 7
+    with pytest.raises(AutoNLPALError, match="--strategy: the loop of state is saved"):
+        plan(["query", "--state-dir", "state", "--strategy", "margin"])

@@ -188,8 +188,10 @@ def overridden(config: LoopConfig, args: argparse.Namespace, flags: dict[str, An
         changes["scorer"] = Part(kind="scorers", name=args.scorer)
     task = changes.get("task", config.task)
     if flags.keys() & {"strategy", "uncertainty"}:
-        args.strategy = args.strategy or config.strategy.name.rsplit(".v", 1)[0]
-        changes["strategy"] = strategy_part(argparse.Namespace(**{**vars(args), "task": task}))
+        name = args.strategy or config.strategy.name.rsplit(".v", 1)[0]  # --uncertainty alone
+        changes["strategy"] = strategy_part(
+            argparse.Namespace(**{**vars(args), "task": task, "strategy": name})
+        )
     if "cold_start" in flags:
         changes["cold_start"] = cold_start_part(args)
     if "selector" in flags or ("final_every" in flags and config.selector is None):
