@@ -31,35 +31,20 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
     loop.add_argument("--config", metavar="FILE", help="a loop config file instead of these")
     loop.add_argument("--task", choices=("ner", "textcat"))
     loop.add_argument("--labels", help="comma-separated label set, in order")
-    loop.add_argument(
-        "--strategy",
-        metavar="NAME",
-        choices=registry.short_names("strategies"),
-        help="query strategy (default: total_token_entropy for ner, hybrid for textcat), one "
-        "of: %(choices)s",
-    )
-    loop.add_argument(
-        "--uncertainty",
-        metavar="NAME",
-        choices=registry.short_names("strategies"),
-        help="hybrid only: the uncertainty strategy that shortlists (default: mnlp for ner, "
-        "margin for textcat)",
-    )
-    loop.add_argument(
-        "--cold-start",
-        metavar="NAME",
-        choices=registry.short_names("strategies"),
-        help="picks the first batch, before any model (default random; kmeans and coreset use "
-        "--encoder's embeddings), one of: %(choices)s",
-    )
-    loop.add_argument(
-        "--selector",
-        metavar="NAME",
-        choices=registry.short_names("trainers"),
-        help="a cheap trainer for the rounds (embedding: a linear head on --encoder's frozen "
-        "vectors; tfidf: TF-IDF, with --encoder's vectors if given); --trainer then trains only "
-        "the final model (train-final, --final-every, the end of simulate)",
-    )
+    named = [
+        ("--strategy", "strategies", "query strategy (default: total_token_entropy for ner, "
+         "hybrid for textcat), one of: %(choices)s"),
+        ("--uncertainty", "strategies", "hybrid only: the uncertainty strategy that shortlists "
+         "(default: mnlp for ner, margin for textcat)"),
+        ("--cold-start", "strategies", "picks the first batch, before any model (default random;"
+         " kmeans and coreset use --encoder's embeddings), one of: %(choices)s"),
+        ("--selector", "trainers", "a cheap trainer for the rounds (embedding: a linear head on "
+         "--encoder's frozen vectors; tfidf: TF-IDF, with --encoder's vectors if given); "
+         "--trainer then trains only the final model (train-final, --final-every, the end of "
+         "simulate)"),
+    ]  # fmt: skip
+    for flag, kind, text in named:  # every choice read from its registry
+        loop.add_argument(flag, metavar="NAME", choices=registry.short_names(kind), help=text)
     loop.add_argument(
         "--encoder",
         metavar="PATH",
@@ -84,13 +69,11 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
     loop.add_argument(
         "--pool-sample", type=int, metavar="N", help="score at most N pool examples a round"
     )
+    text = "where selections are scored (default local; ray needs autonlp_al[ray], and reads "
     loop.add_argument(
-        "--scorer",
-        metavar="NAME",
-        choices=registry.short_names("scorers"),
-        help="where selections are scored (default local; ray needs autonlp_al[ray], and "
-        "reads RAY_ADDRESS), one of: %(choices)s",
-    )
+        "--scorer", metavar="NAME", choices=registry.short_names("scorers"),
+        help=text + "RAY_ADDRESS), one of: %(choices)s",
+    )  # fmt: skip
     add_trainer(parser, epochs=None, lr=None, max_length=128)
 
 
