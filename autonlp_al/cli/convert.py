@@ -62,21 +62,39 @@ def add(commands: Any) -> None:
 
 #: ``--to`` names that pick the tags writer with that scheme
 SCHEME_TARGETS = ("iob", "bilou")
-#: writer option -> the flag that sets it
-_WRITER_FLAGS = {"task": "--task", "workers": "--workers", "labels": "--labels", "cats": "--labels"}
-#: converter option -> the flag that sets it (writers that take no converter take none of them)
-_CONVERTER_FLAGS = {
-    "alignment": "--alignment", "unknown": "--unknown", "scheme": "--scheme", "labels": "--labels"
-}  # fmt: skip
+#: the output options, by dest
+_FLAGS = {d: "--" + d for d in ("task", "workers", "labels", "alignment", "unknown", "scheme")}
+
+
+def _writer_name(target: str) -> str:
+    return "tags" if target in SCHEME_TARGETS else target
+
+
+def _targets() -> list[str]:
+    return sorted({*registry.short_names("writers"), *SCHEME_TARGETS} - {"tags"})
+
+
+def _uses(target: str) -> set[str]:
+    """The output options ``--to target`` uses: its writer's own, and, for a writer that
+    converts to tags, the converter's (``--scheme`` only where the scheme is not fixed)."""
+    accepted = parameters(registry.get("writers", _writer_name(target))) or set()
+    used = {"--" + o for o in ("task", "workers") if o in accepted}
+    if accepted & {"labels", "cats"}:
+        used.add("--labels")
+    if "converter" in accepted:
+        used |= {"--alignment", "--unknown", "--labels"}
+        if target == "conll":
+            used.add("--scheme")
+    return used
 
 
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     """What ``convert`` will do: the source, the writer with its options, the converter's
     settings. An option the chosen writer does not use is refused, naming the writers that do."""
     flags = given(args, ["task", "workers", "labels", "alignment", "unknown", "scheme"])
-    name, scheme = args.target, args.scheme
-    if name in SCHEME_TARGETS:
-        name, scheme = "tags", name
+    name, scheme = _writer_name(args.target), args.scheme
+    if args.target in SCHEME_TARGETS:
+        scheme = args.target
     elif name == "autotrain":
         scheme = "iob"
     accepted = parameters(registry.get("writers", name)) or set()
@@ -84,17 +102,13 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
     ordered = label_list(args.labels) if args.labels else []
     values = {"task": args.task, "lang": args.lang, "cats": ordered, "labels": ordered}
     options = {k: v for k, v in {**values, "workers": args.workers}.items() if k in accepted}
-    used = {_WRITER_FLAGS[k] for k in options if k in _WRITER_FLAGS}
-    if "converter" in accepted:
-        used |= {"--alignment", "--unknown", "--labels"}
-        if name == "conll":
-            used.add("--scheme")
-    unused = sorted({_WRITER_FLAGS.get(d) or _CONVERTER_FLAGS[d] for d in flags} - used)
-    if unused:
-        raise ConfigError(
-            f"{unused[0]} does not apply to --to {args.target}; the options it takes: "
-            f"{', '.join(sorted(used)) or 'none of these'}"
-        )
+    for dest in sorted(flags):
+        flag = _FLAGS[dest]
+        targets = [t for t in _targets() if flag in _uses(t)]
+        if args.target not in targets:
+            raise ConfigError(
+                f"{flag} applies to --to {', '.join(targets)}, not --to {args.target}; leave it out"
+            )
     converter = {
         "scheme": scheme,
         "lang": args.lang,
