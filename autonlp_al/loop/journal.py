@@ -37,7 +37,6 @@ __all__ = [
     "Trained",
     "is_state",
     "model_path",
-    "served_record",
 ]
 
 #: The event log's file name inside a state folder.
@@ -312,19 +311,15 @@ class Journal:
         return self.log.finals()
 
     def served(self) -> dict[str, Any] | None:
-        """The record of what this folder serves (see :func:`served_record`)."""
-        return served_record(self.rounds(), self.finals())
-
-
-def served_record(rounds: Any, finals: Any) -> dict[str, Any] | None:
-    """What a loop serves and pushes, the one rule: its latest final model (the record with
-    ``"final": True`` and the round it followed), else its latest round's model; ``None``
-    before any. Takes round and final records as dicts or records."""
-
-    def as_dict(record: Any) -> dict[str, Any]:
-        return dict(record) if isinstance(record, Mapping) else record.to_dict()
-
-    if finals:
-        last = as_dict(finals[-1])
-        return {**last, "final": True, "round": last["rounds"] - 1}
-    return as_dict(rounds[-1]) if rounds else None
+        """What this folder serves and pushes, the one rule: its latest final model (its record
+        with ``"final": True`` and the round it followed), else its latest round's model;
+        ``None`` before any. One pass over the log (``serve`` polls it)."""
+        last_round = last_final = None
+        for event in self.log.read():
+            if event["type"] == "trained":
+                last_round = event["round_record"]
+            elif event["type"] == "finalized":
+                last_final = event["final_record"]
+        if last_final is not None:
+            return {**last_final, "final": True, "round": last_final["rounds"] - 1}
+        return last_round

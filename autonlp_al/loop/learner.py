@@ -388,7 +388,7 @@ class ActiveLearner:
         index = len(self.state.finals)
         record = self.training.final(index, len(self.history), train, warm_start=warm_start)
         self.journal.finalized(record)
-        self.state.finals.append(record)
+        self.state.finalized(record)
         log.info(
             "[%s] final model %d: %d labelled, %s (%.1fs)",
             self.journal.root.name,

@@ -36,7 +36,7 @@ class ModelStore:
     @property
     def served(self) -> Model | None:
         """What to serve, push and pre-annotate with: the latest final model, else the latest
-        round's model (the same rule as :func:`~autonlp_al.loop.journal.served_record`)."""
+        round's model (the same rule as :meth:`~autonlp_al.loop.journal.Journal.served`)."""
         return self.final_model if self.final_model is not None else self.model
 
     def load(self, history: Sequence[Round], finals: Sequence[Final]) -> None:

@@ -96,7 +96,7 @@ class LoopState:
         elif isinstance(event, Trained):
             self.trained(event.record)
         elif isinstance(event, Finalized):
-            self.finals.append(event.record)
+            self.finalized(event.record)
 
     def opened(self, query: OpenQuery) -> None:
         with self.lock:
@@ -129,3 +129,7 @@ class LoopState:
             self.history.append(record)
             if self._untrained is not None:
                 self._untrained = self._untrained.without(record.selected)
+
+    def finalized(self, record: Final) -> None:
+        with self.lock:
+            self.finals.append(record)
