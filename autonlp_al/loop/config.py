@@ -176,7 +176,7 @@ def _is_part(value: Any) -> bool:
 def parameters(factory: Any) -> set[str] | None:
     """The keyword arguments ``factory`` (a registered class or function) takes, or ``None``
     when it takes ``**kwargs``; the config and the CLI pass a part only what it takes."""
-    if attrs.has(factory):
+    if attrs.has(factory) and getattr(factory, "__signature__", None) is None:
         return {a.alias or a.name.lstrip("_") for a in attrs.fields(factory) if a.init}
     try:
         parameters = inspect.signature(factory).parameters.values()

@@ -11,13 +11,14 @@ exactly as with :class:`~autonlp_al.trainers.transformers.trainer.TransformersTr
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 import random
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,6 @@ from ..base import Model
 from ..transformers.model import TransformersModel, weights_fingerprint
 from .hub import HfHubClient, HubClient, delete_repos, wait_for_space
 from .plan import (
-    AUTOTRAIN_VERSION,
     HOURLY_USD,
     TASK_IDS,
     RoundPlan,
@@ -53,6 +53,7 @@ from .plan import (
     split_validation,
     training_params,
 )
+from .settings import Budget, Hub, Hyperparameters, Polling, grouped, signature
 
 __all__ = ["AutoTrainRun", "AutoTrainTrainer"]
 
@@ -80,12 +81,8 @@ class AutoTrainRun:
     deleted: tuple[str, ...]
 
 
-def _hardware(value: str) -> str:
-    return value.removeprefix("spaces-")
-
-
 @trainers.register("autotrain.v1")
-@attrs.define(kw_only=True, eq=False)
+@attrs.define(kw_only=True, eq=False, init=False)
 class AutoTrainTrainer:
     """Trains each round on Hugging Face AutoTrain; a drop-in for ``TransformersTrainer``.
 
@@ -94,30 +91,26 @@ class AutoTrainTrainer:
         model: the Hub id AutoTrain fine-tunes (the base model, as ``TransformersTrainer``'s
             ``model`` is), e.g.
             ``"sentence-transformers/all-MiniLM-L6-v2"`` (every round starts from it).
-        namespace: the user or organisation that owns the repos; default the token's user.
-        token: a write token; default ``HF_TOKEN`` or the ``hf auth login`` token. It is sent
-            only to the Hub (and, as AutoTrain needs, in the private Space's secrets); it is
-            never logged, written to a file by this library, or put in an exception.
-        endpoint: the Hub URL (default huggingface_hub's; tests point it at a stand-in).
-        hardware: Space hardware (``t4-small``; ``spaces-t4-small`` is accepted too).
-        hourly_usd: price per hour of ``hardware``; default from :data:`HOURLY_USD`.
-        max_usd: the budget over all rounds: a round is refused (:class:`BudgetError`, nothing
-            created) when the cost so far plus this round's worst case (``timeout`` hours at
-            ``hourly_usd``) would exceed it.
+        lang: the language whose tokenizer splits NER texts into words (spaCy's blank model).
         validation_fraction: held out of each round's labelled examples as AutoTrain's
             validation split (stratified for text classification), when ``train`` gets no
             ``eval``; 0 sends no validation split (the model card then has no metrics).
-        epochs, lr, batch_size, max_length (AutoTrain's max_seq_length), warmup_ratio, weight_decay,
-            gradient_accumulation, mixed_precision, seed: AutoTrain's hyper-parameters.
-        prefix: project names are ``{prefix}-r{round}-{8 hex}``.
-        poll_interval, max_poll_interval: seconds between runtime polls, growing 1.5x per poll.
-        timeout: seconds to wait for a result before pausing the Space and failing.
-        retries: attempts for a Hub call answered 429 / 5xx or not answered at all.
-        cleanup: delete the Space and the data repo (it holds your labelled data) after each
-            round, whatever the outcome.
-        keep_model: keep the model repo ``{namespace}/{project}`` (else delete it once
-            downloaded).
-        autotrain_version: the ``autotrain-advanced`` release the Space installs.
+        hyperparameters: :class:`~.settings.Hyperparameters` (epochs, lr, batch_size,
+            max_length, warmup_ratio, weight_decay, gradient_accumulation, mixed_precision,
+            seed).
+        hub: :class:`~.settings.Hub`: namespace (default the token's user), token (default
+            ``HF_TOKEN`` or the ``hf auth login`` token; sent only to the Hub and, as
+            AutoTrain needs, in the private Space's secrets; never logged, written to a file
+            by this library, or put in an exception), endpoint, prefix, retries, cleanup,
+            keep_model, autotrain_version.
+        budget: :class:`~.settings.Budget`: hardware (``t4-small``; ``spaces-t4-small`` is
+            accepted too), hourly_usd (default from :data:`HOURLY_USD`), max_usd (a round is
+            refused with :class:`BudgetError`, nothing created, when the cost so far plus its
+            worst case, ``timeout`` hours at ``hourly_usd``, would exceed it), timeout
+            (seconds before the Space is paused and the round fails), sleep_time.
+        polling: :class:`~.settings.Polling`: poll_interval, max_poll_interval, log_lines.
+        **flat: any field of the four records by its name (``epochs=5``, ``timeout=3600``),
+            as earlier versions, configs and the CLI pass them; not together with its record.
         dry_run: a folder: write each round's exact payloads there (parquet files, README,
             Dockerfile, PARAMS with the token redacted) and raise :class:`DryRunFinished`
             without calling the Hub.
@@ -128,34 +121,13 @@ class AutoTrainTrainer:
 
     task: str = attrs.field(validator=attrs.validators.in_(tuple(TASK_IDS)))
     model: str
-    namespace: str | None = None
-    token: str | None = attrs.field(default=None, repr=False)
-    endpoint: str | None = None
-    hardware: str = attrs.field(default="t4-small", converter=_hardware)
-    hourly_usd: float | None = None
-    max_usd: float | None = None
-    validation_fraction: float = 0.1
-    epochs: int = 3
-    lr: float = 5e-5
-    batch_size: int = 8
-    max_length: int = 128
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.0
-    gradient_accumulation: int = 1
-    mixed_precision: str | None = None
-    seed: int = 42
     lang: str = "en"
-    prefix: str = "autonlp-al"
-    poll_interval: float = 30.0
-    max_poll_interval: float = 300.0
-    timeout: float = 4 * 3600.0
-    retries: int = 5
-    cleanup: bool = True
-    keep_model: bool = True
-    autotrain_version: str = AUTOTRAIN_VERSION
-    sleep_time: int = 7 * 24 * 3600
+    validation_fraction: float = 0.1
+    hyperparameters: Hyperparameters = attrs.field(factory=Hyperparameters)
+    hub: Hub = attrs.field(factory=Hub)
+    budget: Budget = attrs.field(factory=Budget)
+    polling: Polling = attrs.field(factory=Polling)
     dry_run: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
-    log_lines: int = 40
     client: HubClient | None = attrs.field(default=None, repr=False)
     rng: random.Random = attrs.field(factory=random.Random, repr=False)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
@@ -163,6 +135,38 @@ class AutoTrainTrainer:
     runs: list[AutoTrainRun] = attrs.field(init=False, factory=list)
     spent_usd: float = attrs.field(init=False, default=0.0)
     _round: int = attrs.field(init=False, default=0)
+
+    def __init__(
+        self,
+        *,
+        task: str,
+        model: str,
+        lang: str = "en",
+        validation_fraction: float = 0.1,
+        hyperparameters: Hyperparameters | Mapping[str, Any] | None = None,
+        hub: Hub | Mapping[str, Any] | None = None,
+        budget: Budget | Mapping[str, Any] | None = None,
+        polling: Polling | Mapping[str, Any] | None = None,
+        dry_run: str | Path | None = None,
+        client: HubClient | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        **flat: Any,
+    ) -> None:
+        records = {"hyperparameters": hyperparameters, "hub": hub, "budget": budget}
+        self.__attrs_init__(
+            task=task,
+            model=model,
+            lang=lang,
+            validation_fraction=validation_fraction,
+            **grouped({**records, "polling": polling}, flat),
+            dry_run=dry_run,
+            client=client,
+            rng=rng if rng is not None else random.Random(),
+            sleep=sleep,
+            clock=clock,
+        )
 
     # -- the round ------------------------------------------------------------------------------
 
@@ -192,12 +196,12 @@ class AutoTrainTrainer:
                 folder=str(folder),
             )
         price = self._hourly()
-        worst = price * self.timeout / 3600
-        if self.max_usd is not None and self.spent_usd + worst > self.max_usd:
+        worst = price * self.budget.timeout / 3600
+        if self.budget.max_usd is not None and self.spent_usd + worst > self.budget.max_usd:
             raise BudgetError(
-                f"round {round_} could cost up to ${worst:.2f} ({self.hardware} at "
-                f"${price:.2f}/h for the {self.timeout / 3600:.1f} h timeout) on top of "
-                f"${self.spent_usd:.2f} spent, over max_usd=${self.max_usd:.2f}; raise max_usd "
+                f"round {round_} could cost up to ${worst:.2f} ({self.budget.hardware} at "
+                f"${price:.2f}/h for the {self.budget.timeout / 3600:.1f} h timeout) on top of "
+                f"${self.spent_usd:.2f} spent, over max_usd=${self.budget.max_usd:.2f}; raise max_usd "
                 f"(--max-usd), lower timeout (--timeout SECONDS), or pick cheaper hardware"
             )
         return self._run(plan, round_, price)
@@ -215,15 +219,18 @@ class AutoTrainTrainer:
             train_part, validation = list(train), list(eval)
         else:
             train_part, validation = split_validation(
-                self.task, train, self.validation_fraction, random.Random(f"{self.seed}-{round_}")
+                self.task,
+                train,
+                self.validation_fraction,
+                random.Random(f"{self.hyperparameters.seed}-{round_}"),
             )
         rows = check_examples(self.task, train_part, validation, labels, lang=self.lang)
         names = class_names(self.task, labels)
         token = (self._token() if self.dry_run is None else self._token(required=False)) or ""
-        namespace = self.namespace or (
+        namespace = self.hub.namespace or (
             self._whoami(token) if self.dry_run is None else "<your-namespace>"
         )
-        project = project_name(self.prefix, round_, self.rng)
+        project = project_name(self.hub.prefix, round_, self.rng)
         data_repo = f"{namespace}/autotrain-data-{project}"
         data_files = {
             "data/train-00000-of-00001.parquet": parquet_bytes(
@@ -241,7 +248,7 @@ class AutoTrainTrainer:
             data_repo=data_repo,
             base_model=self.model,
             token=token,
-            hyperparameters=self._hyperparameters(),
+            hyperparameters=self.hyperparameters.params(),
             has_validation=bool(validation),
         )
         secrets = {
@@ -260,40 +267,27 @@ class AutoTrainTrainer:
             data_repo=data_repo,
             space_repo=f"{namespace}/autotrain-{project}",
             model_repo=f"{namespace}/{project}",
-            hardware=self.hardware,
-            sleep_time=self.sleep_time,
+            hardware=self.budget.hardware,
+            sleep_time=self.budget.sleep_time,
             data_files=data_files,
             space_files={
                 "README.md": space_readme(project),
-                "Dockerfile": dockerfile(self.autotrain_version),
+                "Dockerfile": dockerfile(self.hub.autotrain_version),
             },
             secrets=secrets,
             counts={"train": len(train_part), "validation": len(validation)},
             label_counts=label_counts(self.task, rows[: len(train_part)]),
         )
 
-    def _hyperparameters(self) -> dict[str, Any]:
-        return {
-            "epochs": self.epochs,
-            "lr": self.lr,
-            "batch_size": self.batch_size,
-            "max_seq_length": self.max_length,
-            "warmup_ratio": self.warmup_ratio,
-            "weight_decay": self.weight_decay,
-            "gradient_accumulation": self.gradient_accumulation,
-            "mixed_precision": self.mixed_precision,
-            "seed": self.seed,
-        }
-
     def _hourly(self) -> float:
-        if self.hourly_usd is not None:
-            return self.hourly_usd
-        if self.hardware not in HOURLY_USD:
+        if self.budget.hourly_usd is not None:
+            return self.budget.hourly_usd
+        if self.budget.hardware not in HOURLY_USD:
             raise AutoTrainError(
-                f"no price known for hardware {self.hardware!r}; pass hourly_usd= (see "
+                f"no price known for hardware {self.budget.hardware!r}; pass hourly_usd= (see "
                 f"https://huggingface.co/pricing) or one of {sorted(HOURLY_USD)}"
             )
-        return HOURLY_USD[self.hardware]
+        return HOURLY_USD[self.budget.hardware]
 
     def _write_dry_run(self, plan: RoundPlan, round_: int) -> Path:
         assert self.dry_run is not None
@@ -310,7 +304,7 @@ class AutoTrainTrainer:
     # -- the Hub --------------------------------------------------------------------------------
 
     def _token(self, *, required: bool = True) -> str | None:
-        token = self.token or os.environ.get("HF_TOKEN")
+        token = self.hub.token or os.environ.get("HF_TOKEN")
         if not token:
             hub = require("huggingface_hub", "hub")
             token = hub.get_token()
@@ -325,7 +319,7 @@ class AutoTrainTrainer:
         if self.client is not None:
             return self.client
         return HfHubClient(
-            token=token, endpoint=self.endpoint, retries=self.retries, sleep=self.sleep
+            token=token, endpoint=self.hub.endpoint, retries=self.hub.retries, sleep=self.sleep
         )
 
     def _whoami(self, token: str | None) -> str:
@@ -374,12 +368,12 @@ class AutoTrainTrainer:
                 stage = wait_for_space(
                     client,
                     plan.space_repo,
-                    timeout=self.timeout,
-                    poll_interval=self.poll_interval,
-                    max_poll_interval=self.max_poll_interval,
+                    timeout=self.budget.timeout,
+                    poll_interval=self.polling.poll_interval,
+                    max_poll_interval=self.polling.max_poll_interval,
                     sleep=self.sleep,
                     clock=self.clock,
-                    log_lines=self.log_lines,
+                    log_lines=self.polling.log_lines,
                 )
             except AutoTrainRunError as exc:
                 stage = exc.stage or stage
@@ -387,7 +381,7 @@ class AutoTrainTrainer:
             except AutoTrainTimeoutError:
                 stage = "TIMEOUT"
                 raise
-            if not self.keep_model:
+            if not self.hub.keep_model:
                 created.insert(0, (plan.model_repo, "model"))
             self._check_outcome(client, plan, stage)
             model, card = self._download_model(client, plan)
@@ -396,7 +390,7 @@ class AutoTrainTrainer:
             log.info("AutoTrain round %d: %s done, %s", round_, plan.model_repo, metrics or "")
             return model
         finally:
-            if self.cleanup:
+            if self.hub.cleanup:
                 deleted = delete_repos(client, created)
             # every second the Space existed, whatever the outcome (a Space that failed to
             # build, or that was created before a later step failed, is billed too)
@@ -419,7 +413,7 @@ class AutoTrainTrainer:
             )
 
     def _logs(self, client: HubClient, space: str) -> tuple[str, ...]:
-        return tuple(client.logs(space, build=False)[-self.log_lines :])
+        return tuple(client.logs(space, build=False)[-self.polling.log_lines :])
 
     def _check_outcome(self, client: HubClient, plan: RoundPlan, stage: str) -> None:
         titles = client.discussions(plan.space_repo, kind="space")
@@ -457,5 +451,9 @@ class AutoTrainTrainer:
             card = (folder / "README.md").read_text(encoding="utf-8")
         model.version = weights_fingerprint(model.model, self.task)
         model.base_model = self.model
-        model.max_length = min(model.max_length, self.max_length)
+        model.max_length = min(model.max_length, self.hyperparameters.max_length)
         return model, card
+
+
+# the CLI and the config see every setting by its flat name
+AutoTrainTrainer.__signature__ = signature(inspect.signature(AutoTrainTrainer.__init__))  # type: ignore[attr-defined]

@@ -8,10 +8,17 @@ import itertools
 
 import pytest
 
-from autonlp_al.errors import AutoTrainConflictError, AutoTrainRunError, AutoTrainTimeoutError
+from autonlp_al.errors import (
+    AutoTrainConflictError,
+    AutoTrainRunError,
+    AutoTrainTimeoutError,
+    ConfigError,
+)
+from autonlp_al.loop.config import parameters
 from autonlp_al.testing import FakeHub
 from autonlp_al.trainers import AutoTrainTrainer
 from autonlp_al.trainers.autotrain.hub import HubClient
+from autonlp_al.trainers.autotrain.settings import Budget, Hub, Hyperparameters, Polling
 from tests.models import corpus
 from tests.trainers.autotrain.test_trainer_http import TOKEN, model_files  # noqa: F401  (the fixture)
 
@@ -94,3 +101,35 @@ def test_a_name_in_use_is_a_conflict(model_files) -> None:  # noqa: F811
     with pytest.raises(AutoTrainConflictError, match="already exists"):
         again.train(corpus(20, 1, "ner"), labels=LABELS)
     assert set(hub.repos) == before  # nothing new was created
+
+
+def test_settings_are_grouped_in_records_and_flat_keywords_still_work() -> None:
+    flat = AutoTrainTrainer(task="ner", model="m", epochs=5, timeout=60, namespace="me")
+    grouped = AutoTrainTrainer(
+        task="ner",
+        model="m",
+        hyperparameters=Hyperparameters(epochs=5),
+        budget={"timeout": 60},  # a config's [trainer.budget] section arrives as a dict
+        hub=Hub(namespace="me"),
+    )
+    for one in (flat, grouped):
+        assert one.hyperparameters == Hyperparameters(epochs=5)
+        assert one.budget == Budget(timeout=60) and one.hub.namespace == "me"
+        assert one.polling == Polling()
+    assert flat.hyperparameters.params()["max_seq_length"] == 128
+    # the CLI and the config see the flat names
+    assert {"epochs", "timeout", "poll_interval", "hub", "lang"} <= parameters(AutoTrainTrainer)
+    assert "token=" not in repr(AutoTrainTrainer(task="ner", model="m", token="hf_secret"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"epoch": 3}, "unknown setting 'epoch'"),
+        ({"hyperparameters": Hyperparameters(), "lr": 1e-4}, "hyperparameters= and 'lr' too"),
+        ({"polling": {"every": 3}}, "polling: .*takes poll_interval"),
+    ],
+)
+def test_a_setting_that_fits_no_record_is_refused(settings, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        AutoTrainTrainer(task="ner", model="m", **settings)
