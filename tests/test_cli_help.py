@@ -12,9 +12,9 @@ from autonlp_al.cli import main
 from tests.conftest import write_jsonl
 
 
-def help_of(capsys, *command: str) -> str:
+def help_of(capsys, *command: str, every: bool = False) -> str:
     with pytest.raises(SystemExit) as done:
-        main([*command, "--help"])
+        main([*command, "--help-all" if every else "--help"])
     assert done.value.code == 0
     return str(capsys.readouterr().out)
 
@@ -27,7 +27,7 @@ def test_top_level_help_is_for_users_not_developers(capsys) -> None:
 
 @pytest.mark.parametrize("command", ["query", "simulate", "train", "update", "convert"])
 def test_source_options_are_grouped_by_the_source_that_takes_them(capsys, command) -> None:
-    text = help_of(capsys, command)
+    text = help_of(capsys, command, every=True)
     sections = {line.rstrip(":") for line in text.splitlines() if line.endswith(":")}
     assert {"--from prodigy", "--from jsonl", "--from csv", "--from conll", "input"} <= sections
     assert "--from doccano / jsonl" in sections  # the options both take
@@ -38,7 +38,7 @@ def test_source_options_are_grouped_by_the_source_that_takes_them(capsys, comman
 
 
 def test_loop_help_shows_defaults_and_every_strategy(capsys) -> None:
-    text = help_of(capsys, "query")
+    text = help_of(capsys, "query", every=True)
     for name in registry.short_names("strategies"):
         assert name in text.split("--strategy")[1].split("--uncertainty")[0]
     seed = next(line for line in text.splitlines() if line.strip().startswith("--seed SEED"))

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import pytest
 
-from autonlp_al.cli import convert, init, label, query, serve, simulate, train
+from autonlp_al.cli import convert, init, label, parse, query, serve, simulate, train
 from autonlp_al.cli import parser as cli_parser
 from autonlp_al.errors import AutoNLPALError
 from autonlp_al.loop.config import LoopConfig, Part
@@ -115,7 +115,7 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 
 def plan(argv: list[str]) -> Any:
-    args = cli_parser().parse_args(argv)
+    args = parse(argv)
     return normal(PLANS[args.command](args))
 
 
@@ -184,3 +184,56 @@ def test_a_state_folders_saved_loop_refuses_options_that_would_change_it(workdir
     assert plan(["query", "--state-dir", "state"])["config"]["loop"]["batch_size"] == 7
     with pytest.raises(AutoNLPALError, match="--strategy: the loop of state is saved"):
         plan(["query", "--state-dir", "state", "--strategy", "margin"])
+
+
+SIMULATE = ["simulate", "in.jsonl", "test.jsonl", "--from", "jsonl", "--state-dir", "sim"]
+
+
+def test_any_config_key_is_an_override_as_in_spacy(workdir) -> None:
+    config = plan([*SIMULATE, "--config", "other.cfg", "--trainer.max_steps", "7",
+                   "--loop.batch_size=3", "--trainer.multi-label"])["config"]  # fmt: skip
+    assert config["loop"]["batch_size"] == 3 and config["trainer"]["max_steps"] == 7
+    assert config["trainer"]["multi_label"] is True  # a bare override is true
+    # over the flags, too, and over a part the flags built
+    config = plan([*SIMULATE, *LOOP, "--selector", "tfidf", "--selector.c", "0.5"])["config"]
+    assert config["selector"]["c"] == 0.5 and config["loop"]["batch_size"] == 10
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (["--trainer.max_stepz", "3"], "'transformers.v1' takes no 'max_stepz'; it takes: "),
+        (["--selector.c", "3"], "no \\[selector\\] section; its sections: loop, trainer"),
+        (["--loop.rounds", "3"], "\\[loop\\] takes no 'rounds'"),
+        (["--loop.batch_size", "0"], "at least 1"),
+    ],
+)
+def test_an_override_that_fits_no_key_is_refused(workdir, override, message) -> None:
+    with pytest.raises(AutoNLPALError, match=message):
+        plan([*SIMULATE, "--config", "other.cfg", *override])
+
+
+def test_overrides_are_refused_where_no_loop_is_built_or_the_loop_is_saved(workdir, capsys):
+    with pytest.raises(SystemExit):
+        plan(["convert", *BASE["convert"], "--trainer.max_steps", "3"])
+    assert "convert takes no config overrides" in capsys.readouterr().err
+    (workdir / "other.cfg").rename(workdir / "state" / "config.cfg")
+    with pytest.raises(AutoNLPALError, match="--trainer.max_steps: the loop of state is saved"):
+        plan(["query", "--state-dir", "state", "--trainer.max_steps", "3"])
+
+
+def test_help_shows_few_options_and_help_all_every_one(capsys) -> None:
+    for command in ("simulate", "query", "train", "convert", "init"):
+        with pytest.raises(SystemExit):
+            parse([command, "--help"])
+        short = capsys.readouterr().out
+        with pytest.raises(SystemExit):
+            parse([command, "--help-all"])
+        full = capsys.readouterr().out
+        count = [
+            sum(line.lstrip().startswith("-") for line in t.splitlines()) for t in (short, full)
+        ]
+        assert count[0] <= 25 < count[1], (command, count)
+        assert f"more options: autonlp-al {command} --help-all" in short
+        flags = {a.option_strings[-1] for a in options(command)}
+        assert all(flag in full for flag in flags), command

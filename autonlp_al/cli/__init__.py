@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from .. import __version__
 from ..errors import AutoNLPALError
 from . import convert, init, label, query, serve, simulate, train
-from .common import Help
+from .common import Help, Parser, split_overrides
 
 __all__ = ["main"]
 
@@ -55,7 +55,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def parser() -> argparse.ArgumentParser:
     """The whole command line (built per call: plugins registered since appear in it)."""
-    root = argparse.ArgumentParser(prog="autonlp-al", description=DESCRIPTION, formatter_class=Help)
+    root = Parser(prog="autonlp-al", description=DESCRIPTION, formatter_class=Help)
     root.add_argument("--version", action="version", version=f"autonlp_al {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in _MODULES:
@@ -63,8 +63,22 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The arguments, with spaCy-style ``--SECTION.KEY VALUE`` config overrides in
+    ``args.overrides`` (refused by the commands that build no loop)."""
+    rest, overrides = split_overrides(argv)
+    args = parser().parse_args(rest)
+    if overrides and not args.parser_of_command.get_default("takes_overrides"):
+        args.parser_of_command.error(
+            f"{args.command} takes no config overrides (--{next(iter(overrides))} ...); they "
+            f"are for the commands that build a loop: simulate, query"
+        )
+    args.overrides = overrides
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else argv)
     try:
         return COMMANDS[args.command](args)
     except AutoNLPALError as exc:

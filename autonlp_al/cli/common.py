@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..types import Example
@@ -30,6 +30,67 @@ class Help(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+class Parser(argparse.ArgumentParser):
+    """A parser whose ``--help`` shows the options most runs need; ``--help-all`` shows the
+    ones marked with :func:`more` too (formats' fields, training and hosting knobs)."""
+
+    def format_help(self, *, every: bool = False) -> str:
+        hidden = [] if every else [a for a in self._actions if getattr(a, "more", False)]
+        helps = [a.help for a in hidden]
+        for action in hidden:
+            action.help = argparse.SUPPRESS
+        try:
+            text = super().format_help()
+        finally:
+            for action, help_text in zip(hidden, helps, strict=True):
+                action.help = help_text
+        if hidden:
+            text += f"\n{len(hidden)} more options: {self.prog} --help-all\n"
+        if self.get_default("takes_overrides"):
+            text += (
+                "Any loop config key is an option too (spaCy's overrides): --SECTION.KEY VALUE, "
+                "e.g. --trainer.max_steps 200 --loop.pool_sample 5000 (docs/cli.md)\n"
+            )
+        return text
+
+
+class _HelpAll(argparse._HelpAction):
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        assert isinstance(parser, Parser)
+        parser._print_message(parser.format_help(every=True), sys.stdout)
+        parser.exit()
+
+
+def split_overrides(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """``argv`` without its ``--SECTION.KEY VALUE`` overrides (or ``--SECTION.KEY=VALUE``; a
+    bare ``--SECTION.KEY`` is true), and those as ``{"section.key": value}``, each VALUE read as
+    JSON if it parses, else as a string. Taken out before argparse, which would read an
+    unknown option's value as a positional argument."""
+    rest: list[str] = []
+    found: dict[str, Any] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        key, eq, value = arg[2:].partition("=")
+        if not (arg.startswith("--") and "." in key):
+            rest.append(arg)
+            i += 1
+            continue
+        if not eq:
+            bare = i + 1 == len(argv) or argv[i + 1].startswith("--")
+            value = "true" if bare else argv[i + 1]
+            i += 0 if bare else 1
+        found[key.replace("-", "_")] = json_value(value)
+        i += 1
+    return rest, found
+
+
+def more(*actions: argparse.Action) -> None:
+    """Mark options that ``--help`` leaves to ``--help-all``."""
+    for action in actions:
+        action.more = True  # type: ignore[attr-defined]
+
+
 def command(
     commands: Any, name: str, *, help: str, description: str, usage: str, epilog: str = ""
 ) -> argparse.ArgumentParser:
@@ -41,6 +102,7 @@ def command(
         epilog=epilog or None,
         formatter_class=Help,
     )
+    parser.add_argument("--help-all", action=_HelpAll, help="show every option, then exit")
     parser.set_defaults(parser_of_command=parser)  # for given(): what was typed, not defaulted
     return parser
 

@@ -13,7 +13,7 @@ from ..errors import AutoNLPALError, ConfigError
 from ..loop.config import Part, parameters
 from ..sources.base import OnError, Source
 from ..types import Example
-from .common import given, json_value, progress
+from .common import given, json_value, more, progress
 
 # CLI option (dest) -> help; each applies to the sources that have an attribute of that name.
 SOURCE_OPTIONS = {
@@ -99,13 +99,13 @@ def add_input(parser: argparse.ArgumentParser, *, lang: bool = True) -> None:
         group.add_argument(
             "--lang", default="en", help="spaCy language for tokenisation (blank:LANG)"
         )
-    group.add_argument(
+    scheme = group.add_argument(
         "--input-scheme",
         choices=registry.short_names("schemes"),
         default="iob",
         help="tag scheme of tagged (CoNLL / JSONL / datasets) input",
     )
-    group.add_argument(
+    source_arg = group.add_argument(
         "--source-arg",
         dest="source_args",
         action="append",
@@ -113,6 +113,7 @@ def add_input(parser: argparse.ArgumentParser, *, lang: bool = True) -> None:
         help="any other argument of the source (a plugin's, say); VALUE is read as JSON if it "
         "parses, else as a string (repeatable)",
     )
+    more(scheme, source_arg)
     takers: dict[str, list[str]] = {dest: [] for dest in SOURCE_OPTIONS}
     for name in registry.short_names("sources"):
         for dest in parameters(registry.get("sources", name)) or ():
@@ -129,8 +130,10 @@ def add_input(parser: argparse.ArgumentParser, *, lang: bool = True) -> None:
             kwargs["action"] = "append"
         if dest in INTS:
             kwargs["type"] = int
-        groups[title].add_argument(
-            source_flag(dest), metavar=METAVARS.get(dest, dest.upper()), **kwargs
+        more(
+            groups[title].add_argument(
+                source_flag(dest), metavar=METAVARS.get(dest, dest.upper()), **kwargs
+            )
         )
 
 

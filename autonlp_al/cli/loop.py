@@ -12,7 +12,7 @@ import attrs
 from .. import registry
 from ..errors import ConfigError
 from ..loop.config import LoopConfig, Part, parameters
-from .common import given, label_list
+from .common import given, label_list, more
 from .trainer import (
     TRAINER_OPTIONS,
     add_trainer,
@@ -74,6 +74,9 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
         "--scorer", metavar="NAME", choices=registry.short_names("scorers"),
         help=text + "RAY_ADDRESS), one of: %(choices)s",
     )  # fmt: skip
+    parser.set_defaults(takes_overrides=True)
+    shown = {"config", "task", "labels", "strategy", "selector", "encoder", "batch_size", "seed"}
+    more(*(a for a in loop._group_actions if a.dest not in shown))
     add_trainer(parser, epochs=None, lr=None, max_length=128)
 
 
@@ -103,6 +106,12 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
     with any loop options given applied over it (spaCy's overrides); else the loop options;
     else, for ``query`` given none of ``--task``/``--labels``/``--model``, the config a first
     ``query`` saved in the state folder (which loop options would change: refused)."""
+    config = _flags_config(args)
+    overrides = getattr(args, "overrides", None) or {}
+    return config.overridden(overrides) if overrides else config
+
+
+def _flags_config(args: argparse.Namespace) -> LoopConfig:
     from ..loop.journal import Journal
 
     flags = given(args, LOOP_OPTIONS)
@@ -115,9 +124,10 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
         and saved.is_file()
         and not (args.task or args.labels or args.model)
     ):
-        if flags:
+        changed = [_flag(d) for d in flags] + [f"--{k}" for k in getattr(args, "overrides", {})]
+        if changed:
             raise ConfigError(
-                f"{', '.join(_flag(d) for d in flags)}: the loop of {args.state_dir} is saved in "
+                f"{', '.join(changed)}: the loop of {args.state_dir} is saved in "
                 f"{saved}, and a state folder keeps its loop; leave the option out, or start a "
                 f"new state folder (edit a copy of {saved} and pass it as --config)"
             )

@@ -12,6 +12,7 @@ import attrs
 from .. import registry
 from ..errors import ConfigError
 from ..loop.config import Part, parameters, recommended_trainer_args
+from .common import more
 from .inputs import add_alignment
 
 
@@ -113,6 +114,12 @@ def add_trainer(
     hosted.add_argument("--hub-endpoint", dest="endpoint", help="Hub URL")
     hosted.add_argument("--dry-run", metavar="DIR", help="write the payloads to DIR, send nothing")
     hosted.add_argument("--poll-interval", type=float, help="seconds between status polls")
+    shown = {"trainer", "model"} if loop else {"trainer", "model", *_SHOWN_BY_TRAIN}
+    more(*(a for a in model._group_actions if a.dest not in shown), *hosted._group_actions)
+
+
+# what `train --help` shows besides --trainer and --model (a loop has recommended settings)
+_SHOWN_BY_TRAIN = ("epochs", "max_steps", "train_batch_size", "lr", "multi_label")
 
 
 # CLI dest -> trainer argument

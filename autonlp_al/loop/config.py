@@ -473,3 +473,39 @@ class LoopConfig:
 
     def evolve(self, **changes: Any) -> LoopConfig:
         return attrs.evolve(self, **changes)
+
+    def overridden(self, overrides: Mapping[str, Any]) -> LoopConfig:
+        """This config with spaCy-style dotted overrides applied: ``{"trainer.max_steps": 200,
+        "loop.batch_size": 20, "selector.encoder.max_length": 128}``. A key must name a
+        section the config has and an argument its part takes (or a ``[loop]`` setting)."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            *path, name = key.split(".")
+            if not path or not name:
+                raise ConfigError(f"override {key!r}: write it SECTION.KEY, e.g. trainer.max_steps")
+            section: Any = data
+            for i, step in enumerate(path):
+                section = section.get(step) if isinstance(section, dict) else None
+                if not isinstance(section, dict):
+                    where = ".".join(path[: i + 1])
+                    raise ConfigError(
+                        f"override {key!r}: this loop has no [{where}] section; its sections: "
+                        f"{', '.join(k for k in data if isinstance(data[k], dict))}"
+                    )
+            _check_key(key, section, name)
+            section[name] = value
+        return LoopConfig.from_dict(data, where="the overrides")
+
+
+def _check_key(key: str, section: Mapping[str, Any], name: str) -> None:
+    kind = next((k[1:] for k in section if str(k).startswith("@")), None)
+    if kind is None:  # [loop]
+        takes: set[str] | None = set(_SETTINGS)
+    else:
+        takes = parameters(registry.get(kind, section["@" + kind]))
+        takes = None if takes is None else takes - set(_SHARED)
+    if takes is not None and name not in takes:
+        what = "[loop]" if kind is None else repr(section["@" + kind])
+        raise ConfigError(
+            f"override {key!r}: {what} takes no {name!r}; it takes: {', '.join(sorted(takes))}"
+        )
