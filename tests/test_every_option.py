@@ -218,7 +218,7 @@ def test_overrides_are_refused_where_no_loop_is_built_or_the_loop_is_saved(workd
         plan(["convert", *BASE["convert"], "--trainer.max_steps", "3"])
     assert "convert takes no config overrides" in capsys.readouterr().err
     (workdir / "other.cfg").rename(workdir / "state" / "config.cfg")
-    with pytest.raises(AutoNLPALError, match="--trainer.max_steps: the loop of state is saved"):
+    with pytest.raises(AutoNLPALError, match=r"--trainer\.max_steps: the loop of state is saved"):
         plan(["query", "--state-dir", "state", "--trainer.max_steps", "3"])
 
 
