@@ -1,25 +1,18 @@
 """``ActiveLearner``: the coordinator of the loop's parts; it reads like the loop itself.
 
-A round: the :class:`~autonlp_al.loop.selection.Picker` selects a batch (the current model
-scores it; before any model, the cold-start strategy picks), annotations come (a gold oracle in
-simulation, or people through :meth:`ActiveLearner.query` / :meth:`ActiveLearner.update`), a new
-model is trained warm-started from the last, evaluated and recorded. With a ``selector`` (a
-cheap trainer) the rounds train the selector, and ``trainer`` makes the final model only when
-asked (:meth:`ActiveLearner.finalize`), every ``final_every`` rounds, or at the end of
-:meth:`ActiveLearner.run`.
-
-Every step is an event in the :class:`~autonlp_al.loop.journal.Journal`, replayed into the
-:class:`~autonlp_al.loop.state.LoopState` when a run is opened, so a run killed at any point
-continues where it stopped, with the same selections, and no annotation is ever lost. The
-:class:`~autonlp_al.loop.models.ModelStore` holds the models. Only objects come in; no backend is
-named here.
+A round: the :class:`~.selection.Picker` selects a batch (before any model, the cold start
+picks), answers come (a gold oracle, or people through ``query`` / ``update``), and
+:class:`~.training.Training` trains the next model (the ``selector``'s, with one; the
+``trainer`` then makes final models). Every step is an event in the :class:`~.journal.Journal`,
+replayed into the :class:`~.state.LoopState` when a run is opened, so a killed run continues
+where it stopped and no answer is lost. No backend is named here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +21,7 @@ import attrs
 from ..converters.tokenize import Tokenizer, tokenised
 from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
 from ..pools.memory import ids_fingerprint
-from ..scorers.base import ModelRef, Scorer
+from ..scorers.base import Scorer
 from ..sources.base import Source
 from ..strategies.base import Strategy
 from ..strategies.random import RandomSampling
@@ -38,7 +31,7 @@ from .answers import checked, for_query
 from .journal import Journal, is_state
 from .models import ModelStore
 from .oracle import GoldOracle, Oracle
-from .records import Final, OpenQuery, Query, Round, Untrained, n_tokens
+from .records import Final, OpenQuery, Query, Round, Untrained
 from .selection import Picker
 from .state import LoopState
 from .training import Training
@@ -140,22 +133,15 @@ class ActiveLearner:
             raise StateError(f"{state_dir}: no events.jsonl, so nothing to resume; start a run")
         return cls.create(state_dir=state_dir, **parts)
 
-    def _settings(self) -> dict[str, Any]:
+    def _open(self) -> None:
         settings = {
             **self.picker.settings(),
-            "labels": list(self.labels),
+            **self.training.settings(),
             "labeled": ids_fingerprint(e.id for e in self.state.seed),
         }
-        selector = self.training.selector
-        if selector is not None:  # absent without one, so older state folders still match
-            settings["selector"] = type(selector).__name__
-        return settings
-
-    def _open(self) -> None:
-        if not self.journal.open(self._settings(), pool_uri=self.picker.pool.uri):
+        if not self.journal.open(settings, pool_uri=self.picker.pool.uri):
             return
-        for event in self.journal.replay():
-            self.state.apply(event)
+        self.state.replay(self.journal.replay())
         self.models.load(self.state.history, self.state.finals)
         log.info(
             "resumed %s: %d rounds, %d labelled",
@@ -193,14 +179,7 @@ class ActiveLearner:
                 f"train_pending() before query(), so the query is picked by their model"
             )
         query = self._select({})
-        found = self.picker.find(query.ids, query.ids)
-        missing = [i for i in query.ids if i not in found]
-        if missing:
-            raise StateError(
-                f"{self.picker.pool.uri}: the open query's id {missing[0]} is no longer in the "
-                f"pool ({len(missing)} missing); restore the pool files the query was made from"
-            )
-        examples = [found[i] for i in query.ids]
+        examples = self.picker.of_query(query.ids)
         guesser = self.models.served
         predictions = None if guesser is None else tuple(guesser.predict(examples))
         return Query(
@@ -291,14 +270,9 @@ class ActiveLearner:
         unless the last one saw all of it (``finalize=False``: never). Returns the rounds done."""
         done: list[Round] = []
         while rounds is None or len(done) < rounds:
-            labeled = self.state.labeled_examples()
-            reason: str | None
-            if budget is not None and len(labeled) >= budget:
-                reason = f"budget of {budget} labelled reached"
-            elif token_budget is not None and sum(map(n_tokens, labeled)) >= token_budget:
-                reason = f"budget of {token_budget} labelled tokens reached"
-            else:
-                reason = next((r for c in stop if (r := c.should_stop(self.history))), None)
+            reason = self.state.over_budget(budget, token_budget) or next(
+                (r for c in stop if (r := c.should_stop(self.history))), None
+            )
             if not reason and not self.state.waiting and self.state.open is None:
                 reason = "pool exhausted" if self.picker.exhausted(self.state.done()) else None
             if reason:
@@ -322,13 +296,10 @@ class ActiveLearner:
             return open_
         round_ = self.state.next_round
         start = time.perf_counter()
-        history = self.history
-        path = str(self.journal.model_path(history[-1].model_dir)) if history else None
-        ref = ModelRef(self.models.round_trainer, path, model=self.models.model)
         strategy, picks = self.picker.pick(
             round_,
             self.models.model,
-            ref,
+            self.models.ref(self.history),
             done=self.state.done(),
             labeled=self.state.labeled_examples(),
             prefix=f"[{self.journal.root.name}]",
@@ -360,14 +331,7 @@ class ActiveLearner:
         )
         self.journal.trained(record)
         self.state.trained(record)
-        log.info(
-            "[%s] round %d: %d labelled, %s (%s)",
-            self.journal.root.name,
-            round_,
-            len(train),
-            _summary(record.metrics),
-            ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()),
-        )
+        log.info("[%s] %s", self.journal.root.name, record.summary())
         every = self.final_every
         if self.training.selector is not None and every and (round_ + 1) % every == 0:
             self.finalize()
@@ -389,16 +353,5 @@ class ActiveLearner:
         record = self.training.final(index, len(self.history), train, warm_start=warm_start)
         self.journal.finalized(record)
         self.state.finalized(record)
-        log.info(
-            "[%s] final model %d: %d labelled, %s (%.1fs)",
-            self.journal.root.name,
-            index,
-            len(train),
-            _summary(record.metrics),
-            record.seconds,
-        )
+        log.info("[%s] %s", self.journal.root.name, record.summary())
         return record
-
-
-def _summary(metrics: Mapping[str, float]) -> str:
-    return ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "no eval"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 
+from ..scorers.base import ModelRef
 from ..trainers.base import Model, Trainer
 from .journal import Journal
 from .records import Final, Round
@@ -38,6 +39,11 @@ class ModelStore:
         """What to serve, push and pre-annotate with: the latest final model, else the latest
         round's model (the same rule as :meth:`~autonlp_al.loop.journal.Journal.served`)."""
         return self.final_model if self.final_model is not None else self.model
+
+    def ref(self, history: Sequence[Round]) -> ModelRef:
+        """The latest round's model as scorers see it: the trainer that loads it, its folder."""
+        path = str(self.journal.model_path(history[-1].model_dir)) if history else None
+        return ModelRef(self.round_trainer, path, model=self.model)
 
     def load(self, history: Sequence[Round], finals: Sequence[Final]) -> None:
         """Load the latest round's and the latest final model of a resumed run."""

@@ -36,6 +36,11 @@ class Round:
     mean_score: float | None = None
     stability: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
+    def summary(self) -> str:
+        """One log line's worth: labelled, scores, where the time went."""
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items())
+        return f"round {self.round}: {self.n_labeled} labelled, {_scores(self.metrics)} ({timings})"
+
     def to_dict(self) -> dict[str, Any]:
         """The record as the event log stores it."""
         data = attrs.asdict(self)
@@ -58,8 +63,18 @@ class Final:
     seconds: float
     warm_start: bool = False
 
+    def summary(self) -> str:
+        scores = _scores(self.metrics)
+        return (
+            f"final model {self.index}: {self.n_labeled} labelled, {scores} ({self.seconds:.1f}s)"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+
+def _scores(metrics: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "no eval"
 
 
 @attrs.frozen

@@ -214,6 +214,17 @@ class Picker:
             self._queried = take(self.pool, open_ids)
         return {i: self._queried[i] for i in ids if i in self._queried}
 
+    def of_query(self, ids: Sequence[int]) -> list[Example]:
+        """The open query's examples, in order; a pool that lost one is a :class:`StateError`."""
+        found = self.find(ids, ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StateError(
+                f"{self.pool.uri}: the open query's id {missing[0]} is no longer in the pool "
+                f"({len(missing)} missing); restore the pool files the query was made from"
+            )
+        return [found[i] for i in ids]
+
     def forget(self) -> None:
         """The open query was answered: its examples read from disk are not needed any more."""
         self._queried = {}

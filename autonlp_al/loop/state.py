@@ -10,13 +10,13 @@ ends ask about are named here once: :attr:`LoopState.seed_untrained`, :attr:`Loo
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
 from ..types import Example, _tuple
 from .journal import Annotated, Event, Finalized, Selected, Trained
-from .records import Final, OpenQuery, Round, Untrained
+from .records import Final, OpenQuery, Round, Untrained, n_tokens
 
 __all__ = ["LoopState"]
 
@@ -73,6 +73,16 @@ class LoopState:
             annotated = list(self._annotated.items())
         return list(self.seed) + [e for i, e in annotated if i not in seed_ids]
 
+    def over_budget(self, budget: int | None, token_budget: int | None) -> str | None:
+        """Why labelling stops, when ``budget`` examples or ``token_budget`` tokens are
+        labelled; else ``None``."""
+        labeled = self.labeled_examples()
+        if budget is not None and len(labeled) >= budget:
+            return f"budget of {budget} labelled reached"
+        if token_budget is not None and sum(map(n_tokens, labeled)) >= token_budget:
+            return f"budget of {token_budget} labelled tokens reached"
+        return None
+
     def n_answered(self) -> int:
         with self.lock:
             return len(self._annotated)
@@ -83,6 +93,10 @@ class LoopState:
             return {e.id for e in self.seed} | set(self._annotated)
 
     # -- changes -------------------------------------------------------------------------------
+
+    def replay(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
 
     def apply(self, event: Event) -> None:
         """One event of the journal, as the live change it records."""

@@ -40,6 +40,13 @@ class Training:
     eval: Sequence[Example] = ()
     _pool_fitted: set[int] = attrs.field(factory=set)  # id() of trainers shown the pool
 
+    def settings(self) -> dict[str, Any]:
+        """What a state folder records of the training, to refuse resuming it with another."""
+        out: dict[str, Any] = {"labels": list(self.labels)}
+        if self.selector is not None:  # absent without one, so older state folders still match
+            out["selector"] = type(self.selector).__name__
+        return out
+
     def round(
         self,
         round_: int,
