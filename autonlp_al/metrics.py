@@ -21,6 +21,7 @@ __all__ = [
     "NerScores",
     "classification_scores",
     "evaluate",
+    "main_score",
     "ner_scores",
 ]
 
@@ -113,6 +114,11 @@ def classification_scores(
     accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold) if gold else 0.0
     macro = sum(s.f1 for s in per_class.values()) / len(per_class) if per_class else 0.0
     return ClassScores(accuracy, macro, per_class, confusion)
+
+
+def main_score(scores: NerScores | ClassScores) -> float:
+    """The one number a model is ranked by: entity F1 for NER, accuracy for classification."""
+    return float(scores.f1 if isinstance(scores, NerScores) else scores.accuracy)
 
 
 def evaluate(model: Any, examples: Iterable[Example]) -> NerScores | ClassScores:

@@ -139,7 +139,7 @@ def main(out: Path) -> None:
         print(f"\n== {name} ==")
         job(out / name)
         runs = load_runs(out / name)
-        table = markdown(runs) + "\n\n" + finals_table(load_finals(out / name))
+        table = markdown(runs) + "\n\n" + finals_table(load_finals(out / name), runs)
         (out / name / "report.md").write_text(table + "\n")
         plot(runs, out / name / "curve.png", title=name)
         print(table)

@@ -23,6 +23,8 @@ COMMENTS = {
     "pool_sample": "score at most this many pool examples a round (null: all)",
     "dedupe": "read the pool and seed data with each text once (repeats are counted)",
     "final_every": "with a [selector]: also train the final model every this many rounds",
+    "ship": "with a [selector]: what a final checkpoint serves and pushes: best (the selector or "
+    "the final model, by held-out folds of the labelled data), final, or selector",
     "[trainer]": "The final model (and, without a [selector], each round's model).",
     "[selector]": "A cheap model trained every round to pick the next batch; [trainer] then trains "
     "only final models.",

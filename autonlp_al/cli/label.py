@@ -86,7 +86,7 @@ def write_report(state_dir: Path, reference: float | None, png: str | None) -> i
 
     runs = curves.load_runs(state_dir)
     table = curves.markdown(runs, reference=reference)
-    finals = curves.finals_table(curves.load_finals(state_dir))
+    finals = curves.finals_table(curves.load_finals(state_dir), runs)
     if finals:
         table += "\n\n" + finals
     print(table)

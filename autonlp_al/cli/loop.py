@@ -11,6 +11,7 @@ import attrs
 
 from .. import registry
 from ..errors import ConfigError
+from ..loop.choice import SHIP
 from ..loop.config import LoopConfig, Part, parameters
 from .common import given, label_list, more
 from .trainer import (
@@ -64,6 +65,13 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --selector: train the final model every N rounds too",
     )
+    loop.add_argument(
+        "--ship",
+        choices=SHIP,
+        default="best",
+        help="with --selector: the model serve and push get: best (the selector or the final "
+        "model, by held-out folds of the labels), final, or selector",
+    )
     loop.add_argument("--batch-size", type=int, default=10, metavar="N", help="examples per round")
     loop.add_argument("--seed", type=int, default=0, help="random seed")
     loop.add_argument(
@@ -75,9 +83,10 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
         help=text + "RAY_ADDRESS), one of: %(choices)s",
     )  # fmt: skip
     parser.set_defaults(takes_overrides=True)
-    shown = {"config", "task", "labels", "strategy", "selector", "encoder", "batch_size", "seed"}
+    shown = {"config", "task", "labels", "strategy", "selector", "encoder", "ship", "batch_size",
+             "seed"}  # fmt: skip
     more(*(a for a in loop._group_actions if a.dest not in shown))
-    add_trainer(parser, epochs=None, lr=None, max_length=128)
+    add_trainer(parser, loop=True, max_length=128)
 
 
 def strategy_part(args: argparse.Namespace) -> Part:
@@ -95,10 +104,11 @@ def strategy_part(args: argparse.Namespace) -> Part:
 #: the options that describe a loop (besides --config): with a config they override it
 LOOP_OPTIONS = (
     "task", "labels", "strategy", "uncertainty", "cold_start", "selector", "encoder",
-    "encoder_max_length", "final_every", "batch_size", "seed", "pool_sample", "scorer", "lang",
+    "encoder_max_length", "final_every", "ship", "batch_size", "seed", "pool_sample", "scorer",
+    "lang",
     "dedupe", "trainer", *TRAINER_OPTIONS,
 )  # fmt: skip
-_SETTINGS = {"batch_size", "seed", "pool_sample", "final_every", "lang"}
+_SETTINGS = {"batch_size", "seed", "pool_sample", "final_every", "lang", "ship"}
 
 
 def loop_config(args: argparse.Namespace) -> LoopConfig:
@@ -156,6 +166,7 @@ def _flags_config(args: argparse.Namespace) -> LoopConfig:
         seed=args.seed,
         pool_sample=args.pool_sample,
         final_every=args.final_every,
+        ship=args.ship,
     )
     encoder = sorted(flags.keys() & {"encoder", "encoder_max_length"})
     if encoder and "encoders" not in str(config.to_dict()):
@@ -197,8 +208,9 @@ def overridden(config: LoopConfig, args: argparse.Namespace, flags: dict[str, An
         )
     trainer_flags = flags.keys() & {"trainer", *TRAINER_OPTIONS}
     if "trainer" in flags:
+        selector = args.selector or (config.selector.name if config.selector else None)
         changes["trainer"] = trainer_part(
-            argparse.Namespace(**{**vars(args), "task": task}), loop=True
+            argparse.Namespace(**{**vars(args), "task": task, "selector": selector}), loop=True
         )
     elif trainer_flags:
         changes["trainer"] = trainer_overrides(config.trainer, args, trainer_flags)

@@ -31,17 +31,19 @@ def add(commands: Any) -> None:
     what.add_argument("--eval", metavar="FILE", help="evaluation annotations, read like INPUT")
     what.add_argument("--init", metavar="MODEL", help="a saved model to warm-start from")
     what.add_argument("--seed", type=int, default=0, help="random seed")
-    add_trainer(train, epochs=3, lr=5e-5, max_length=256)
+    add_trainer(train, loop=False, max_length=256)
     add_input(train)
 
     evaluate = command(
         commands,
         "evaluate",
         help="score a saved model on annotations",
-        description="Score the model in MODEL on the gold annotations in INPUT.",
+        description="Score the model in MODEL on the gold annotations in INPUT. MODEL may be a "
+        "loop's state folder: the model it serves and pushes is scored (the one its last final "
+        "checkpoint chose, else its latest round's), and the output says which.",
         usage="MODEL INPUT --from FORMAT [options]",
     )
-    evaluate.add_argument("model", help="a saved model folder")
+    evaluate.add_argument("model", help="a saved model folder, or a loop's state folder")
     evaluate.add_argument("input", help="gold annotations")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     add_input(evaluate, lang=False)  # the model tokenises in its own language
@@ -99,17 +101,23 @@ def plan_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 def evaluate(args: argparse.Namespace) -> int:
     import json
 
+    from ..integrations.slot import load_for_serving
+    from ..loop.journal import is_state
     from ..metrics import NerScores
     from ..metrics import evaluate as score
     from ..trainers import load_model
 
     what = plan_evaluate(args)
-    model = load_model(what["model"])
+    if is_state(what["model"]):
+        model, info = load_for_serving(what["model"])
+        which = _which(info)
+    else:
+        model, which = load_model(what["model"]), ""
     scores = score(model, read(args))
     if what["json"]:
-        print(json.dumps(attrs.asdict(scores), indent=2))
+        print(json.dumps({**attrs.asdict(scores), **({"model": which} if which else {})}, indent=2))
         return 0
-    print(f"model {model.version or args.model} ({model.task})")
+    print(f"model {model.version or args.model} ({model.task}){': ' + which if which else ''}")
     if isinstance(scores, NerScores):
         print(f"precision {scores.precision:.4f}  recall {scores.recall:.4f}  f1 {scores.f1:.4f}")
         rows = scores.per_label
@@ -122,3 +130,13 @@ def evaluate(args: argparse.Namespace) -> int:
             f"| {label} | {prf.precision:.4f} | {prf.recall:.4f} | {prf.f1:.4f} | {prf.support} |"
         )
     return 0
+
+
+def _which(info: dict[str, Any]) -> str:
+    """Which of a state folder's models ``load_for_serving`` gave, in words."""
+    if "final" in info:
+        return f"final model {info['final']}, the one its checkpoint chose"
+    line = f"the selector's round {info['round']} model"
+    if "chosen_at_final" in info:
+        return f"{line}, chosen at final checkpoint {info['chosen_at_final']} over the final model"
+    return f"{line} (no final checkpoint yet)"

@@ -16,9 +16,7 @@ from .common import more
 from .inputs import add_alignment
 
 
-def add_trainer(
-    parser: argparse.ArgumentParser, *, epochs: int | None, lr: float | None, max_length: int
-) -> None:
+def add_trainer(parser: argparse.ArgumentParser, *, loop: bool, max_length: int) -> None:
     """``--trainer`` (any registered trainer) and the options trainers take. There is no
     --token: the hosted trainer reads HF_TOKEN or `hf auth login`, so it never lands in a saved
     config. An option applies to the trainers with an argument of its name."""
@@ -33,19 +31,22 @@ def add_trainer(
     model.add_argument(
         "--model", metavar="PATH", help="base model folder (a Hub id for --trainer autotrain)"
     )
-    loop = epochs is None
+    auto = "10 epochs, 60 to 800 steps"
     model.add_argument(
         "--epochs",
         type=int,
         metavar="N",
-        default=epochs,
-        help="epochs per round (default: 20, bounded by --max-steps)" if loop else "epochs",
+        help=f"epochs per round (default without --selector: 20, bounded by --max-steps; with "
+        f"one, the final model's schedule fits the data: {auto})"
+        if loop
+        else f"epochs (default: the schedule fits the data: {auto})",
     )
     model.add_argument(
         "--max-steps",
         type=int,
         metavar="N",
-        help="optimiser steps per round, wins over --epochs (default: 50 for ner, 20 for textcat)"
+        help="optimiser steps per round, wins over --epochs (default without --selector: 50 for "
+        "ner, 20 for textcat)"
         if loop
         else "optimiser steps, wins over --epochs",
     )
@@ -61,8 +62,9 @@ def add_trainer(
     model.add_argument(
         "--lr",
         type=float,
-        default=lr,
-        help="learning rate (default: 2e-4 for ner, 1e-4 for textcat)" if loop else "learning rate",
+        help="learning rate (default: 1e-4; per round without --selector: 2e-4 for ner)"
+        if loop
+        else "learning rate (default: 1e-4)",
     )
     model.add_argument(
         "--max-length",
@@ -148,8 +150,10 @@ TRAINER_OPTIONS = {
 
 def trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
     """The ``--trainer`` part with every option given that the trainer takes; an option it does
-    not take is an error naming the ones it does. In a loop, unset options take the recommended
-    loop settings (:func:`~autonlp_al.loop.config.recommended_trainer_args`)."""
+    not take is an error naming the ones it does. In a loop without ``--selector`` (the trainer
+    trains every round), unset options take the recommended round settings
+    (:func:`~autonlp_al.loop.config.recommended_trainer_args`); with one, the trainer makes
+    final models only, with its own defaults (a schedule that fits the labelled set)."""
     part = Part(kind="trainers", name=args.trainer)
     accepted = set(parameters(part.factory()) or ())
     if not args.model and takes_model(args):
@@ -173,7 +177,7 @@ def trainer_part(args: argparse.Namespace, *, loop: bool) -> Part:
             f"takes: {', '.join(flags)}"
         )
     kwargs = {k: v for k, v in given.items() if k in accepted}
-    if loop:
+    if loop and not getattr(args, "selector", None):
         for key, value in recommended_trainer_args(args.task).items():
             if key in accepted:
                 kwargs.setdefault(key, value)

@@ -61,10 +61,13 @@ class ModelSlot:
 
 
 def served_version(record: dict[str, Any] | None) -> tuple[int, int]:
-    """Orders what a state folder serves: any final model after every round model."""
+    """Orders what a state folder serves: by final checkpoint, then by round (a checkpoint that
+    chose the selector serves each newer round's model)."""
     if record is None:
         return (-1, -1)
-    return (1, record["index"]) if record.get("final") else (0, record["round"])
+    if record.get("final"):  # a final model is served until the next checkpoint
+        return (record["index"] + 1, 10**9)
+    return (record.get("shipped_at", -1) + 1, record["round"])
 
 
 def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
@@ -81,6 +84,8 @@ def load_for_serving(path: str | Path) -> tuple[Model, dict[str, Any]]:
         final = bool(record.get("final"))
         model = state_loader(path, final=final)(str(journal.model_path(record["model_dir"])))
         extra = {"final": record["index"]} if final else {"strategy": record["strategy"]}
+        if "shipped_at" in record:  # a final checkpoint chose the selector over its final model
+            extra["chosen_at_final"] = record["shipped_at"]
         return model, describe(
             model,
             round=record["round"],

@@ -89,6 +89,7 @@ _SETTINGS = (
     "pool_sample",
     "dedupe",
     "final_every",
+    "ship",
 )
 _PARTS = ("trainer", "selector", "strategy", "cold_start", "pool", "seed_data", "scorer")
 
@@ -206,6 +207,13 @@ def _positive(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> Non
         raise ConfigError(f"[loop] {attribute.name} = {value!r}; it must be at least 1")
 
 
+def _ship(_: Any, __: Any, value: str) -> None:
+    from .choice import SHIP
+
+    if value not in SHIP:
+        raise ConfigError(f"[loop] ship = {value!r}: use one of {', '.join(map(repr, SHIP))}")
+
+
 def _kind(*kinds: str) -> Any:
     def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         parts = value if isinstance(value, tuple) else (value,)
@@ -252,6 +260,10 @@ class LoopConfig:
         selector: a cheap ``trainers`` part that trains each round's model (e.g.
             ``embedding.v1`` or ``tfidf.v1``); the trainer then runs only for final models.
         final_every: with a selector, also train a final model every this many rounds.
+        ship: which model a final checkpoint ships (serve, push, pre-annotation):
+            ``"best"`` (default) the selector or the final model, whichever scores better on
+            held-out folds of the labelled data (:mod:`~autonlp_al.loop.choice`); ``"final"``
+            or ``"selector"`` pins it.
         strategy: a ``strategies`` part for the rounds with a model.
         cold_start: picks the first batch before any model (default random).
         pool: a ``sources`` part reading the unlabelled pool into memory, or a ``pools`` part
@@ -282,9 +294,15 @@ class LoopConfig:
     pool_sample: int | None = attrs.field(default=None, validator=_positive)
     dedupe: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     final_every: int | None = attrs.field(default=None, validator=_positive)
+    ship: str = attrs.field(default="best", validator=_ship)
     scorer: Part | None = attrs.field(default=None, validator=_kind("scorers"))
 
     def __attrs_post_init__(self) -> None:
+        if self.ship != "best" and self.selector is None:
+            raise ConfigError(
+                f"[loop] ship = {self.ship!r} chooses between a [selector] and the final model; "
+                f"this loop has no selector, so its one model is what ships: leave ship out"
+            )
         for name in ("strategy", "cold_start"):
             tasks = strategy_tasks(getattr(self, name))
             if self.task not in tasks:
@@ -376,6 +394,7 @@ class LoopConfig:
             tokenizer=SpacyTokenizer(self.lang) if self.task == "ner" else None,
             selector=self.build_selector(),
             final_every=self.final_every,
+            ship=self.ship,
             scorer=None if self.scorer is None else self.scorer.build(self.shared),
         )
         if save:
@@ -429,7 +448,7 @@ class LoopConfig:
             if required not in loop:
                 raise ConfigError(f"{where}: [loop] needs {required} = ...")
         for section in ("trainer", "strategy"):
-            if section not in data:
+            if not data.get(section):  # absent, or a header with nothing under it
                 raise ConfigError(f"{where}: needs a [{section}] section naming a registered part")
         parts = {name: Part.from_dict(data[name], where=name) for name in _PARTS if data.get(name)}
         stopping = tuple(

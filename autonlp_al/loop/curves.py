@@ -46,23 +46,43 @@ def load_finals(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
     return {name: Journal(state_dir / name).finals() for name in names}
 
 
-def finals_table(finals: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
-    """One row per final model (the trainer's, on each run's labelled set), or ``""``."""
+def finals_table(
+    finals: Mapping[str, Sequence[Mapping[str, Any]]],
+    runs: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> str:
+    """One row per final checkpoint: the final model's test scores, what the checkpoint
+    shipped (the final model or the selector, decided on held-out labelled folds), each
+    candidate's held-out score, and the shipped model's test score (with ``runs``, the round
+    records, for a selector that shipped); ``""`` without any."""
     rows = [(name, f) for name, records in finals.items() for f in records]
     if not rows:
         return ""
     lines = [
-        "Final models (the trainer, on each run's labelled set; the curve above is the "
-        "selector's):",
+        "Final checkpoints (the trainer's model on each run's labelled set, and what was "
+        "shipped; the curve above is the selector's):",
         "",
-        "| run | final | after round | labelled | metrics | train s |",
-        "|---|---|---|---|---|---|",
+        "| run | final | after round | labelled | final model (test) | ships | held-out "
+        "(selector / final) | shipped (test) | train s | choice s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, f in rows:
         metrics = ", ".join(f"{k} {v:.4f}" for k, v in f["metrics"].items()) or "not scored"
+        choice = f.get("choice") or {}
+        ships = choice.get("winner", "final")
+        held = {c["name"]: c for c in choice.get("candidates", ())}
+        heldout = " / ".join(
+            f"{held[n]['score']:.3f} ± {held[n]['stderr']:.3f}" if n in held else "-"
+            for n in ("selector", "final")
+        )
+        shipped = dict(f["metrics"])
+        if ships == "selector":
+            by_round = {r["round"]: r for r in (runs or {}).get(name, ())}
+            shipped = dict(by_round.get(f["rounds"] - 1, {}).get("metrics", {}))
+        shipped_text = ", ".join(f"{k} {v:.4f}" for k, v in shipped.items()) or "-"
         lines.append(
             f"| {name} | {f['index']} | {f['rounds'] - 1} | {f['n_labeled']} | {metrics} | "
-            f"{f['seconds']:.1f} |"
+            f"{ships} | {heldout if held else 'pinned' if choice else '-'} | {shipped_text} | "
+            f"{f['seconds']:.1f} | {choice.get('seconds', 0.0):.1f} |"
         )
     return "\n".join(lines)
 

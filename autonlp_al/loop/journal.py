@@ -312,14 +312,18 @@ class Journal:
 
     def served(self) -> dict[str, Any] | None:
         """What this folder serves and pushes, the one rule: its latest final model (its record
-        with ``"final": True`` and the round it followed), else its latest round's model;
-        ``None`` before any. One pass over the log (``serve`` polls it)."""
+        with ``"final": True`` and the round it followed) when that checkpoint chose it, else
+        its latest round's model (with ``"shipped_at"``: the final checkpoint that chose the
+        selector); ``None`` before any. One pass over the log (``serve`` polls it)."""
         last_round = last_final = None
         for event in self.log.read():
             if event["type"] == "trained":
                 last_round = event["round_record"]
             elif event["type"] == "finalized":
                 last_final = event["final_record"]
-        if last_final is not None:
+        shipped = ((last_final or {}).get("choice") or {}).get("winner", "final")
+        if last_final is not None and (shipped == "final" or last_round is None):
             return {**last_final, "final": True, "round": last_final["rounds"] - 1}
+        if last_final is not None and last_round is not None:  # it chose the selector
+            return {**last_round, "shipped_at": last_final["index"]}
         return last_round

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from ..converters.tokenize import Tokenizer, tokenised
-from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
+from ..errors import AnswerError, AutoNLPALError, ConfigError, PoolExhaustedError, StateError
 from ..pools.memory import ids_fingerprint
 from ..scorers.base import Scorer
 from ..sources.base import Source
@@ -28,6 +28,7 @@ from ..strategies.random import RandomSampling
 from ..trainers.base import Trainer
 from ..types import Example, check_labels
 from .answers import checked, for_query
+from .choice import SHIP
 from .journal import Journal, is_state
 from .models import ModelStore
 from .oracle import GoldOracle, Oracle
@@ -55,6 +56,7 @@ class ActiveLearner:
     models: ModelStore
     oracle: Oracle | None = None
     final_every: int | None = None
+    ship: str = "best"
 
     @classmethod
     def create(
@@ -77,6 +79,7 @@ class ActiveLearner:
         selector: Trainer | None = None,
         final_every: int | None = None,
         scorer: Scorer | None = None,
+        ship: str = "best",
     ) -> ActiveLearner:
         """A run in ``state_dir``: a new one, or the one there resumed (its events replayed,
         its models loaded), given the parts it was started with.
@@ -88,7 +91,10 @@ class ActiveLearner:
         ``pool_sample`` caps the candidates scored a round; ``stability_sample`` pool examples
         whose predictions are kept per round; ``tokenizer`` tokenises every example once;
         ``selector`` trains each round's model (``trainer`` then only final models, also every
-        ``final_every`` rounds); ``scorer`` is where selections are scored."""
+        ``final_every`` rounds); ``scorer`` is where selections are scored; ``ship`` which
+        model a final checkpoint ships (:mod:`~autonlp_al.loop.choice`)."""
+        if ship not in SHIP:
+            raise ConfigError(f"ship={ship!r}: use one of {', '.join(SHIP)}")
         picker = Picker(
             pool=pool,
             strategy=strategy,
@@ -122,6 +128,7 @@ class ActiveLearner:
             models=models,
             oracle=oracle,
             final_every=final_every,
+            ship=ship,
         )
         learner._open()
         return learner
@@ -349,8 +356,16 @@ class ActiveLearner:
                 f"{self.journal.root}: nothing is labelled yet, so there is no final model to "
                 f"train; run a round (or give a seed set) first"
             )
-        index = len(self.state.finals)
-        record = self.training.final(index, len(self.history), train, warm_start=warm_start)
+        index, finals = len(self.state.finals), self.state.finals
+        record = self.training.final(
+            index,
+            len(self.history),
+            train,
+            warm_start=warm_start,
+            ship=self.ship,
+            incumbent=finals[-1].shipped if finals else None,
+            seed=self.picker.seed,
+        )
         self.journal.finalized(record)
         self.state.finalized(record)
         log.info("[%s] %s", self.journal.root.name, record.summary())

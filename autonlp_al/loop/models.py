@@ -33,12 +33,16 @@ class ModelStore:
     round_trainer: Trainer
     model: Model | None = None  # the latest round's
     final_model: Model | None = None
+    ships_final: bool = True  # what the latest final checkpoint chose (loop/choice.py)
 
     @property
     def served(self) -> Model | None:
-        """What to serve, push and pre-annotate with: the latest final model, else the latest
-        round's model (the same rule as :meth:`~autonlp_al.loop.journal.Journal.served`)."""
-        return self.final_model if self.final_model is not None else self.model
+        """What to serve, push and pre-annotate with: the latest final model if its checkpoint
+        chose it, else the latest round's model (the same rule as
+        :meth:`~autonlp_al.loop.journal.Journal.served`)."""
+        if self.final_model is not None and (self.ships_final or self.model is None):
+            return self.final_model
+        return self.model
 
     def ref(self, history: Sequence[Round]) -> ModelRef:
         """The latest round's model as scorers see it: the trainer that loads it, its folder."""
@@ -53,6 +57,7 @@ class ModelStore:
             )
         if finals:
             self.final_model = self.trainer.load(str(self.journal.model_path(finals[-1].model_dir)))
+            self.ships_final = finals[-1].shipped == "final"
 
     def save_round(self, model: Model, round_: int) -> str:
         """Save round ``round_``'s model and make it the current one; its folder, relative."""
@@ -60,9 +65,10 @@ class ModelStore:
         self.model = model
         return self.journal.relative(folder)
 
-    def save_final(self, model: Model, index: int) -> str:
+    def save_final(self, model: Model, index: int, *, shipped: str = "final") -> str:
         folder = self.install(f"final-{index:03d}", model.save)
         self.final_model = model
+        self.ships_final = shipped == "final"
         return self.journal.relative(folder)
 
     def adopt_round(self, model_dir: str | Path) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from ..types import Example, Prediction, _tuple
+from .choice import Choice
 
 __all__ = ["Final", "OpenQuery", "Query", "Round", "Untrained", "n_tokens"]
 
@@ -49,6 +50,10 @@ class Round:
         return data
 
 
+def _choice(value: Choice | Mapping[str, Any] | None) -> Choice | None:
+    return Choice.from_dict(value) if isinstance(value, Mapping) else value
+
+
 @attrs.frozen(kw_only=True)
 class Final:
     """A final model: trained by the loop's ``trainer`` on everything labelled after ``rounds``
@@ -62,6 +67,13 @@ class Final:
     metrics: Mapping[str, float]
     seconds: float
     warm_start: bool = False
+    choice: Choice | None = attrs.field(default=None, converter=_choice)
+
+    @property
+    def shipped(self) -> str:
+        """What this checkpoint ships: ``"final"`` (this model) or ``"selector"`` (the round
+        models); a record from before the choice existed shipped its final model."""
+        return self.choice.winner if self.choice is not None else "final"
 
     def summary(self) -> str:
         scores = _scores(self.metrics)

@@ -14,8 +14,10 @@ from typing import Any
 
 import attrs
 
+from ..metrics import evaluate, main_score
 from ..trainers.base import Model, PoolAwareTrainer, Trainer
 from ..types import Example
+from .choice import Choice, choose
 from .models import ModelStore
 from .records import Final, Round, n_tokens
 
@@ -81,9 +83,21 @@ class Training:
             stability=self._stability(model),
         )
 
-    def final(self, index: int, rounds: int, train: list[Example], *, warm_start: bool) -> Final:
-        """Final model ``index``, trained on ``train`` after ``rounds`` rounds; its record."""
+    def final(
+        self,
+        index: int,
+        rounds: int,
+        train: list[Example],
+        *,
+        warm_start: bool,
+        ship: str = "best",
+        incumbent: str | None = None,
+        seed: int | str = 0,
+    ) -> Final:
+        """Final model ``index``, trained on ``train`` after ``rounds`` rounds, and which model
+        the checkpoint ships (with a selector: :mod:`~autonlp_al.loop.choice`); its record."""
         start = time.perf_counter()
+        choice = self._choice(train, ship, incumbent, f"{seed}-{index}")
         init = self.models.final_model if warm_start else None
         model = self._fitted(self.trainer, train, init=init)
         metrics = self._scores(model)
@@ -92,10 +106,34 @@ class Training:
             rounds=rounds,
             n_labeled=len(train),
             model_version=model.version,
-            model_dir=self.models.save_final(model, index),
+            model_dir=self.models.save_final(
+                model, index, shipped=choice.winner if choice is not None else "final"
+            ),
             metrics=metrics,
             seconds=time.perf_counter() - start,
             warm_start=warm_start,
+            choice=choice,
+        )
+
+    def _choice(
+        self, train: list[Example], ship: str, incumbent: str | None, seed: str
+    ) -> Choice | None:
+        if self.selector is None:  # one model: the final model is what there is
+            return None
+        if ship != "best":
+            return Choice(winner=ship, rule=f"pinned by ship = {ship!r}")
+        selector, trainer = self.selector, self.trainer
+        task = trainer.task
+        return choose(
+            {
+                "selector": lambda rows: self._fitted(selector, rows, init=None),
+                "final": lambda rows: self._fitted(trainer, rows, init=None),
+            },
+            train,
+            score=lambda model, held: main_score(evaluate(model, held)),
+            metric="f1" if task == "ner" else "accuracy",
+            seed=seed,
+            incumbent=incumbent,
         )
 
     def _fitted(self, trainer: Trainer, train: list[Example], *, init: Model | None) -> Model:
@@ -109,8 +147,6 @@ class Training:
     def _scores(self, model: Model) -> dict[str, float]:
         if not self.eval:
             return {}
-        from ..metrics import evaluate
-
         return evaluate(model, self.eval).as_dict()
 
     def _stability(self, model: Model) -> tuple[Any, ...]:

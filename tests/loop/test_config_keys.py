@@ -38,6 +38,7 @@ def built(tmp_path, cfg: LoopConfig) -> dict[str, Any]:
         "lang": picker.tokenizer.lang if picker.tokenizer is not None else None,
         "labels": learner.labels,
         "final_every": learner.final_every,
+        "ship": learner.ship,
         "selector": type(learner.training.selector).__name__,
         "scorer": type(picker.scorer).__name__,
     }
@@ -52,6 +53,7 @@ SETTINGS = [
     ("pool_sample", 4, {}),
     ("dedupe", True, {}),
     ("final_every", 2, {"selector": "embedding"}),
+    ("ship", "selector", {"selector": "embedding"}),
 ]
 
 
@@ -84,6 +86,13 @@ def test_every_loop_setting_changes_the_built_loop(tiny_bert, tmp_path, name, va
 def test_the_task_changes_the_built_loop_or_is_refused() -> None:
     with pytest.raises(ConfigError, match="'mnlp' scores ner, not textcat"):
         config(task="textcat")
+
+
+def test_ship_without_a_selector_is_refused_not_ignored() -> None:
+    with pytest.raises(ConfigError, match="this loop has no selector"):
+        config(ship="final")
+    with pytest.raises(ConfigError, match="use one of 'best', 'final', 'selector'"):
+        config(ship="winner")
 
 
 def test_a_loop_setting_nothing_takes_is_refused() -> None:

@@ -1,5 +1,6 @@
 """The two-model loop: a cheap selector trains every round, the trainer makes the final model
-(when asked, every k rounds, at the end of run); serve and push use the final model."""
+(when asked, every k rounds, at the end of run); with ``ship="final"`` serve and push use the
+final model (which model ships by default, decided on held-out data: test_choice.py)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def learner(tmp_path: Path, **kwargs) -> ActiveLearner:
         "eval": corpus(30, 2, "textcat"),
         "batch_size": 5,
         "oracle": GoldOracle(gold),
+        "ship": "final",
         **kwargs,
     }
     return ActiveLearner.create(**options)
@@ -103,6 +105,7 @@ def test_a_state_folder_serves_its_final_model_and_swaps_to_a_newer_one(tmp_path
         trainer=Part(kind="trainers", name="tfidf", args={"c": 1.0}),
         selector=Part(kind="trainers", name="tfidf"),
         strategy=Part(kind="strategies", name="margin"),
+        ship="final",
     )
     gold = corpus(60, 3, "textcat")
     al = config.build(

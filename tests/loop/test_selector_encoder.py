@@ -46,6 +46,7 @@ def test_the_two_model_loop_from_the_command_line(tiny_bert, tmp_path, capsys) -
         "--task", "textcat", "--labels", ",".join(TOPICS), "--model", str(tiny_bert),
         "--selector", "embedding", "--encoder", str(tiny_bert), "--encoder-max-length", "64",
         "--cold-start", "kmeans", "--batch-size", "6", "--max-steps", "2", "--max-length", "64",
+        "--ship", "final",
     ]  # fmt: skip
     assert main(["query", str(pool), "--from", "jsonl", "--state-dir", str(state), *options]) == 0
     saved = LoopConfig.from_state(state)
@@ -64,6 +65,7 @@ def test_the_two_model_loop_from_the_command_line(tiny_bert, tmp_path, capsys) -
     assert main(["update", str(answers), "--from", "prodigy", "--state-dir", str(state)]) == 0
     assert main(["train-final", "--state-dir", str(state)]) == 0
     assert "final model 0: 6 labelled" in capsys.readouterr().out
+    assert LoopConfig.from_state(state).ship == "final"
     model, info = load_for_serving(state)
     assert info["final"] == 0 and type(model).__name__ == "TransformersModel"
     assert main(["query", "--state-dir", str(state)]) == 0  # the next batch, by the selector

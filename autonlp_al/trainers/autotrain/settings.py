@@ -10,12 +10,14 @@ may cost, and how often to look.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from ...errors import ConfigError
+from ..transformers.schedule import steps
 from .plan import AUTOTRAIN_VERSION
 
 __all__ = ["Budget", "Hub", "Hyperparameters", "Polling", "grouped", "signature"]
@@ -27,10 +29,13 @@ def _hardware(value: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class Hyperparameters:
-    """What AutoTrain fine-tunes with (``max_length`` is its ``max_seq_length``)."""
+    """What AutoTrain fine-tunes with (``max_length`` is its ``max_seq_length``). Without
+    ``epochs`` the schedule fits the round's data as the local trainer's does: 10 epochs,
+    bounded to 60-800 optimiser steps (AutoTrain takes epochs, so the bound is rounded to
+    whole epochs)."""
 
-    epochs: int = 3
-    lr: float = 5e-5
+    epochs: int | None = None
+    lr: float = 1e-4
     batch_size: int = 8
     max_length: int = 128
     warmup_ratio: float = 0.1
@@ -39,10 +44,16 @@ class Hyperparameters:
     mixed_precision: str | None = None
     seed: int = 42
 
-    def params(self) -> dict[str, Any]:
-        """The names AutoTrain's ``PARAMS`` use."""
+    def params(self, n_train: int) -> dict[str, Any]:
+        """The names AutoTrain's ``PARAMS`` use, for ``n_train`` training rows."""
         values = attrs.asdict(self)
         values["max_seq_length"] = values.pop("max_length")
+        if self.epochs is None:
+            batch = self.batch_size * self.gradient_accumulation
+            per_epoch = math.ceil(max(n_train, 1) / batch)
+            values["epochs"] = max(
+                1, round(steps(n_train, batch, epochs=None, max_steps=None) / per_epoch)
+            )
         return values
 
 

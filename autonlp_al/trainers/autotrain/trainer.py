@@ -248,7 +248,7 @@ class AutoTrainTrainer:
             data_repo=data_repo,
             base_model=self.model,
             token=token,
-            hyperparameters=self.hyperparameters.params(),
+            hyperparameters=self.hyperparameters.params(len(train_part)),
             has_validation=bool(validation),
         )
         secrets = {

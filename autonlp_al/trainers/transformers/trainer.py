@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,12 +16,13 @@ from ..._optional import require
 from ...converters import Alignment, SpacyTokenizer
 from ...converters.iob import labels_from_tags, ner_tags
 from ...errors import LabelError, TrainingError
-from ...metrics import evaluate
+from ...metrics import evaluate, main_score
 from ...registry import trainers
 from ...report import Report
 from ...types import Example, check_labels
 from ..base import Model
 from ..supervision import NerSupervision
+from . import schedule
 from .features import IGNORE, auto_class, pad_batch, word_windows
 from .model import PRECISIONS, TransformersModel, quiet_transformers, weights_fingerprint
 
@@ -39,7 +39,11 @@ class TransformersTrainer:
     Args:
         model: the base model: a folder with a transformers encoder and a fast tokenizer.
         task: ``"ner"`` (token classification, IOB2 tags, first sub-word labelled) or ``"textcat"``.
-        epochs / max_steps: how long; ``max_steps`` (if set) wins.
+        epochs / max_steps: how long; ``max_steps`` (if set) wins. With neither (the default)
+            the schedule fits the data: :data:`~.schedule.AUTO_EPOCHS` epochs, at least
+            60 and at most 800 optimiser steps (so 10
+            labelled texts get 60 steps, 170 get 110, 1,900 sentences 800), the schedule the
+            label-efficiency benchmark validated for final models (docs/trainers/local.md).
         batch_size, lr, weight_decay, warmup_ratio, max_grad_norm: AdamW with a linear schedule.
         max_length: sub-words per input. NER sentences longer than this become overlapping
             windows (``stride`` sub-words of overlap); texts for classification keep their first
@@ -68,10 +72,10 @@ class TransformersTrainer:
 
     model: str | Path
     task: str = attrs.field(validator=attrs.validators.in_(("ner", "textcat")))
-    epochs: int = 3
+    epochs: int | None = None
     max_steps: int | None = None
     batch_size: int = 16
-    lr: float = 5e-5
+    lr: float = 1e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_grad_norm: float = 1.0
@@ -266,8 +270,7 @@ class TransformersTrainer:
         torch = require("torch", "local")
         transformers = require("transformers", "local")
         hf = model.model
-        steps_per_epoch = math.ceil(len(features) / self.batch_size)
-        total = self.max_steps or self.epochs * steps_per_epoch
+        total = self.steps(len(features))
         decay = [p for n, p in hf.named_parameters() if not _no_decay(n)]
         no_decay = [p for n, p in hf.named_parameters() if _no_decay(n)]
         optimizer = torch.optim.AdamW(
@@ -311,7 +314,7 @@ class TransformersTrainer:
                     if step % 50 == 0:
                         log.info("step %d/%d epoch %d loss %.4f", step, total, epoch, value)
                 if eval and self.early_stopping_patience is not None:
-                    score = _main_score(evaluate(model, eval))
+                    score = main_score(evaluate(model, eval))
                     log.info("epoch %d eval %.4f", epoch, score)
                     if best is None or score > best[0]:
                         best, stale = (score, copy.deepcopy(hf.state_dict())), 0
@@ -326,6 +329,12 @@ class TransformersTrainer:
             hf.load_state_dict(best[1])
         hf.eval()
         model.train_loss = sum(losses) / len(losses) if losses else None
+
+    def steps(self, n_inputs: int) -> int:
+        """Optimiser steps for ``n_inputs`` training inputs (texts, or NER windows)."""
+        return schedule.steps(
+            n_inputs, self.batch_size, epochs=self.epochs, max_steps=self.max_steps
+        )
 
     def _epoch_batches(
         self, features: list[tuple[list[int], Any]], rng: random.Random
@@ -361,10 +370,6 @@ class TransformersTrainer:
 
 def _no_decay(name: str) -> bool:
     return name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
-
-
-def _main_score(scores: Any) -> float:
-    return float(scores.f1 if hasattr(scores, "f1") else scores.accuracy)
 
 
 def _autocast(torch: Any, device: Any) -> Callable[[], Any]:
