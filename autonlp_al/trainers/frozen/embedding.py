@@ -39,12 +39,16 @@ class EmbeddingTrainer:
         encoder: a :class:`FrozenEncoder` (or a local encoder folder, opened with its defaults).
         task: ``"textcat"`` (pooled text vectors) or ``"ner"`` (word vectors, IOB2 tags).
         c: inverse regularisation strength of the logistic regression.
+        balanced: weigh classes equally (each example by ``n / (classes * its class's
+            count)``); default: for textcat, not for NER (where "O" is most words and should
+            stay so).
         alignment: NER: the policy for spans off token boundaries (see ``Converter``).
     """
 
     encoder: FrozenEncoder = attrs.field(converter=_encoder)
     task: str = attrs.field(validator=attrs.validators.in_(("ner", "textcat")))
     c: float = 10.0
+    balanced: bool | None = None
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
     report: Report = attrs.field(factory=Report)
 
@@ -67,7 +71,12 @@ class EmbeddingTrainer:
             _need(targets, len(train), self.report)
             features = TextFeatures(encoder=self.encoder)
             head = LinearHead.fit(
-                features(texts), targets, labels, c=self.c, init=self._start(init)
+                features(texts),
+                targets,
+                labels,
+                c=self.c,
+                init=self._start(init),
+                balanced=self.balanced is not False,
             )
         else:
             supervision = NerSupervision(
@@ -83,7 +92,14 @@ class EmbeddingTrainer:
             known = flat >= 0
             _need(list(flat[known]), len(train), self.report)
             x = np.concatenate(vectors)[known] if len(flat) else np.zeros((0, self.encoder.dim))
-            head = LinearHead.fit(x, flat[known].tolist(), tags, c=self.c, init=self._start(init))
+            head = LinearHead.fit(
+                x,
+                flat[known].tolist(),
+                tags,
+                c=self.c,
+                init=self._start(init),
+                balanced=bool(self.balanced),
+            )
             features = TextFeatures(encoder=self.encoder)
         model = LinearModel(task=self.task, labels=labels, head=head, features=features)
         if eval:

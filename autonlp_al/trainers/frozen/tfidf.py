@@ -50,6 +50,9 @@ class TfidfTrainer:
         min_df: with ``pool_vocabulary``, drop n-grams in fewer pool texts than this (a
             vocabulary fitted on a round's few training texts keeps every n-gram).
         c: inverse regularisation strength.
+        balanced: weigh classes equally (each example by ``n / (classes * its class's
+            count)``), so the head does not answer the labelled sample's majority class for
+            everything at a few labels per class.
         task: only ``"textcat"``.
     """
 
@@ -59,6 +62,7 @@ class TfidfTrainer:
     pool_vocabulary: bool = False
     min_df: int = 2
     c: float = 10.0
+    balanced: bool = True
     task: str = attrs.field(default="textcat", validator=attrs.validators.in_(("textcat",)))
     report: Report = attrs.field(factory=Report)
     _pool_vectorizer: Any = attrs.field(init=False, default=None, repr=False)
@@ -96,7 +100,14 @@ class TfidfTrainer:
         features = TextFeatures(
             encoder=self.encoder, tfidf=vectorizer, embedding_weight=self.embedding_weight
         )
-        head = LinearHead.fit(features(texts), targets, labels, c=self.c, init=self._start(init))
+        head = LinearHead.fit(
+            features(texts),
+            targets,
+            labels,
+            c=self.c,
+            init=self._start(init),
+            balanced=self.balanced,
+        )
         model = LinearModel(task="textcat", labels=labels, head=head, features=features)
         if eval:
             model.metrics = evaluate(model, eval).as_dict()

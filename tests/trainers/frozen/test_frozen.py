@@ -210,3 +210,39 @@ def test_a_damaged_model_folder_is_a_typed_error(tmp_path) -> None:
     (tmp_path / "autonlp_al.json").write_text("{}")
     with pytest.raises(ModelLoadError, match="not a linear selection model"):
         LinearModel.load(tmp_path)
+
+
+def test_a_balanced_head_does_not_answer_the_majority_class_for_everything() -> None:
+    """Issue 29: with few labels per class the L2-shrunk weights could not outvote the
+    unpenalised intercept, which learnt the labelled sample's class shares, so every prediction
+    became its majority class. Three classes, one of them 6 of 10 labels: the features say
+    which class (a one-hot direction plus noise), and the balanced head follows them."""
+    from autonlp_al.trainers.frozen.model import LinearHead
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 40)
+
+    def sample(classes: list[int]) -> np.ndarray:
+        return centres[classes] + rng.normal(scale=0.3, size=(len(classes), 40))
+
+    train_y = [0] * 6 + [1] * 2 + [2] * 2
+    test_y = [0, 1, 2] * 30
+    x, test = sample(train_y), sample(test_y)
+    accuracy = {}
+    for balanced in (False, True):
+        head = LinearHead.fit(x, train_y, ["a", "b", "c"], c=0.2, balanced=balanced)
+        predicted = head.probabilities(test).argmax(axis=1)
+        accuracy[balanced] = float((predicted == np.array(test_y)).mean())
+    assert accuracy[False] < 0.4 < 0.75 < accuracy[True], accuracy  # all "a", then the topics
+
+
+def test_unweighted_fit_is_unchanged_by_the_weighting_path() -> None:
+    from autonlp_al.trainers.frozen.model import LinearHead
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(12, 5))
+    y = [0, 1, 2] * 4
+    balanced = LinearHead.fit(x, y, ["a", "b", "c"], c=1.0, balanced=True)
+    plain = LinearHead.fit(x, y, ["a", "b", "c"], c=1.0)
+    # equal class counts: the balanced weights are all 1, the same objective
+    np.testing.assert_allclose(balanced.coef, plain.coef, rtol=1e-6, atol=1e-8)
