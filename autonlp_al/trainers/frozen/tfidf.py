@@ -45,6 +45,11 @@ class TfidfTrainer:
         encoder: a :class:`FrozenEncoder` (or a local folder) whose vectors join the TF-IDF.
         embedding_weight: the scale of the (L2-normalised) embedding block against the
             (L2-normalised) TF-IDF block.
+        embedding_ramp: below this many labelled texts the embedding block weighs
+            ``embedding_weight * embedding_ramp / n``: a vocabulary fitted on a few texts
+            misleads (on BBC, 20 labels: TF-IDF alone 24%, mpnet alone 80%, the two at weight
+            0.5 42%, at the ramp's 2.5 77%), so the embedding carries the first rounds and
+            TF-IDF joins as labels come (0: no ramp).
         ngrams: the n-gram range, e.g. ``[1, 2]``.
         pool_vocabulary: fit the vocabulary on the pool's texts instead of the training texts.
         min_df: with ``pool_vocabulary``, drop n-grams in fewer pool texts than this (a
@@ -58,6 +63,7 @@ class TfidfTrainer:
 
     encoder: FrozenEncoder | None = attrs.field(default=None, converter=_optional_encoder)
     embedding_weight: float = 0.5
+    embedding_ramp: int = 100
     ngrams: tuple[int, int] = attrs.field(default=(1, 2), converter=tuple)
     pool_vocabulary: bool = False
     min_df: int = 2
@@ -97,9 +103,8 @@ class TfidfTrainer:
         texts, targets = class_targets(train, labels, self.report)
         _need(targets, len(train), self.report)
         vectorizer = self._pool_vectorizer or self._fit(texts)
-        features = TextFeatures(
-            encoder=self.encoder, tfidf=vectorizer, embedding_weight=self.embedding_weight
-        )
+        weight = self.embedding_weight * max(1.0, self.embedding_ramp / max(len(texts), 1))
+        features = TextFeatures(encoder=self.encoder, tfidf=vectorizer, embedding_weight=weight)
         head = LinearHead.fit(
             features(texts),
             targets,
