@@ -101,8 +101,12 @@ def test_simulate_with_a_selector_ends_each_run_with_a_final_model(tiny_bert, tm
     ]  # fmt: skip
     assert main(args) == 0
     report = (state / "report.md").read_text()
-    assert "Final models" in report
+    assert "Final checkpoints" in report and "| ships | held-out (selector / final) |" in report
     for run in ("margin", "random"):
         (final,) = Journal(state / run).finals()
         assert final["n_labeled"] == 16 and "accuracy" in final["metrics"]
         assert f"| {run} | 0 | 2 | 16 |" in report
+        # the default ship = "best": both candidates scored on the same 5 folds of 16 labels
+        held = {c["name"]: c for c in final["choice"]["candidates"]}
+        assert set(held) == {"selector", "final"} and held["final"]["n_heldout"] == 16
+        assert f"| {final['choice']['winner']} |" in report
