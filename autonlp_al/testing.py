@@ -25,7 +25,7 @@ from ._optional import require
 from .converters.iob import ner_tags
 from .converters.tokenize import SpacyTokenizer
 from .report import Report
-from .trainers.base import Item, Model
+from .trainers.base import Examples, Item, Labels, Model
 from .types import Example, Prediction, ScoredSpan, _str_tuple
 
 __all__ = ["FakeHub", "FakeModel", "InMemorySource", "ScriptedTrainer"]
@@ -183,12 +183,7 @@ class ScriptedTrainer:
         return FakeModel.load(path)
 
     def train(
-        self,
-        train: Sequence[Example],
-        *,
-        eval: Sequence[Example] = (),
-        labels: Sequence[str],
-        init: Model | None = None,
+        self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
     ) -> FakeModel:
         self.calls.append(
             {"n": len(train), "labels": list(labels), "init": init, "ids": [e.id for e in train]}

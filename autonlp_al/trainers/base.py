@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EmbeddingModel",
+    "Examples",
     "Item",
+    "Labels",
     "LossModel",
     "MCDropoutModel",
     "MarginalsModel",
@@ -27,6 +29,9 @@ __all__ = [
 
 #: What models accept: raw texts, or examples (whose tokens, when present, are used).
 Item = str | Example
+#: What ``Trainer.train`` takes: examples to train (and score) on, and the label set in order.
+Examples = Sequence[Example]
+Labels = Sequence[str]
 
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
@@ -117,12 +122,7 @@ class Trainer(Protocol):
     task: str  # "ner" or "textcat"
 
     def train(
-        self,
-        train: Sequence[Example],
-        *,
-        eval: Sequence[Example] = (),
-        labels: Sequence[str],
-        init: Model | None = None,
+        self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
     ) -> Model:
         """Train on ``train``; ``labels`` fixes the label map (a warm start from ``init`` may append
         new labels, never reorder); ``eval`` gives metrics (and early stopping, if enabled)."""

@@ -35,7 +35,7 @@ from ...errors import (
 )
 from ...registry import trainers
 from ...types import Example
-from ..base import Model
+from ..base import Examples, Labels, Model
 from ..transformers.model import TransformersModel, weights_fingerprint
 from .hub import HfHubClient, HubClient, delete_repos, wait_for_space
 from .plan import (
@@ -175,12 +175,7 @@ class AutoTrainTrainer:
         return TransformersModel.load(path)
 
     def train(
-        self,
-        train: Sequence[Example],
-        *,
-        eval: Sequence[Example] = (),
-        labels: Sequence[str],
-        init: Model | None = None,
+        self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
     ) -> TransformersModel:
         """One AutoTrain run on ``train``. ``init`` is ignored: AutoTrain fine-tunes
         ``model`` each round (the label map stays fixed, so rounds are comparable)."""

@@ -17,8 +17,8 @@ from ...errors import TrainingError
 from ...metrics import evaluate
 from ...registry import trainers
 from ...report import Report
-from ...types import Example, check_labels
-from ..base import Model
+from ...types import check_labels
+from ..base import Examples, Labels, Model
 from ..supervision import NerSupervision
 from .encoder import FrozenEncoder
 from .model import LinearHead, LinearModel, TextFeatures, class_targets
@@ -53,12 +53,7 @@ class EmbeddingTrainer:
     report: Report = attrs.field(factory=Report)
 
     def train(
-        self,
-        train: Sequence[Example],
-        *,
-        eval: Sequence[Example] = (),
-        labels: Sequence[str],
-        init: Model | None = None,
+        self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
     ) -> LinearModel:
         """Fit the head, starting from ``init``'s when it is a head on the same vectors (the
         label order of ``init`` is kept either way)."""

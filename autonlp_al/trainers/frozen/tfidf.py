@@ -14,8 +14,8 @@ from ..._optional import require
 from ...metrics import evaluate
 from ...registry import trainers
 from ...report import Report
-from ...types import Example, check_labels
-from ..base import Model
+from ...types import check_labels
+from ..base import Examples, Labels, Model
 from .embedding import _label_map, _need
 from .encoder import FrozenEncoder
 from .model import LinearHead, LinearModel, TextFeatures, class_targets
@@ -90,12 +90,7 @@ class TfidfTrainer:
         return vectorizer
 
     def train(
-        self,
-        train: Sequence[Example],
-        *,
-        eval: Sequence[Example] = (),
-        labels: Sequence[str],
-        init: Model | None = None,
+        self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
     ) -> LinearModel:
         labels = _label_map(labels, init)
         for example in train:

@@ -20,7 +20,7 @@ from ...metrics import evaluate, main_score
 from ...registry import trainers
 from ...report import Report
 from ...types import Example, check_labels
-from ..base import Model
+from ..base import Examples, Labels, Model
 from ..supervision import NerSupervision
 from . import schedule
 from .features import IGNORE, auto_class, pad_batch, word_windows
@@ -103,12 +103,7 @@ class TransformersTrainer:
             require("torch", "local").set_num_threads(self.threads)
 
     def train(
-        self,
-        train: Sequence[Example],
-        *,
-        eval: Sequence[Example] = (),
-        labels: Sequence[str],
-        init: Model | None = None,
+        self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
     ) -> TransformersModel:
         self._set_threads()
         _seed(self.seed)
