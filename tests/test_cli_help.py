@@ -43,7 +43,7 @@ def test_loop_help_shows_defaults_and_every_strategy(capsys) -> None:
         assert name in text.split("--strategy")[1].split("--uncertainty")[0]
     seed = next(line for line in text.splitlines() if line.strip().startswith("--seed SEED"))
     assert "(default: 0)" in seed
-    assert "(default: 2e-4 for ner, 1e-4 for textcat)" in text
+    assert "(default: 1e-4; per round without --selector: 2e-4 for ner)" in text
     assert text.startswith("usage: autonlp-al query [POOL --from FORMAT] --state-dir DIR")
 
 

@@ -365,6 +365,7 @@ class ActiveLearner:
             ship=self.ship,
             incumbent=finals[-1].shipped if finals else None,
             seed=self.picker.seed,
+            drawn=self.state.drawn(self.picker.cold_start.name),
         )
         self.journal.finalized(record)
         self.state.finalized(record)

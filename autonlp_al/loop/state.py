@@ -73,6 +73,16 @@ class LoopState:
             annotated = list(self._annotated.items())
         return list(self.seed) + [e for i, e in annotated if i not in seed_ids]
 
+    def drawn(self, cold_start: str) -> set[int]:
+        """Ids of the labelled examples no model picked: the seed set, the cold start's batch
+        and a random strategy's picks (what held-out scores can trust: loop/choice.py)."""
+        unpicked = {cold_start, "random"}
+        ids = {e.id for e in self.seed}
+        for record in self.history:
+            if record.strategy in unpicked:
+                ids.update(record.selected)
+        return ids
+
     def over_budget(self, budget: int | None, token_budget: int | None) -> str | None:
         """Why labelling stops, when ``budget`` examples or ``token_budget`` tokens are
         labelled; else ``None``."""

@@ -9,7 +9,7 @@ last final model. Each is scored on the loop's ``eval`` set and saved through th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import attrs
@@ -93,11 +93,12 @@ class Training:
         ship: str = "best",
         incumbent: str | None = None,
         seed: int | str = 0,
+        drawn: Collection[int] = (),
     ) -> Final:
         """Final model ``index``, trained on ``train`` after ``rounds`` rounds, and which model
         the checkpoint ships (with a selector: :mod:`~autonlp_al.loop.choice`); its record."""
         start = time.perf_counter()
-        choice = self._choice(train, ship, incumbent, f"{seed}-{index}")
+        choice = self._choice(train, ship, incumbent, f"{seed}-{index}", drawn)
         init = self.models.final_model if warm_start else None
         model = self._fitted(self.trainer, train, init=init)
         metrics = self._scores(model)
@@ -116,7 +117,12 @@ class Training:
         )
 
     def _choice(
-        self, train: list[Example], ship: str, incumbent: str | None, seed: str
+        self,
+        train: list[Example],
+        ship: str,
+        incumbent: str | None,
+        seed: str,
+        drawn: Collection[int],
     ) -> Choice | None:
         if self.selector is None:  # one model: the final model is what there is
             return None
@@ -134,6 +140,7 @@ class Training:
             metric="f1" if task == "ner" else "accuracy",
             seed=seed,
             incumbent=incumbent,
+            drawn=drawn,
         )
 
     def _fitted(self, trainer: Trainer, train: list[Example], *, init: Model | None) -> Model:

@@ -70,8 +70,8 @@ class Constant:
         self.value = value
 
 
-def run(scores: dict[str, float], incumbent: str | None = None, n: int = 200) -> Choice:
-    examples = [Example(text=f"t{i}", labels=[TOPICS[i % 3]]) for i in range(n)]
+def run(scores: dict[str, float], incumbent: str | None = None, n: int = 200, drawn=()) -> Choice:
+    examples = [Example(text=f"t{i}", labels=[TOPICS[i % 3]], id=i) for i in range(n)]
     return choose(
         {name: (lambda rows, v=value: Constant(v)) for name, value in scores.items()},  # type: ignore[misc]
         examples,
@@ -79,6 +79,7 @@ def run(scores: dict[str, float], incumbent: str | None = None, n: int = 200) ->
         metric="accuracy",
         seed=0,
         incumbent=incumbent,
+        drawn=drawn,
     )
 
 
@@ -89,6 +90,27 @@ def test_the_best_held_out_score_ships_and_each_candidate_is_recorded() -> None:
     assert selector is not None and selector.folds == 3 and selector.n_heldout == 120
     assert selector.stderr == pytest.approx((0.98 * 0.02 / 120) ** 0.5)
     assert Choice.from_dict(choice.to_dict()) == choice  # as the event log keeps it
+
+
+def test_only_examples_no_model_picked_are_scored_when_there_are_enough() -> None:
+    """Held-out folds of a set the selector picked are its hardest cases (BBC: 70% on its picks,
+    100% on the random seed examples, 97.9% on test), so the drawn ones are what is scored."""
+    seen: list[list[int]] = []
+    examples = [Example(text=f"t{i}", labels=[TOPICS[i % 3]], id=i) for i in range(40)]
+
+    def fit(rows):
+        return Constant(0.5)
+
+    def score(model, held):
+        seen.append(sorted(e.id for e in held))
+        return 0.5
+
+    choice = choose({"a": fit}, examples, score=score, metric="accuracy", seed=0,
+                    drawn=range(12))  # fmt: skip
+    assert choice.heldout == "drawn" and sorted(i for ids in seen for i in ids) == list(range(12))
+    assert choice.candidates[0].folds == 2 and choice.candidates[0].n_heldout == 12
+    for drawn in (range(5), range(35), range(40)):  # too few drawn, or too few picked: folds
+        assert run({"a": 0.5}, drawn=drawn, n=40).heldout == "folds"
 
 
 def test_the_last_winner_keeps_its_place_unless_clearly_beaten() -> None:
@@ -109,11 +131,13 @@ def test_a_final_model_worse_on_held_out_labels_is_not_what_ships(tmp_path) -> N
     (final,) = al.state.finals
     assert final.choice is not None and final.shipped == "selector"
     held = {c.name: c for c in final.choice.candidates}
-    assert held["selector"].score > held["final"].score and held["final"].n_heldout == 24
+    assert held["selector"].score > held["final"].score
+    # the 12 seed examples were drawn, the other 12 picked by the selector: only the drawn are
+    # scored, each half by models trained on the rest (12 picked + 6 drawn)
+    assert final.choice.heldout == "drawn" and held["final"].n_heldout == 12
     assert al.models.served is al.models.model and isinstance(al.models.model, LinearModel)
-    # every fold model trained afresh on the other folds: 4/5 of the 24 labelled each time
     calls = al.training.trainer.calls
-    assert [c["n"] for c in calls] == [19, 19, 19, 19, 20, 24] and calls[-1]["init"] is None
+    assert [c["n"] for c in calls] == [18, 18, 24] and calls[-1]["init"] is None
     # the record survives a resume, and so does what is served
     again = learner(tmp_path)
     assert again.state.finals[0].choice == final.choice
