@@ -43,7 +43,8 @@ def test_loop_help_shows_defaults_and_every_strategy(capsys) -> None:
         assert name in text.split("--strategy")[1].split("--uncertainty")[0]
     seed = next(line for line in text.splitlines() if line.strip().startswith("--seed SEED"))
     assert "(default: 0)" in seed
-    assert "(default: 1e-4; per round without --selector: 2e-4 for ner)" in text
+    lr = " ".join(text.split("--lr LR")[1].split("--max-length")[0].split())  # unwrapped
+    assert lr == "learning rate (default: 1e-4; per round without --selector: 2e-4 for ner)"
     assert text.startswith("usage: autonlp-al query [POOL --from FORMAT] --state-dir DIR")
 
 

@@ -116,7 +116,7 @@ def test_settings_are_grouped_in_records_and_flat_keywords_still_work() -> None:
         assert one.hyperparameters == Hyperparameters(epochs=5)
         assert one.budget == Budget(timeout=60) and one.hub.namespace == "me"
         assert one.polling == Polling()
-    assert flat.hyperparameters.params()["max_seq_length"] == 128
+    assert flat.hyperparameters.params(100)["max_seq_length"] == 128
     # the CLI and the config see the flat names
     assert {"epochs", "timeout", "poll_interval", "hub", "lang"} <= parameters(AutoTrainTrainer)
     assert "token=" not in repr(AutoTrainTrainer(task="ner", model="m", token="hf_secret"))
