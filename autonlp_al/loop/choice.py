@@ -17,9 +17,10 @@ drawn, or too few drawn) the set is split into :data:`FOLDS` folds (stratified b
 classification, seeded by the loop's seed), scored until at least :data:`MIN_HELDOUT` examples
 are held out or all folds are: 40 labels score 5 folds, 170 score 3.
 
-The rule: the highest held-out score ships, except that the model shipped by the last choice
-keeps its place unless the other beats it by more than one standard error of the difference,
-so the served model does not flip on noise between checkpoints. ``ship = "final"`` or
+The rule: the highest held-out score ships (on equal scores the first candidate, the selector:
+the cheaper model to serve), except that the model shipped by the last choice keeps its place
+unless the other beats it by more than one standard error of the difference, so the served
+model does not flip on noise between checkpoints. ``ship = "final"`` or
 ``"selector"`` pins the choice (nothing is cross-validated). The cost is the extra fits; it is
 paid when a final model is trained, never on the selection path.
 """

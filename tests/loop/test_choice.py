@@ -118,6 +118,7 @@ def test_the_last_winner_keeps_its_place_unless_clearly_beaten() -> None:
     assert run({"selector": 0.91, "final": 0.90}, incumbent="final").winner == "final"
     assert run({"selector": 0.91, "final": 0.90}).winner == "selector"  # no incumbent
     assert run({"selector": 0.98, "final": 0.90}, incumbent="final").winner == "selector"
+    assert run({"selector": 1.0, "final": 1.0}).winner == "selector"  # a tie: the cheaper one
 
 
 # -- in the loop --------------------------------------------------------------------------------
