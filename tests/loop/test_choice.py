@@ -14,34 +14,23 @@ from autonlp_al import Example
 from autonlp_al.cli import main
 from autonlp_al.integrations.serve import ModelSlot, StateWatcher, load_for_serving
 from autonlp_al.loop.choice import Choice, choose, folds, n_folds
-from autonlp_al.loop.learner import ActiveLearner, GoldOracle
-from autonlp_al.strategies import Margin
-from autonlp_al.testing import FakeModel, ScriptedTrainer
+from autonlp_al.loop.learner import ActiveLearner
+from autonlp_al.testing import FakeModel
 from autonlp_al.trainers.frozen.model import LinearModel
-from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
+from tests.loop.test_selector import learner as two_model_learner
 from tests.models import corpus
 
 TOPICS = ["business", "sport", "tech"]
 
 
 def learner(tmp_path: Path, **kwargs) -> ActiveLearner:
+    """test_selector's loop (the scripted trainer's model knows the texts it saw and answers
+    "business" for any other: a final model that held-out data shows to be worse than the
+    TF-IDF selector), with 12 seed examples, batches of 6, and the default ``ship``."""
     gold = corpus(120, 1, "textcat")
-    options = {
-        # the scripted trainer's model knows the texts it saw and answers "business" for any
-        # other: a final model that held-out data shows to be worse than the TF-IDF selector
-        "trainer": ScriptedTrainer(task="textcat"),
-        "selector": TfidfTrainer(),
-        "strategy": Margin(),
-        "pool": [Example(text=e.text) for e in gold[12:]],
-        "labels": TOPICS,
-        "state_dir": tmp_path / "state",
-        "labeled": gold[:12],
-        "eval": corpus(30, 2, "textcat"),
-        "batch_size": 6,
-        "oracle": GoldOracle(gold),
-        **kwargs,
-    }
-    return ActiveLearner.create(**options)
+    options = {"pool": [Example(text=e.text) for e in gold[12:]], "labeled": gold[:12],
+               "batch_size": 6, "ship": "best", **kwargs}  # fmt: skip
+    return two_model_learner(tmp_path, **options)
 
 
 # -- the rule ---------------------------------------------------------------------------------

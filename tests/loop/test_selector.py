@@ -37,7 +37,7 @@ def learner(tmp_path: Path, **kwargs) -> ActiveLearner:
         "batch_size": 5,
         "oracle": GoldOracle(gold),
         "ship": "final",
-        **kwargs,
+        **kwargs,  # test_choice.py gives its own seed set, batch and ship
     }
     return ActiveLearner.create(**options)
 
