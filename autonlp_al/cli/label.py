@@ -86,14 +86,19 @@ def write_report(state_dir: Path, reference: float | None, png: str | None) -> i
 
     runs = curves.load_runs(state_dir)
     table = curves.markdown(runs, reference=reference)
-    finals = curves.finals_table(curves.load_finals(state_dir), runs)
+    checkpoints = curves.load_finals(state_dir)
+    finals = curves.finals_table(checkpoints, runs)
     if finals:
         table += "\n\n" + finals
     print(table)
     (state_dir / "report.md").write_text(table + "\n")
     try:
         drawn = curves.plot(
-            runs, png or state_dir / "curve.png", reference=reference, title=state_dir.name
+            runs,
+            png or state_dir / "curve.png",
+            reference=reference,
+            title=state_dir.name,
+            finals=checkpoints,
         )
         print(f"\ncurve: {drawn}")
     except AutoNLPALError as exc:  # matplotlib missing: the table is still the report

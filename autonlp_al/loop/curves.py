@@ -74,10 +74,7 @@ def finals_table(
             f"{held[n]['score']:.3f} ± {held[n]['stderr']:.3f}" if n in held else "-"
             for n in ("selector", "final")
         )
-        shipped = dict(f["metrics"])
-        if ships == "selector":
-            by_round = {r["round"]: r for r in (runs or {}).get(name, ())}
-            shipped = dict(by_round.get(f["rounds"] - 1, {}).get("metrics", {}))
+        shipped = shipped_metrics(f, (runs or {}).get(name, ()))
         shipped_text = ", ".join(f"{k} {v:.4f}" for k, v in shipped.items()) or "-"
         lines.append(
             f"| {name} | {f['index']} | {f['rounds'] - 1} | {f['n_labeled']} | {metrics} | "
@@ -85,6 +82,17 @@ def finals_table(
             f"{f['seconds']:.1f} | {choice.get('seconds', 0.0):.1f} |"
         )
     return "\n".join(lines)
+
+
+def shipped_metrics(
+    final: Mapping[str, Any], rounds: Sequence[Mapping[str, Any]]
+) -> dict[str, float]:
+    """The test scores of what a final checkpoint shipped: its final model's, or (when it
+    chose the selector) those of the round model it followed."""
+    if ((final.get("choice") or {}).get("winner", "final")) != "selector":
+        return dict(final["metrics"])
+    by_round = {r["round"]: r for r in rounds}
+    return dict(by_round.get(final["rounds"] - 1, {}).get("metrics", {}))
 
 
 def main_metric(rounds: Sequence[Mapping[str, Any]]) -> str:
@@ -182,8 +190,10 @@ def plot(
     *,
     title: str = "",
     reference: float | None = None,
+    finals: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> Path:
-    """A learning-curve PNG: the main metric against labelled examples, one line per run."""
+    """A learning-curve PNG: the main metric against labelled examples, one line per run, and
+    with ``finals`` a star per final checkpoint at the test score of the model it shipped."""
     from .._optional import require
 
     require("matplotlib", "plot")
@@ -198,13 +208,28 @@ def plot(
     figure, axes = plt.subplots(figsize=(6, 4))
     for name, rounds in runs.items():
         points = curve(rounds, metric)
-        axes.plot(
+        line = axes.plot(
             [n for n, _ in points],
             [v for _, v in points],
             marker="o",
             label=name,
             linestyle="--" if name == "random" else "-",
         )
+        shipped = [
+            (f["n_labeled"], scores[metric])
+            for f in (finals or {}).get(name, ())
+            if metric in (scores := shipped_metrics(f, rounds))
+        ]
+        if shipped:
+            axes.plot(
+                [n for n, _ in shipped],
+                [v for _, v in shipped],
+                marker="*",
+                markersize=14,
+                linestyle="none",
+                color=line[0].get_color(),
+                label=f"{name}: shipped",
+            )
     if reference is not None:
         axes.axhline(reference, color="grey", linewidth=0.8, label="reference")
     axes.set_xlabel("labelled examples")

@@ -168,3 +168,21 @@ def test_evaluate_takes_a_state_folder_and_says_which_model_it_scored(tmp_path, 
     out = capsys.readouterr().out
     assert "the selector's round 1 model" in out and "chosen at final checkpoint 0" in out
     assert "accuracy" in out
+
+
+def test_report_and_curve_show_what_each_checkpoint_shipped(tmp_path) -> None:
+    from autonlp_al.loop.curves import finals_table, load_finals, load_runs, plot, shipped_metrics
+
+    al = learner(tmp_path)
+    al.run(rounds=2)
+    runs, finals = load_runs(al.journal.root), load_finals(al.journal.root)
+    ((name, (final,)),) = finals.items()
+    # it shipped the selector: the shipped scores are its round model's, not the final model's
+    assert shipped_metrics(final, runs[name]) == runs[name][-1]["metrics"]
+    assert shipped_metrics(final, runs[name]) != final["metrics"]
+    row = finals_table(finals, runs).splitlines()[-1]
+    assert "| selector |" in row and f"accuracy {runs[name][-1]['metrics']['accuracy']:.4f}" in row
+    pytest.importorskip("matplotlib")
+    bare = plot(runs, tmp_path / "bare.png").read_bytes()
+    starred = plot(runs, tmp_path / "starred.png", finals=finals).read_bytes()
+    assert starred[:8] == b"\x89PNG\r\n\x1a\n" and starred != bare
