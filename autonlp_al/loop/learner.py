@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from ..converters.tokenize import Tokenizer, tokenised
-from ..errors import AnswerError, AutoNLPALError, ConfigError, PoolExhaustedError, StateError
+from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
 from ..pools.memory import ids_fingerprint
 from ..scorers.base import Scorer
 from ..sources.base import Source
@@ -28,7 +28,7 @@ from ..strategies.random import RandomSampling
 from ..trainers.base import Trainer
 from ..types import Example, check_labels
 from .answers import checked, for_query
-from .choice import SHIP
+from .checkpoints import Checkpoints
 from .journal import Journal, is_state
 from .models import ModelStore
 from .oracle import GoldOracle, Oracle
@@ -54,9 +54,8 @@ class ActiveLearner:
     journal: Journal
     state: LoopState
     models: ModelStore
+    checkpoints: Checkpoints
     oracle: Oracle | None = None
-    final_every: int | None = None
-    ship: str = "best"
 
     @classmethod
     def create(
@@ -93,8 +92,6 @@ class ActiveLearner:
         ``selector`` trains each round's model (``trainer`` then only final models, also every
         ``final_every`` rounds); ``scorer`` is where selections are scored; ``ship`` which
         model a final checkpoint ships (:mod:`~autonlp_al.loop.choice`)."""
-        if ship not in SHIP:
-            raise ConfigError(f"ship={ship!r}: use one of {', '.join(SHIP)}")
         picker = Picker(
             pool=pool,
             strategy=strategy,
@@ -120,15 +117,23 @@ class ActiveLearner:
             sample=lambda: picker.sample(stability_sample) if stability_sample else [],
             eval=list(eval),
         )
+        state = LoopState(seeds)
         learner = cls(
             training=training,
             picker=picker,
             journal=journal,
-            state=LoopState(seeds),
+            state=state,
             models=models,
+            checkpoints=Checkpoints(
+                training=training,
+                journal=journal,
+                state=state,
+                cold_start=picker.cold_start.name,
+                seed=seed,
+                final_every=final_every,
+                ship=ship,
+            ),
             oracle=oracle,
-            final_every=final_every,
-            ship=ship,
         )
         learner._open()
         return learner
@@ -290,10 +295,7 @@ class ActiveLearner:
             except PoolExhaustedError:
                 log.info("stop: pool exhausted")
                 break
-        labeled = self.state.labeled_examples()
-        finals = self.state.finals
-        wanted = self.training.selector is not None if finalize is None else finalize
-        if wanted and labeled and (not finals or finals[-1].n_labeled != len(labeled)):
+        if self.checkpoints.behind(finalize):
             self.finalize()
         return done
 
@@ -339,35 +341,13 @@ class ActiveLearner:
         self.journal.trained(record)
         self.state.trained(record)
         log.info("[%s] %s", self.journal.root.name, record.summary())
-        every = self.final_every
-        if self.training.selector is not None and every and (round_ + 1) % every == 0:
+        if self.checkpoints.due_after(round_):
             self.finalize()
         return record
 
     # -- the final model -----------------------------------------------------------------------
 
     def finalize(self, *, warm_start: bool = False) -> Final:
-        """Train the final model with the loop's ``trainer`` on everything labelled (from
-        scratch, or from the last final model with ``warm_start``), evaluate it, save it under
-        ``models/final-NNN`` and record it. Raises :class:`StateError` when nothing is labelled."""
-        train = self.state.labeled_examples()
-        if not train:
-            raise StateError(
-                f"{self.journal.root}: nothing is labelled yet, so there is no final model to "
-                f"train; run a round (or give a seed set) first"
-            )
-        index, finals = len(self.state.finals), self.state.finals
-        record = self.training.final(
-            index,
-            len(self.history),
-            train,
-            warm_start=warm_start,
-            ship=self.ship,
-            incumbent=finals[-1].shipped if finals else None,
-            seed=self.picker.seed,
-            drawn=self.state.drawn(self.picker.cold_start.name),
-        )
-        self.journal.finalized(record)
-        self.state.finalized(record)
-        log.info("[%s] %s", self.journal.root.name, record.summary())
-        return record
+        """A final checkpoint now (:meth:`Checkpoints.make`): the final model trained on
+        everything labelled, and what ships. :class:`StateError` when nothing is labelled."""
+        return self.checkpoints.make(warm_start=warm_start)

@@ -37,8 +37,8 @@ def built(tmp_path, cfg: LoopConfig) -> dict[str, Any]:
         "pool": len(picker.pool),
         "lang": picker.tokenizer.lang if picker.tokenizer is not None else None,
         "labels": learner.labels,
-        "final_every": learner.final_every,
-        "ship": learner.ship,
+        "final_every": learner.checkpoints.final_every,
+        "ship": learner.checkpoints.ship,
         "selector": type(learner.training.selector).__name__,
         "scorer": type(picker.scorer).__name__,
     }

@@ -83,7 +83,7 @@ def test_the_docs_config_for_a_two_model_loop_reads_and_builds(tiny_bert, tmp_pa
     learner = config.build(tmp_path / "state", pool=[Example(text=e.text) for e in gold])
     assert isinstance(learner.training.selector, TfidfTrainer)
     assert isinstance(learner.training.selector.encoder, FrozenEncoder)
-    assert isinstance(learner.picker.cold_start, KMeans) and learner.final_every == 5
+    assert isinstance(learner.picker.cold_start, KMeans) and learner.checkpoints.final_every == 5
     assert LoopConfig.from_state(tmp_path / "state") == config  # saved as read
 
 
