@@ -18,20 +18,19 @@ from typing import Any
 
 import attrs
 
-from ..converters.tokenize import Tokenizer, tokenised
-from ..errors import AnswerError, AutoNLPALError, PoolExhaustedError, StateError
-from ..pools.memory import ids_fingerprint
+from ..converters.tokenize import Tokenizer
+from ..errors import AutoNLPALError, PoolExhaustedError, StateError
 from ..scorers.base import Scorer
 from ..sources.base import Source
 from ..strategies.base import Strategy
-from ..strategies.random import RandomSampling
 from ..trainers.base import Trainer
-from ..types import Example, check_labels
+from ..types import Example
 from .answers import checked, for_query
 from .checkpoints import Checkpoints
 from .journal import Journal, is_state
 from .models import ModelStore
 from .oracle import GoldOracle, Oracle
+from .parts import assemble
 from .records import Final, OpenQuery, Query, Round, Untrained
 from .selection import Picker
 from .state import LoopState
@@ -92,51 +91,26 @@ class ActiveLearner:
         ``selector`` trains each round's model (``trainer`` then only final models, also every
         ``final_every`` rounds); ``scorer`` is where selections are scored; ``ship`` which
         model a final checkpoint ships (:mod:`~autonlp_al.loop.choice`)."""
-        picker = Picker(
-            pool=pool,
+        parts = assemble(
+            trainer=trainer,
             strategy=strategy,
-            cold_start=cold_start or RandomSampling(),
+            pool=pool,
+            labels=labels,
+            state_dir=state_dir,
+            labeled=labeled,
+            eval=eval,
             batch_size=batch_size,
             seed=seed,
+            cold_start=cold_start,
             pool_sample=pool_sample,
-            scorer=scorer,
+            stability_sample=stability_sample,
             tokenizer=tokenizer,
-        )
-        labels = tuple(labels)
-        seeds = [tokenised(e, tokenizer) for e in labeled]
-        for example in seeds:  # a seed set off the label set fails before any training
-            check_labels(example, labels)
-        journal = Journal(state_dir)
-        models = ModelStore(journal, trainer, selector if selector is not None else trainer)
-        training = Training(
-            trainer=trainer,
             selector=selector,
-            labels=labels,
-            models=models,
-            pool_texts=lambda n: [e.text for e in [*picker.head(n), *seeds]],
-            sample=lambda: picker.sample(stability_sample) if stability_sample else [],
-            eval=list(eval),
+            final_every=final_every,
+            scorer=scorer,
+            ship=ship,
         )
-        state = LoopState(seeds)
-        learner = cls(
-            training=training,
-            picker=picker,
-            journal=journal,
-            state=state,
-            models=models,
-            checkpoints=Checkpoints(
-                training=training,
-                journal=journal,
-                state=state,
-                cold_start=picker.cold_start.name,
-                seed=seed,
-                final_every=final_every,
-                ship=ship,
-            ),
-            oracle=oracle,
-        )
-        learner._open()
-        return learner
+        return cls(**attrs.asdict(parts.open(), recurse=False), oracle=oracle)
 
     @classmethod
     def resume(cls, state_dir: str | Path, **parts: Any) -> ActiveLearner:
@@ -144,23 +118,6 @@ class ActiveLearner:
         if not is_state(state_dir):
             raise StateError(f"{state_dir}: no events.jsonl, so nothing to resume; start a run")
         return cls.create(state_dir=state_dir, **parts)
-
-    def _open(self) -> None:
-        settings = {
-            **self.picker.settings(),
-            **self.training.settings(),
-            "labeled": ids_fingerprint(e.id for e in self.state.seed),
-        }
-        if not self.journal.open(settings, pool_uri=self.picker.pool.uri):
-            return
-        self.state.replay(self.journal.replay())
-        self.models.load(self.state.history, self.state.finals)
-        log.info(
-            "resumed %s: %d rounds, %d labelled",
-            self.journal.root,
-            len(self.state.history),
-            len(self.state.labeled_examples()),
-        )
 
     # -- views ---------------------------------------------------------------------------------
 
@@ -185,11 +142,7 @@ class ActiveLearner:
         """Select the next batch (or return the open one again): the pool examples, their scores
         and the predictions of the served model. Write it with a writer, e.g.
         ``ProdigyWriter().write(query.tasks(), path)``; answer it with :meth:`update`."""
-        if self.state.waiting and self.state.open is None:  # an open query is given as it is
-            raise StateError(
-                f"{self.journal.root}: labelled examples wait to be trained on; call "
-                f"train_pending() before query(), so the query is picked by their model"
-            )
+        self.state.check_selectable(self.journal.root)
         query = self._select({})
         examples = self.picker.of_query(query.ids)
         guesser = self.models.served
@@ -208,15 +161,7 @@ class ActiveLearner:
         :class:`AnswerError` (nothing is recorded), as do two different answers for one id. Of
         a partly answered batch the answers are trained on and the rest go back to the pool.
         Returns the round, or ``None`` if there was no answer."""
-        open_ = self.state.open
-        if open_ is None and self.state.untrained is not None:
-            raise AnswerError(
-                f"{self.journal.root}: the {self.state.n_untrained} answers to the last query "
-                f"are recorded but not trained on (the last run stopped while training); call "
-                f"train_pending() to train on them, then query() for the next batch"
-            )
-        if open_ is None:
-            raise AnswerError("no open query: call query() first, then update() with its answers")
+        open_ = self.state.open_for_answers(self.journal.root)
         received = for_query(self._checked(answers, open_), open_)
         if not received:
             return None

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from ..errors import AnswerError, StateError
 from ..types import Example, _tuple
 from .journal import Annotated, Event, Finalized, Selected, Trained
 from .records import Final, OpenQuery, Round, Untrained, n_tokens
@@ -61,6 +62,28 @@ class LoopState:
         """The query selected and not yet answered."""
         with self.lock:
             return self._open
+
+    def check_selectable(self, where: object) -> None:
+        """A new batch may be selected: nothing labelled waits for training (an open query is
+        given again as it is). :class:`StateError` otherwise."""
+        if self.waiting and self.open is None:
+            raise StateError(
+                f"{where}: labelled examples wait to be trained on; call train_pending() "
+                f"before query(), so the query is picked by their model"
+            )
+
+    def open_for_answers(self, where: object) -> OpenQuery:
+        """The open query that answers are for; :class:`AnswerError` when there is none."""
+        open_ = self.open
+        if open_ is None and self.untrained is not None:
+            raise AnswerError(
+                f"{where}: the {self.n_untrained} answers to the last query are recorded but "
+                f"not trained on (the last run stopped while training); call train_pending() "
+                f"to train on them, then query() for the next batch"
+            )
+        if open_ is None:
+            raise AnswerError("no open query: call query() first, then update() with its answers")
+        return open_
 
     @property
     def next_round(self) -> int:

@@ -7,6 +7,7 @@ import threading
 import time
 
 import attrs
+import pytest
 
 from autonlp_al import Example, Span
 from autonlp_al.converters.tokenize import SpacyTokenizer
@@ -126,3 +127,44 @@ def test_the_learner_is_a_small_coordinator() -> None:
     fields = {f.name for f in attrs.fields(ActiveLearner)}
     public = {n for n in vars(ActiveLearner) if not n.startswith("_")} - fields
     assert len(fields) <= 12 and len(public) <= 12, (sorted(fields), sorted(public))
+
+
+def test_the_parts_share_one_state_journal_and_model_store(tmp_path) -> None:
+    """``assemble`` is the one place the parts are wired: the learner's checkpoints write to the
+    learner's journal and state, and training saves through the learner's model store."""
+    al = learner(tmp_path)
+    assert al.checkpoints.state is al.state and al.checkpoints.journal is al.journal
+    assert al.checkpoints.training is al.training and al.training.models is al.models
+    assert al.models.journal is al.journal
+
+
+def test_a_seed_off_the_label_set_fails_before_the_run_is_opened(tmp_path) -> None:
+    from autonlp_al.errors import LabelError
+    from autonlp_al.loop.parts import assemble
+
+    seed = [Example(text="Anna kam", spans=[Span(0, 4, "ORG")])]
+    with pytest.raises(LabelError):
+        assemble(
+            trainer=ScriptedTrainer(),
+            strategy=RandomSampling(),
+            pool=[Example(text=t) for t in TEXTS],
+            labels=["PER"],
+            state_dir=tmp_path / "state",
+            labeled=seed,
+        )
+    assert not (tmp_path / "state" / "events.jsonl").exists()
+
+
+def test_the_states_guards_name_the_next_step() -> None:
+    """What may happen next is the state's to say: a query while answers wait to be trained,
+    answers with no open query."""
+    from autonlp_al.errors import AnswerError, StateError
+
+    state = LoopState([Example(text="Anna kam", spans=[Span(0, 4, "PER")])])
+    with pytest.raises(StateError, match=r"runs/x: .*call train_pending\(\) before query"):
+        state.check_selectable("runs/x")
+    with pytest.raises(AnswerError, match="no open query: call query"):
+        state.open_for_answers("runs/x")
+    state.opened(OpenQuery(0, [1], [0.5]))
+    state.check_selectable("runs/x")  # the open query is given again as it is
+    assert state.open_for_answers("runs/x").ids == (1,)

@@ -1,0 +1,134 @@
+"""The loop's parts wired from its objects, and a run opened over them: what
+:meth:`ActiveLearner.create <autonlp_al.loop.learner.ActiveLearner.create>` hands the learner.
+
+Each part has one job (the :class:`~.selection.Picker` the pool and strategies, the
+:class:`~.state.LoopState` what is labelled, the :class:`~.models.ModelStore` the models, the
+:class:`~.journal.Journal` the state folder, :class:`~.training.Training` and
+:class:`~.checkpoints.Checkpoints` the models' training); this module is the only place that
+knows how they reference each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..converters.tokenize import Tokenizer, tokenised
+from ..pools.memory import ids_fingerprint
+from ..scorers.base import Scorer
+from ..strategies.base import Strategy
+from ..strategies.random import RandomSampling
+from ..trainers.base import Trainer
+from ..types import Example, check_labels
+from .checkpoints import Checkpoints
+from .journal import Journal
+from .models import ModelStore
+from .selection import Picker
+from .state import LoopState
+from .training import Training
+
+__all__ = ["Parts", "assemble"]
+
+log = logging.getLogger("autonlp_al.loop.learner")
+
+
+@attrs.frozen(kw_only=True)
+class Parts:
+    """The parts of one run, wired to each other."""
+
+    training: Training
+    picker: Picker
+    journal: Journal
+    state: LoopState
+    models: ModelStore
+    checkpoints: Checkpoints
+
+    def open(self) -> Parts:
+        """Start the run in the journal's folder, or resume the one there: its settings are
+        checked against these parts', its events replayed and its models loaded."""
+        settings = {
+            **self.picker.settings(),
+            **self.training.settings(),
+            "labeled": ids_fingerprint(e.id for e in self.state.seed),
+        }
+        if self.journal.open(settings, pool_uri=self.picker.pool.uri):
+            self.state.replay(self.journal.replay())
+            self.models.load(self.state.history, self.state.finals)
+            log.info(
+                "resumed %s: %d rounds, %d labelled",
+                self.journal.root,
+                len(self.state.history),
+                len(self.state.labeled_examples()),
+            )
+        return self
+
+
+def assemble(
+    *,
+    trainer: Trainer,
+    strategy: Strategy,
+    pool: Any,
+    labels: Sequence[str],
+    state_dir: str | Path,
+    labeled: Iterable[Example] = (),
+    eval: Iterable[Example] = (),
+    batch_size: int = 10,
+    seed: int = 0,
+    cold_start: Strategy | None = None,
+    pool_sample: int | None = None,
+    stability_sample: int = 200,
+    tokenizer: Tokenizer | None = None,
+    selector: Trainer | None = None,
+    final_every: int | None = None,
+    scorer: Scorer | None = None,
+    ship: str = "best",
+) -> Parts:
+    """The parts of a run from the loop's objects (the arguments of
+    :meth:`~autonlp_al.loop.learner.ActiveLearner.create`), not yet opened."""
+    picker = Picker(
+        pool=pool,
+        strategy=strategy,
+        cold_start=cold_start or RandomSampling(),
+        batch_size=batch_size,
+        seed=seed,
+        pool_sample=pool_sample,
+        scorer=scorer,
+        tokenizer=tokenizer,
+    )
+    labels = tuple(labels)
+    seeds = [tokenised(e, tokenizer) for e in labeled]
+    for example in seeds:  # a seed set off the label set fails before any training
+        check_labels(example, labels)
+    journal = Journal(state_dir)
+    models = ModelStore(journal, trainer, selector if selector is not None else trainer)
+    training = Training(
+        trainer=trainer,
+        selector=selector,
+        labels=labels,
+        models=models,
+        pool_texts=lambda n: [e.text for e in [*picker.head(n), *seeds]],
+        sample=lambda: picker.sample(stability_sample) if stability_sample else [],
+        eval=list(eval),
+    )
+    state = LoopState(seeds)
+    checkpoints = Checkpoints(
+        training=training,
+        journal=journal,
+        state=state,
+        cold_start=picker.cold_start.name,
+        seed=seed,
+        final_every=final_every,
+        ship=ship,
+    )
+    return Parts(
+        training=training,
+        picker=picker,
+        journal=journal,
+        state=state,
+        models=models,
+        checkpoints=checkpoints,
+    )
