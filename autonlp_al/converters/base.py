@@ -58,7 +58,9 @@ def split_tag(tag: str, prefixes: str, position: int) -> tuple[str, str]:
     return prefix, label
 
 
-def check_encodable(spans: Sequence[TokenSpan], n_tokens: int) -> None:
+def blank_tags(spans: Sequence[TokenSpan], n_tokens: int, *, complete: bool) -> list[str]:
+    """The tags an encoder starts from (``O``, or missing for a partial annotation), once
+    ``spans`` are checked to lie inside ``n_tokens`` in order without overlapping."""
     previous_end = 0
     for span in spans:
         if not 0 <= span.start < span.end <= n_tokens:
@@ -66,3 +68,4 @@ def check_encodable(spans: Sequence[TokenSpan], n_tokens: int) -> None:
         if span.start < previous_end:
             raise TagSequenceError(f"token span {span} overlaps the span before it")
         previous_end = span.end
+    return [OUTSIDE if complete else MISSING] * n_tokens

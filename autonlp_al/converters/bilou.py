@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..errors import TagSequenceError
 from ..registry import schemes
-from .base import MISSING, OUTSIDE, TokenSpan, check_encodable, split_tag
+from .base import MISSING, TokenSpan, blank_tags, split_tag
 from .iob import IOB
 
 __all__ = ["BILOU", "bilou_to_iob", "iob_to_bilou"]
@@ -24,8 +24,7 @@ class BILOU:
     def encode(
         self, spans: Sequence[TokenSpan], n_tokens: int, *, complete: bool = True
     ) -> list[str]:
-        check_encodable(spans, n_tokens)
-        tags = [OUTSIDE if complete else MISSING] * n_tokens
+        tags = blank_tags(spans, n_tokens, complete=complete)
         for span in spans:
             if span.end - span.start == 1:
                 tags[span.start] = f"U-{span.label}"

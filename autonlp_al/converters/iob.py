@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..errors import TagSequenceError
 from ..registry import schemes
-from .base import MISSING, OUTSIDE, TokenSpan, check_encodable, split_tag
+from .base import TokenSpan, blank_tags, split_tag
 
 __all__ = ["IOB", "labels_from_tags", "ner_tags"]
 
@@ -34,8 +34,7 @@ class IOB:
     def encode(
         self, spans: Sequence[TokenSpan], n_tokens: int, *, complete: bool = True
     ) -> list[str]:
-        check_encodable(spans, n_tokens)
-        tags = [OUTSIDE if complete else MISSING] * n_tokens
+        tags = blank_tags(spans, n_tokens, complete=complete)
         for span in spans:
             tags[span.start] = f"B-{span.label}"
             for i in range(span.start + 1, span.end):
