@@ -18,12 +18,8 @@ from typing import Any
 
 import attrs
 
-from ..converters.tokenize import Tokenizer
 from ..errors import AutoNLPALError, PoolExhaustedError, StateError
-from ..scorers.base import Scorer
 from ..sources.base import Source
-from ..strategies.base import Strategy
-from ..trainers.base import Trainer
 from ..types import Example
 from .answers import checked, for_query
 from .checkpoints import Checkpoints
@@ -57,59 +53,12 @@ class ActiveLearner:
     oracle: Oracle | None = None
 
     @classmethod
-    def create(
-        cls,
-        *,
-        trainer: Trainer,
-        strategy: Strategy,
-        pool: Any,
-        labels: Sequence[str],
-        state_dir: str | Path,
-        labeled: Iterable[Example] = (),
-        eval: Iterable[Example] = (),
-        batch_size: int = 10,
-        seed: int = 0,
-        oracle: Oracle | None = None,
-        cold_start: Strategy | None = None,
-        pool_sample: int | None = None,
-        stability_sample: int = 200,
-        tokenizer: Tokenizer | None = None,
-        selector: Trainer | None = None,
-        final_every: int | None = None,
-        scorer: Scorer | None = None,
-        ship: str = "best",
-    ) -> ActiveLearner:
+    def create(cls, *, oracle: Oracle | None = None, **objects: Any) -> ActiveLearner:
         """A run in ``state_dir``: a new one, or the one there resumed (its events replayed,
-        its models loaded), given the parts it was started with.
-
-        Args: ``pool`` is a :class:`~autonlp_al.pools.Pool` on disk or examples (a list pool);
-        ``labeled`` a seed set that round 0 trains on; ``eval`` gold examples each model is
-        scored on; ``seed`` seeds round ``r``'s selection as ``f"{seed}-{r}"``; ``oracle``
-        answers in simulation; ``cold_start`` picks before any model (default random);
-        ``pool_sample`` caps the candidates scored a round; ``stability_sample`` pool examples
-        whose predictions are kept per round; ``tokenizer`` tokenises every example once;
-        ``selector`` trains each round's model (``trainer`` then only final models, also every
-        ``final_every`` rounds); ``scorer`` is where selections are scored; ``ship`` which
-        model a final checkpoint ships (:mod:`~autonlp_al.loop.choice`)."""
-        parts = assemble(
-            trainer=trainer,
-            strategy=strategy,
-            pool=pool,
-            labels=labels,
-            state_dir=state_dir,
-            labeled=labeled,
-            eval=eval,
-            batch_size=batch_size,
-            seed=seed,
-            cold_start=cold_start,
-            pool_sample=pool_sample,
-            stability_sample=stability_sample,
-            tokenizer=tokenizer,
-            selector=selector,
-            final_every=final_every,
-            scorer=scorer,
-            ship=ship,
-        )
+        its models loaded), made from the loop's objects: ``trainer``, ``strategy``, ``pool``,
+        ``labels``, ``state_dir`` and the options of :func:`~.parts.assemble`, which documents
+        each. ``oracle`` answers in simulation."""
+        parts = assemble(**objects)
         return cls(**attrs.asdict(parts.open(), recurse=False), oracle=oracle)
 
     @classmethod

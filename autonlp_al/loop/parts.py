@@ -87,8 +87,20 @@ def assemble(
     scorer: Scorer | None = None,
     ship: str = "best",
 ) -> Parts:
-    """The parts of a run from the loop's objects (the arguments of
-    :meth:`~autonlp_al.loop.learner.ActiveLearner.create`), not yet opened."""
+    """The parts of a run from the loop's objects, not yet opened (what
+    :meth:`ActiveLearner.create <autonlp_al.loop.learner.ActiveLearner.create>` takes).
+
+    Args: ``trainer`` trains each round's model (with a ``selector``: only final models);
+    ``strategy`` picks once a model exists; ``pool`` is a :class:`~autonlp_al.pools.Pool` on
+    disk or examples (a list pool); ``labels`` the label set, in label-map order; ``state_dir``
+    the run's folder; ``labeled`` a seed set that round 0 trains on; ``eval`` gold examples
+    each model is scored on; ``batch_size`` picks a round; ``seed`` seeds round ``r``'s
+    selection as ``f"{seed}-{r}"``; ``cold_start`` picks before any model (default random);
+    ``pool_sample`` caps the candidates scored a round; ``stability_sample`` pool examples
+    whose predictions are kept per round; ``tokenizer`` tokenises every example once;
+    ``selector`` trains each round's model (``trainer`` then only final models, also every
+    ``final_every`` rounds); ``scorer`` is where selections are scored; ``ship`` which model
+    a final checkpoint ships (:mod:`~autonlp_al.loop.choice`)."""
     picker = Picker(
         pool=pool,
         strategy=strategy,
