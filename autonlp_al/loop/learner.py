@@ -22,15 +22,10 @@ from ..errors import AutoNLPALError, PoolExhaustedError, StateError
 from ..sources.base import Source
 from ..types import Example
 from .answers import checked, for_query
-from .checkpoints import Checkpoints
-from .journal import Journal, is_state
-from .models import ModelStore
+from .journal import is_state
 from .oracle import GoldOracle, Oracle
-from .parts import assemble
+from .parts import Parts, assemble, open_run
 from .records import Final, OpenQuery, Query, Round, Untrained
-from .selection import Picker
-from .state import LoopState
-from .training import Training
 
 __all__ = ["ActiveLearner", "Final", "GoldOracle", "Oracle", "Query", "Round"]
 
@@ -38,18 +33,12 @@ log = logging.getLogger("autonlp_al.loop.learner")
 
 
 @attrs.define(kw_only=True, eq=False)
-class ActiveLearner:
+class ActiveLearner(Parts):
     """Drives active-learning rounds. Made with :meth:`create` (a new or resumed run) from the
-    loop's objects; the parts are public: ``picker`` (pool and strategies), ``state`` (what is
-    labelled, open and waiting), ``models`` (the round's and final models), ``journal`` (the
-    state folder)."""
+    loop's objects; its parts (:class:`~.parts.Parts`) are public: ``picker`` (pool and
+    strategies), ``state`` (what is labelled, open and waiting), ``models`` (the round's and
+    final models), ``journal`` (the state folder), ``training``, ``checkpoints``."""
 
-    training: Training
-    picker: Picker
-    journal: Journal
-    state: LoopState
-    models: ModelStore
-    checkpoints: Checkpoints
     oracle: Oracle | None = None
 
     @classmethod
@@ -59,7 +48,8 @@ class ActiveLearner:
         ``labels``, ``state_dir`` and the options of :func:`~.parts.assemble`, which documents
         each. ``oracle`` answers in simulation."""
         parts = assemble(**objects)
-        return cls(**attrs.asdict(parts.open(), recurse=False), oracle=oracle)
+        open_run(parts)
+        return cls(**attrs.asdict(parts, recurse=False), oracle=oracle)
 
     @classmethod
     def resume(cls, state_dir: str | Path, **parts: Any) -> ActiveLearner:

@@ -31,14 +31,14 @@ from .selection import Picker
 from .state import LoopState
 from .training import Training
 
-__all__ = ["Parts", "assemble"]
+__all__ = ["Parts", "assemble", "open_run"]
 
 log = logging.getLogger("autonlp_al.loop.learner")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True, eq=False)
 class Parts:
-    """The parts of one run, wired to each other."""
+    """The parts of one run, wired to each other (the learner is made of them)."""
 
     training: Training
     picker: Picker
@@ -47,24 +47,24 @@ class Parts:
     models: ModelStore
     checkpoints: Checkpoints
 
-    def open(self) -> Parts:
-        """Start the run in the journal's folder, or resume the one there: its settings are
-        checked against these parts', its events replayed and its models loaded."""
-        settings = {
-            **self.picker.settings(),
-            **self.training.settings(),
-            "labeled": ids_fingerprint(e.id for e in self.state.seed),
-        }
-        if self.journal.open(settings, pool_uri=self.picker.pool.uri):
-            self.state.replay(self.journal.replay())
-            self.models.load(self.state.history, self.state.finals)
-            log.info(
-                "resumed %s: %d rounds, %d labelled",
-                self.journal.root,
-                len(self.state.history),
-                len(self.state.labeled_examples()),
-            )
-        return self
+
+def open_run(parts: Parts) -> None:
+    """Start the run in the journal's folder, or resume the one there: its settings are checked
+    against the parts', its events replayed and its models loaded."""
+    settings = {
+        **parts.picker.settings(),
+        **parts.training.settings(),
+        "labeled": ids_fingerprint(e.id for e in parts.state.seed),
+    }
+    if parts.journal.open(settings, pool_uri=parts.picker.pool.uri):
+        parts.state.replay(parts.journal.replay())
+        parts.models.load(parts.state.history, parts.state.finals)
+        log.info(
+            "resumed %s: %d rounds, %d labelled",
+            parts.journal.root,
+            len(parts.state.history),
+            len(parts.state.labeled_examples()),
+        )
 
 
 def assemble(
@@ -137,10 +137,6 @@ def assemble(
         ship=ship,
     )
     return Parts(
-        training=training,
-        picker=picker,
-        journal=journal,
-        state=state,
-        models=models,
+        training=training, picker=picker, journal=journal, state=state, models=models,
         checkpoints=checkpoints,
-    )
+    )  # fmt: skip
