@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import srsly
 
+from .._values import describe
 from ..errors import AutoNLPALError, SourceError
 from ..report import Report
 from ..sources.base import iter_jsonl, parse_tokens, require_object
@@ -186,7 +187,7 @@ def _task(origin: Any, value: Any) -> Mapping[str, Any]:
     elif options is not None and not (
         isinstance(options, list) and all(isinstance(o, Mapping) and "id" in o for o in options)
     ):
-        problem = f"'options' must be a list of {{'id': ...}} objects, got {options!r:.60}"
+        problem = f"'options' must be a list of {{'id': ...}} objects, got {describe(options)}"
     else:
         parse_tokens(origin, task.get("tokens"))  # NER entities are placed on these
         return task

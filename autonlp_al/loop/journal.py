@@ -14,7 +14,9 @@ written, and an event is either wholly recorded or not at all.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from .._values import MAX_DEPTH, bounded, describe
 from ..errors import PoolChangedError, StateError
 from ..types import Example, example_from_dict, example_to_dict
 from .records import Final, OpenQuery, Round
@@ -49,6 +52,36 @@ QUERIES = "queries"
 # appends from two threads (a server recording answers while a round trains) must not interleave,
 # nor one cut the other's line as a torn tail
 _APPENDING = threading.Lock()
+
+log = logging.getLogger("autonlp_al.loop.journal")
+
+
+def _decode_deep(line: bytes) -> Any:
+    """Decode a line that nests deeper than the caller's stack allows (a log written before
+    values were bounded): in a thread of its own with a large stack and recursion limit."""
+    result: list[Any] = []
+    failure: list[BaseException] = []
+
+    def decode() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20_000))
+        try:
+            result.append(json.loads(line))
+        except (ValueError, RecursionError) as exc:
+            failure.append(exc)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    size = threading.stack_size(256 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=decode, name="autonlp_al-decode")
+        thread.start()
+    finally:
+        threading.stack_size(size)
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def is_state(path: str | Path) -> bool:
@@ -88,13 +121,32 @@ class EventLog:
             for number, line in enumerate(f, start=1):
                 if not line.endswith(b"\n"):
                     return  # the tail of an append cut off by a kill
-                try:
-                    yield json.loads(line)
-                except ValueError as exc:
-                    raise StateError(
-                        f"{self.path}:{number}: not a JSON event ({exc}); the log was edited "
-                        f"by hand or damaged: restore it, or start a new state folder"
-                    ) from exc
+                yield self._decoded(line, number)
+
+    def _decoded(self, line: bytes, number: int) -> dict[str, Any]:
+        try:
+            try:
+                event = json.loads(line)
+            except RecursionError:  # a value nested deeper than this stack can decode
+                event = _decode_deep(line)
+        except (ValueError, RecursionError) as exc:
+            raise StateError(
+                f"{self.path}:{number}: not a JSON event ({type(exc).__name__}: "
+                f"{describe(str(exc), 80)}); the log was edited by hand or damaged: restore it, "
+                f"or start a new state folder"
+            ) from exc
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise StateError(
+                f"{self.path}:{number}: not an event (found {describe(event)}); the log was "
+                f"edited by hand or damaged: restore it, or start a new state folder"
+            )
+        if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:  # too few to nest deeper
+            return event
+        bounded_event, cut = bounded(event)  # written before values were bounded (0.2)
+        if cut:
+            log.warning("%s:%d: %d values nested over %d deep kept as their description",
+                        self.path, number, cut, MAX_DEPTH)  # fmt: skip
+        return bounded_event  # type: ignore[no-any-return]
 
     def rounds(self) -> list[dict[str, Any]]:
         """The round record of every ``trained`` event, in order."""
@@ -105,6 +157,13 @@ class EventLog:
         return [e["final_record"] for e in self.read() if e["type"] == "finalized"]
 
     def append(self, event: Mapping[str, Any]) -> None:
+        """Write ``event`` as one line, fsynced. Values from input nested over
+        :data:`~autonlp_al._values.MAX_DEPTH` levels are kept as their description (and
+        counted in a warning), so every line written can be read back from any stack."""
+        event, cut = bounded(event)
+        if cut:
+            log.warning("%s: %d values nested over %d deep kept as their description",
+                        self.path, cut, MAX_DEPTH)  # fmt: skip
         line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _APPENDING:

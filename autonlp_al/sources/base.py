@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 import attrs
 import srsly
 
+from .._values import describe
 from ..errors import AutoNLPALError, InputFileNotFoundError, SourceError
 from ..report import Report
 from ..types import Example, Origin, Span, Token
@@ -82,6 +83,8 @@ def guarded(
         RecursionError,  # a structure nested too deep
     ) as exc:
         message = str(exc)
+        if len(message) > 500:  # a builtin's message may quote the value whole (an enum's)
+            message = f"{message[:300]}... ({len(message):,} characters)"
         if not message.startswith(str(origin)):
             message = f"{origin}: {message}"
         error = (
@@ -171,7 +174,8 @@ def require_object(origin: Origin, value: Any) -> Mapping[str, Any]:
         )
     if not isinstance(value, Mapping):
         raise SourceError(
-            f"{origin}: expected a JSON object per line, got {type(value).__name__} {value!r:.60}"
+            f"{origin}: expected a JSON object per line, got {type(value).__name__} "
+            f"{describe(value)}"
         )
     return value
 
@@ -184,7 +188,7 @@ def require_text(origin: Origin, record: Mapping[str, Any], field: str) -> str:
         )
     text = record[field]
     if not isinstance(text, str):
-        raise SourceError(f"{origin}: {field!r} must be a string, got {text!r:.60}")
+        raise SourceError(f"{origin}: {field!r} must be a string, got {describe(text)}")
     return text
 
 
@@ -193,7 +197,7 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise SourceError(f"{origin}: 'tokens' must be a list, got {value!r:.60}")
+        raise SourceError(f"{origin}: 'tokens' must be a list, got {describe(value)}")
     tokens = []
     for i, item in enumerate(value):
         # the common case, checked cheaply (parse_tokens led the profile of converting a Prodigy
@@ -206,7 +210,9 @@ def parse_tokens(origin: Origin, value: Any) -> tuple[Token, ...] | None:
                 tokens.append(_token((str(text), start, end, bool(item.get("ws", True)))))
                 continue
         if not isinstance(item, Mapping) or not {"text", "start", "end"} <= item.keys():
-            raise SourceError(f"{origin}: token {i} {item!r:.60} needs 'text', 'start' and 'end'")
+            raise SourceError(
+                f"{origin}: token {i} {describe(item)} needs 'text', 'start' and 'end'"
+            )
         tokens.append(
             Token(
                 str(item["text"]),
@@ -229,14 +235,14 @@ def parse_spans(
     if value is None:
         return []
     if not isinstance(value, list):
-        raise SourceError(f"{origin}: 'spans' must be a list, got {value!r:.60}")
+        raise SourceError(f"{origin}: 'spans' must be a list, got {describe(value)}")
     spans = []
     for i, item in enumerate(value):
         if not isinstance(item, Mapping):
-            raise SourceError(f"{origin}: span {i} must be an object, got {item!r:.60}")
+            raise SourceError(f"{origin}: span {i} must be an object, got {describe(item)}")
         span_label = item.get("label", label)
         if not isinstance(span_label, str) or not span_label:
-            raise SourceError(f"{origin}: span {i} {dict(item)!r:.80} has no label")
+            raise SourceError(f"{origin}: span {i} {describe(dict(item))} has no label")
         if "start" in item and "end" in item:
             start, end = _int(origin, item, "start"), _int(origin, item, "end")
         elif "token_start" in item and "token_end" in item and tokens is not None:
@@ -249,7 +255,7 @@ def parse_spans(
             start, end = tokens[first].start, tokens[last].end
         else:
             raise SourceError(
-                f"{origin}: span {i} {dict(item)!r:.80} needs 'start' and 'end' character offsets "
+                f"{origin}: span {i} {describe(dict(item))} needs 'start' and 'end' character offsets "
                 f"(or 'token_start'/'token_end' with 'tokens')"
             )
         if not 0 <= start < end:
@@ -268,7 +274,7 @@ def is_int(value: Any) -> TypeGuard[int]:
 def _int(origin: Origin, item: Mapping[str, Any], key: str) -> int:
     value = item[key]
     if not is_int(value):
-        raise SourceError(f"{origin}: {key!r} must be an integer, got {value!r:.40}")
+        raise SourceError(f"{origin}: {key!r} must be an integer, got {describe(value)}")
     return value
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import attrs
 
+from .._values import describe
 from ..converters.base import Scheme
 from ..converters.convert import _scheme
 from ..converters.iob import IOB
@@ -74,7 +75,7 @@ class ConllSource:
             width = len(columns) if width is None else width
             if len(columns) != width:
                 problem = problem or (
-                    f"{path}:{number}: {len(columns)} columns in {line!r:.60}, but the file's "
+                    f"{path}:{number}: {len(columns)} columns in {describe(line)}, but the file's "
                     f"first line has {width}; a token with a space in it, or a missing column? "
                     f"fix the line, or pass --separator to match the file"
                 )
@@ -83,7 +84,7 @@ class ConllSource:
                 word, tag = columns[self.token_column], columns[self.tag_column]
             except IndexError:
                 problem = problem or (
-                    f"{path}:{number}: {len(columns)} column(s) in {line!r:.60}, but token "
+                    f"{path}:{number}: {len(columns)} column(s) in {describe(line)}, but token "
                     f"column {self.token_column} and tag column {self.tag_column} were asked "
                     f"for; pass --tag-column / --separator to match the file"
                 )

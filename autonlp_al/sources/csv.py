@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from .._values import describe
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
@@ -116,7 +117,7 @@ class CsvSource:
 
     def _example(self, origin: Origin, row: dict[str | None, Any]) -> Example:
         if None in row:
-            raise SourceError(f"{origin}: more cells than header columns: {row[None]!r:.60}")
+            raise SourceError(f"{origin}: more cells than header columns: {describe(row[None])}")
         for cell in row.values():
             if isinstance(cell, str) and (bad := _UNDECODABLE.search(cell)):
                 raw = bytes(ord(c) - 0xDC00 for c in bad.group())

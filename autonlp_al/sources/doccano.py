@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from .._values import describe
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
@@ -62,7 +63,7 @@ class DoccanoSource:
             if not isinstance(label, list):
                 raise SourceError(
                     f"{origin}: {self.label_field!r} must be a list ([[start, end, label], ...] "
-                    f'for entities, ["class", ...] for classes), got {label!r:.60}'
+                    f'for entities, ["class", ...] for classes), got {describe(label)}'
                 )
             for i, item in enumerate(label):
                 if isinstance(item, str):
@@ -72,7 +73,7 @@ class DoccanoSource:
         entities = record.get("entities")
         if entities is not None:
             if not isinstance(entities, list):
-                raise SourceError(f"{origin}: 'entities' must be a list, got {entities!r:.60}")
+                raise SourceError(f"{origin}: 'entities' must be a list, got {describe(entities)}")
             spans.extend(_entity(origin, i, item) for i, item in enumerate(entities))
         if record.get("relations"):
             self.report.adjust(
@@ -102,7 +103,7 @@ def _list_span(origin: Origin, i: int, item: Any) -> Span:
         or not isinstance(item[2], str)
     ):
         raise SourceError(
-            f'{origin}: label {i} {item!r:.60} is neither a class name nor [start, end, "TYPE"]'
+            f'{origin}: label {i} {describe(item)} is neither a class name nor [start, end, "TYPE"]'
         )
     return _span(origin, i, item[0], item[1], item[2])
 
@@ -110,11 +111,11 @@ def _list_span(origin: Origin, i: int, item: Any) -> Span:
 def _entity(origin: Origin, i: int, item: Any) -> Span:
     if not isinstance(item, Mapping) or not {"start_offset", "end_offset", "label"} <= item.keys():
         raise SourceError(
-            f"{origin}: entity {i} {item!r:.60} needs 'start_offset', 'end_offset' and 'label'"
+            f"{origin}: entity {i} {describe(item)} needs 'start_offset', 'end_offset' and 'label'"
         )
     start, end, label = item["start_offset"], item["end_offset"], item["label"]
     if not is_int(start) or not is_int(end) or not isinstance(label, str):
-        raise SourceError(f"{origin}: entity {i} {dict(item)!r:.80} has a bad offset or label")
+        raise SourceError(f"{origin}: entity {i} {describe(dict(item))} has a bad offset or label")
     return _span(origin, i, start, end, label)
 
 
@@ -131,7 +132,7 @@ def _cats(origin: Origin, cats: Any) -> tuple[list[str], list[str]]:
         isinstance(k, str) and (isinstance(v, bool) or _is_number(v)) for k, v in cats.items()
     ):
         raise SourceError(
-            f"{origin}: 'cats' must map class names to true/false or a score, got {cats!r:.60}"
+            f"{origin}: 'cats' must map class names to true/false or a score, got {describe(cats)}"
         )
     chosen = [k for k, v in cats.items() if v is True or (not isinstance(v, bool) and v >= 0.5)]
     return chosen, [k for k in cats if k not in chosen]

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from .._values import describe
 from ..converters.base import MISSING, Scheme
 from ..converters.convert import _scheme
 from ..converters.iob import IOB
@@ -31,7 +32,7 @@ def example_from_words(
     """An example from pre-tokenised words joined by single spaces, spans decoded from ``tags``."""
     if not words or not all(isinstance(w, str) and w and not w.isspace() for w in words):
         raise SourceError(
-            f"{origin}: 'tokens' must be a non-empty list of non-blank strings, got {words!r:.80}"
+            f"{origin}: 'tokens' must be a non-empty list of non-blank strings, got {describe(words)}"
         )
     tokens, offset = [], 0
     for word in words:
@@ -43,7 +44,7 @@ def example_from_words(
     if tags is not None:
         if len(tags) != len(words) or not all(isinstance(t, str) for t in tags):
             raise SourceError(
-                f"{origin}: {len(words)} tokens but tags {tags!r:.80}; give one string tag per token"
+                f"{origin}: {len(words)} tokens but tags {describe(tags)}; give one string tag per token"
             )
         complete = MISSING not in tags
         spans = [
@@ -126,7 +127,7 @@ class JsonlSource:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
         raise SourceError(
-            f"{origin}: {self.label_field!r} must be a string or a list of strings, got {value!r:.60}"
+            f"{origin}: {self.label_field!r} must be a string or a list of strings, got {describe(value)}"
         )
 
     def _meta(self, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from .._values import describe
 from ..errors import SourceError
 from ..registry import sources
 from ..report import Report
@@ -121,7 +122,7 @@ class LabelStudioSource:
 
     def _full(self, origin: Origin, task: Any) -> Example | None:
         if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
-            raise SourceError(f"{origin}: a task needs a 'data' object, got {task!r:.80}")
+            raise SourceError(f"{origin}: a task needs a 'data' object, got {describe(task)}")
         text = task["data"].get(self.data_key)
         if not isinstance(text, str):
             raise SourceError(
@@ -131,10 +132,14 @@ class LabelStudioSource:
         answers = []
         annotations = task.get("annotations") or []
         if not isinstance(annotations, list):
-            raise SourceError(f"{origin}: 'annotations' must be a list, got {annotations!r:.60}")
+            raise SourceError(
+                f"{origin}: 'annotations' must be a list, got {describe(annotations)}"
+            )
         for annotation in annotations:
             if not isinstance(annotation, Mapping):
-                raise SourceError(f"{origin}: an annotation must be an object: {annotation!r:.60}")
+                raise SourceError(
+                    f"{origin}: an annotation must be an object: {describe(annotation)}"
+                )
             if annotation.get("was_cancelled"):
                 self.report.skip(
                     "cancelled annotation", origin, f"annotation {annotation.get('id')}"
@@ -160,12 +165,14 @@ class LabelStudioSource:
         if result is None:
             return frozenset(), ()
         if not isinstance(result, list):
-            raise SourceError(f"{origin}: 'result' must be a list, got {result!r:.60}")
+            raise SourceError(f"{origin}: 'result' must be a list, got {describe(result)}")
         spans: set[Span] = set()
         labels: list[str] = []
         for i, region in enumerate(result):
             if not isinstance(region, Mapping) or not isinstance(region.get("value"), Mapping):
-                raise SourceError(f"{origin}: result {i} needs a 'value' object: {region!r:.60}")
+                raise SourceError(
+                    f"{origin}: result {i} needs a 'value' object: {describe(region)}"
+                )
             kind, value = region.get("type"), region["value"]
             if kind == "labels" or (kind is None and "start" in value):
                 spans.update(_spans(origin, i, value))
@@ -246,7 +253,7 @@ def _spans(origin: Origin, i: int, value: Mapping[str, Any]) -> list[Span]:
     labels = _strings(origin, i, value.get("labels"), "labels")
     if not is_int(start) or not is_int(end):
         raise SourceError(
-            f"{origin}: region {i} needs integer 'start' and 'end': {dict(value)!r:.80}"
+            f"{origin}: region {i} needs integer 'start' and 'end': {describe(dict(value))}"
         )
     if not 0 <= start < end:
         raise SourceError(
@@ -258,7 +265,7 @@ def _spans(origin: Origin, i: int, value: Mapping[str, Any]) -> list[Span]:
 def _strings(origin: Origin, i: int, value: Any, what: str) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise SourceError(
-            f"{origin}: result {i} {what!r} must be a list of names, got {value!r:.60}"
+            f"{origin}: result {i} {what!r} must be a list of names, got {describe(value)}"
         )
     return list(value)
 

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 import srsly
 
+from .._values import describe
 from ..errors import DatasetNotFoundError, SourceError
 from ..registry import sources
 from ..report import Report
@@ -189,9 +190,9 @@ class ProdigySource:
         reason = None
         problem = None
         if not isinstance(answer, str) or answer not in ("accept", "reject", "ignore"):
-            problem = f"answer {answer!r:.40} is not accept, reject or ignore"
+            problem = f"answer {describe(answer)} is not accept, reject or ignore"
         elif session is not None and not isinstance(session, str):
-            problem = f"'_session_id' must be a string, got {session!r:.40}"
+            problem = f"'_session_id' must be a string, got {describe(session)}"
         if problem is not None:  # raised, or counted under on_error=skip, like any bad task
             guarded(self.on_error, self.report, origin, _refuse, problem)
             return False
@@ -261,7 +262,7 @@ class ProdigySource:
                     isinstance(c, str | int) for c in chosen
                 ):
                     raise SourceError(
-                        f"{origin}: 'accept' must list option ids, got {chosen!r:.60}"
+                        f"{origin}: 'accept' must list option ids, got {describe(chosen)}"
                     )
                 labels = [str(c) for c in chosen]
                 if not chosen:  # "none of these apply": a negative for every option offered
@@ -312,7 +313,7 @@ def _option_ids(origin: Origin, options: Any) -> list[str]:
         isinstance(o, Mapping) and isinstance(o.get("id"), str | int) for o in options
     ):
         raise SourceError(
-            f"{origin}: 'options' must be a list of {{'id': ..., 'text': ...}}, got {options!r:.60}"
+            f"{origin}: 'options' must be a list of {{'id': ..., 'text': ...}}, got {describe(options)}"
         )
     return [str(o["id"]) for o in options]
 
@@ -331,7 +332,8 @@ def _input_hash(task: Mapping[str, Any]) -> int:
     value = task.get("_input_hash")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return text_hash(str(task.get("text", "")))
+    text = task.get("text", "")
+    return text_hash(text if isinstance(text, str) else describe(text))
 
 
 def _counted_keys(path: Path, read_keys: Callable[[bytes], tuple[Any, Any] | None]) -> Counter[int]:

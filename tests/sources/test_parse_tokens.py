@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autonlp_al._values import describe
 from autonlp_al.errors import SourceError
 from autonlp_al.sources import base
 from autonlp_al.types import Origin, Token
@@ -42,15 +43,17 @@ def token_items(draw):  # type: ignore[no-untyped-def]
 def _reference(value):  # type: ignore[no-untyped-def]
     """The full checks alone, for every item: what ``parse_tokens`` must give."""
     if not isinstance(value, list):
-        raise SourceError(f"{ORIGIN}: 'tokens' must be a list, got {value!r:.60}")
+        raise SourceError(f"{ORIGIN}: 'tokens' must be a list, got {describe(value)}")
     tokens = []
     for i, item in enumerate(value):
         if not isinstance(item, Mapping) or not {"text", "start", "end"} <= item.keys():
-            raise SourceError(f"{ORIGIN}: token {i} {item!r:.60} needs 'text', 'start' and 'end'")
+            raise SourceError(
+                f"{ORIGIN}: token {i} {describe(item)} needs 'text', 'start' and 'end'"
+            )
         offsets = [item[key] for key in ("start", "end")]
         for key, number in zip(("start", "end"), offsets, strict=True):
             if not isinstance(number, int) or isinstance(number, bool):
-                raise SourceError(f"{ORIGIN}: {key!r} must be an integer, got {number!r:.40}")
+                raise SourceError(f"{ORIGIN}: {key!r} must be an integer, got {describe(number)}")
         tokens.append(Token(str(item["text"]), *offsets, bool(item.get("ws", True))))
     return tuple(tokens)
 
