@@ -31,6 +31,7 @@ from .errors import (
     RegistryError,
     SourceError,
     StateError,
+    StateLockedError,
     TagSequenceError,
     TrainingError,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "SourceError",
     "Span",
     "StateError",
+    "StateLockedError",
     "TagSequenceError",
     "TaggedSentence",
     "TagsWriter",

@@ -25,6 +25,7 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     ├── ModelLoadError (OSError)             a folder that is not a saved / transformers model
     ├── CacheError (OSError)                 an embedding cache written by another encoder
     ├── StateError (ValueError)              a state folder made by another config, or damaged
+    │   └── StateLockedError                 another process writes the state folder now
     ├── AnswerError (ValueError)             answers that do not fit the open query
     ├── PoolExhaustedError (ValueError)      fewer unlabelled examples than asked for
     ├── StrategyError (ValueError, TypeError)  no model, or one without what the strategy reads
@@ -67,6 +68,7 @@ __all__ = [
     "ScorerUnreachableError",
     "SourceError",
     "StateError",
+    "StateLockedError",
     "StrategyError",
     "TagSequenceError",
     "TrainingError",
@@ -171,6 +173,10 @@ class CacheError(AutoNLPALError, OSError):
 
 class StateError(AutoNLPALError, ValueError):
     """A state folder that does not fit: another configuration, or a damaged log."""
+
+
+class StateLockedError(StateError):
+    """Another process writes the state folder now (one writer at a time); names the holder."""
 
 
 class AnswerError(AutoNLPALError, ValueError):

@@ -27,6 +27,7 @@ import attrs
 from .._values import MAX_DEPTH, bounded, describe
 from ..errors import PoolChangedError, StateError
 from ..types import Example, example_from_dict, example_to_dict
+from .lock import claim
 from .records import Final, OpenQuery, Round
 
 __all__ = [
@@ -300,7 +301,10 @@ class Journal:
         """Start a new folder with ``settings``, or check a folder's settings are these; ``True``
         when there are events to replay. Raises :class:`StateError` naming the settings that
         differ (:class:`~autonlp_al.errors.PoolChangedError` when only a pool on disk's files
-        did)."""
+        did). The folder is this process's to write from now on
+        (:func:`~autonlp_al.loop.lock.claim`): :class:`~autonlp_al.errors.StateLockedError`
+        names the process that writes it, if another does."""
+        claim(self, self.root)
         stored = self.config()
         if stored is None:
             self.start(settings)

@@ -1,0 +1,78 @@
+"""One writer per state folder: an advisory lock on ``STATE_DIR/.lock`` held by the process that
+writes it (a CLI ``query`` / ``update``, ``serve --learn``, a Prodigy recipe, a simulation).
+
+The lock is ``flock(2)`` on an open file, so the operating system drops it when its process
+dies, however it dies: a holder killed with ``kill -9`` leaves no stale lock, only its note (pid,
+command, time) in the file, which the next holder overwrites. Within one process the lock is
+shared (learners in one process on one folder already serialise through the journal's append
+lock) and released when the last object that claimed it is collected. Where ``fcntl`` is
+missing (Windows) nothing is locked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from ..errors import StateLockedError
+
+__all__ = ["LOCK_FILE", "claim"]
+
+#: The lock file's name inside a state folder.
+LOCK_FILE = ".lock"
+
+_HELD: dict[str, list[Any]] = {}  # resolved folder -> [file, number of claims]
+_GUARD = threading.Lock()
+
+
+def claim(owner: object, root: str | Path) -> None:
+    """Hold ``root``'s lock while ``owner`` lives; :class:`StateLockedError` naming the holder
+    when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    key = str(Path(root).resolve())
+    with _GUARD:
+        held = _HELD.get(key)
+        if held is None:
+            Path(root).mkdir(parents=True, exist_ok=True)
+            handle = open(os.path.join(key, LOCK_FILE), "a+", encoding="utf-8")  # noqa: SIM115
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read(300).strip() or "another process"
+                handle.close()
+                raise StateLockedError(
+                    f"{root} is in use by {holder}; one process writes a state folder at a "
+                    f"time: wait for it to finish or stop it (serve without --learn, report and "
+                    f"label only read, and may run beside it)"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))
+            handle.write(
+                f"process {os.getpid()} ({command[:200]}, since "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')})\n"
+            )
+            handle.flush()
+            held = _HELD[key] = [handle, 0]
+        held[1] += 1
+    weakref.finalize(owner, _release, key)
+
+
+def _release(key: str) -> None:
+    with _GUARD:
+        held = _HELD.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _HELD[key]
+            held[0].close()  # closing the file drops the lock

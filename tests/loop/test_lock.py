@@ -1,0 +1,98 @@
+"""One writer per state folder (issue 30): a second process is refused with a typed error naming
+the holder, never interleaved; a holder killed with kill -9 leaves no stale lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from autonlp_al import Example
+from autonlp_al.errors import StateLockedError
+from autonlp_al.loop.learner import ActiveLearner
+from autonlp_al.strategies import RandomSampling
+from autonlp_al.testing import ScriptedTrainer
+
+TEXTS = [f"text number {i}" for i in range(12)]
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from autonlp_al import Example
+    from autonlp_al.loop.learner import ActiveLearner
+    from autonlp_al.strategies import RandomSampling
+    from autonlp_al.testing import ScriptedTrainer
+    learner = ActiveLearner.create(
+        trainer=ScriptedTrainer(), strategy=RandomSampling(),
+        pool=[Example(text=f"text number {i}") for i in range(12)], labels=["a", "b"],
+        state_dir=sys.argv[1], batch_size=3)
+    learner.query()
+    print("holding", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def learner(state_dir) -> ActiveLearner:
+    return ActiveLearner.create(
+        trainer=ScriptedTrainer(),
+        strategy=RandomSampling(),
+        pool=[Example(text=t) for t in TEXTS],
+        labels=["a", "b"],
+        state_dir=state_dir,
+        batch_size=3,
+    )
+
+
+@pytest.fixture
+def holder(tmp_path):
+    state = tmp_path / "state"
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(state)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "holding"
+    yield state, process
+    process.kill()
+    process.wait()
+
+
+def test_a_second_process_is_refused_naming_the_holder(holder) -> None:
+    state, process = holder
+    with pytest.raises(StateLockedError, match=rf"in use by process {process.pid} \(.*since "):
+        learner(state)
+    events = (state / "events.jsonl").read_text().splitlines()
+    assert len(events) == 2  # the holder's config and selection; nothing of ours
+
+
+def test_a_holder_killed_with_kill_9_leaves_no_stale_lock(holder) -> None:
+    state, process = holder
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    resumed = learner(state)  # the open query the dead holder selected, taken over
+    assert resumed.state.open is not None and len(resumed.query().examples) == 3
+
+
+def test_learners_in_one_process_share_the_folder(tmp_path) -> None:
+    first = learner(tmp_path / "state")
+    second = learner(tmp_path / "state")
+    assert first.query().examples == second.query().examples
+
+
+def test_the_lock_goes_with_the_last_learner(tmp_path) -> None:
+    import gc
+
+    al = learner(tmp_path / "state")
+    al.query()
+    del al
+    gc.collect()
+    other = subprocess.run(
+        [sys.executable, "-c", HOLDER.replace("time.sleep(60)", ""), str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert other.returncode == 0, other.stderr[-500:]
