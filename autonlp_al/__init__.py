@@ -32,6 +32,7 @@ from .errors import (
     SourceError,
     StateError,
     StateLockedError,
+    StorageError,
     TagSequenceError,
     TrainingError,
 )
@@ -166,6 +167,7 @@ __all__ = [
     "Span",
     "StateError",
     "StateLockedError",
+    "StorageError",
     "TagSequenceError",
     "TaggedSentence",
     "TagsWriter",

@@ -24,6 +24,8 @@ builtin a caller would catch anyway, so ``except ValueError`` keeps working::
     │       └── DryRunFinished                   a dry run wrote its payloads; nothing was sent
     ├── ModelLoadError (OSError)             a folder that is not a saved / transformers model
     ├── CacheError (OSError)                 an embedding cache written by another encoder
+    ├── StorageError (OSError)               a file that cannot be written: a full disk, a
+    │                                        read-only folder (names the path and the space)
     ├── StateError (ValueError)              a state folder made by another config, or damaged
     │   └── StateLockedError                 another process writes the state folder now
     ├── AnswerError (ValueError)             answers that do not fit the open query
@@ -69,6 +71,7 @@ __all__ = [
     "SourceError",
     "StateError",
     "StateLockedError",
+    "StorageError",
     "StrategyError",
     "TagSequenceError",
     "TrainingError",
@@ -173,6 +176,11 @@ class CacheError(AutoNLPALError, OSError):
 
 class StateError(AutoNLPALError, ValueError):
     """A state folder that does not fit: another configuration, or a damaged log."""
+
+
+class StorageError(AutoNLPALError, OSError):
+    """A file that cannot be written (a full disk, a quota, a read-only folder): names the path,
+    the space free and needed, and that the state folder resumes once it can be written."""
 
 
 class StateLockedError(StateError):

@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 
 import attrs
 
-from ..errors import AutoNLPALError, ConfigError
+from ..errors import AutoNLPALError, ConfigError, StorageError
 from ..loop.retrainer import Retrainer
 from ..report import Report
 from ..sources.base import OnError
@@ -317,6 +317,8 @@ class LabelStudioBackend:
         for example in examples:  # one by one: one bad label must not cost the others
             try:
                 recorded += self.learner.record([example])
+            except StorageError:
+                raise  # not on disk: the reply must not say recorded (serve answers 507)
             except AutoNLPALError as exc:
                 self._skip(payload, str(exc), state_dir)
         self.report.count("recorded", recorded)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .._optional import require
-from ..errors import AutoNLPALError
+from ..errors import AutoNLPALError, StorageError
 from ..loop.journal import Journal, is_state
 from ..trainers.base import Model
 from ._guard import ServeLimits, guarded_protocol
@@ -220,7 +220,11 @@ def create_app(
         if isinstance(parsed, JSONResponse):
             return parsed
         # recorded (fsynced) before the reply; bad payloads are counted skips, never a 500
-        done = await run_in_threadpool(backend.webhook, parsed, state_dir=state_dir)
+        try:
+            done = await run_in_threadpool(backend.webhook, parsed, state_dir=state_dir)
+        except StorageError as exc:  # a full disk: nothing is said recorded that is not
+            log.error("webhook: %s", exc)
+            return error(507, str(exc))
         return JSONResponse(done)
 
     async def labelstudio_status(request: Request) -> JSONResponse:

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from .._files import storage
 from .._values import MAX_DEPTH, bounded, describe
 from ..errors import PoolChangedError, StateError
 from ..types import Example, example_from_dict, example_to_dict
@@ -166,10 +167,10 @@ class EventLog:
             log.warning("%s: %d values nested over %d deep kept as their description",
                         self.path, cut, MAX_DEPTH)  # fmt: skip
         line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _APPENDING:
+        with _APPENDING, storage(self.path, needs=len(line)):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._drop_torn_tail()
-            with self.path.open("ab") as f:
+            with self.path.open("ab") as f:  # a write cut short is a torn tail: cut next time
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 
+from .._files import storage
 from ..scorers.base import ModelRef
 from ..trainers.base import Model, Trainer
 from .journal import Journal
@@ -83,7 +84,19 @@ class ModelStore:
         final = self.journal.model_folder(name)
         tmp = final.with_name(final.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        write(tmp)
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
+        try:
+            with storage(final, needs=self._last_size()):
+                write(tmp)
+                shutil.rmtree(final, ignore_errors=True)
+                tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # a full disk keeps no half model
+            raise
         return final
+
+    def _last_size(self) -> int | None:
+        """Bytes of the newest model folder (about what the next one needs), if any."""
+        folders = sorted(self.journal.root.glob("models/*[0-9]"), key=lambda p: p.stat().st_mtime)
+        if not folders:
+            return None
+        return sum(f.stat().st_size for f in folders[-1].rglob("*") if f.is_file())

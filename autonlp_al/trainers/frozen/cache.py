@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from ..._files import storage
 from ..._optional import require
 from ...errors import CacheError
 
@@ -193,18 +194,20 @@ class VectorCache:
             -1, self.dim
         )
         name = f"part-{uuid.uuid4().hex[:12]}"
-        for kind, array in zip(_FILES, (key_array, offsets, vectors), strict=True):
-            final = self._file(name, kind)
-            tmp = final.with_name(final.name + ".tmp")
-            with tmp.open("wb") as f:
-                np.save(f, array)
+        needs = key_array.nbytes + offsets.nbytes + vectors.nbytes
+        with storage(self.folder / name, needs=needs):  # a part is whole in the manifest, or not
+            for kind, array in zip(_FILES, (key_array, offsets, vectors), strict=True):
+                final = self._file(name, kind)
+                tmp = final.with_name(final.name + ".tmp")
+                with tmp.open("wb") as f:
+                    np.save(f, array)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, final)
+            with (self.folder / _MANIFEST).open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"name": name, "n": len(fresh)}) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, final)
-        with (self.folder / _MANIFEST).open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"name": name, "n": len(fresh)}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
         self._add_part(
             name, key_array, offsets, np.load(self._file(name, "vectors"), mmap_mode="r")
         )
