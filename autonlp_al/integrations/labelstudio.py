@@ -151,11 +151,15 @@ class LabelStudioBackend:
     report: Report = attrs.field(factory=Report)
     _configs: dict[str, LabelingConfig] = attrs.field(factory=dict)
     _retrainer: Retrainer = attrs.field(init=False)
+    _leftover: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         self._retrainer = Retrainer(
             self._wanted, self._retrain, name="autonlp_al-labelstudio-retrain"
         )
+        # answers a stopped server recorded and never trained: trained at the first start,
+        # however few (retrain_every counts the answers that arrive from now on)
+        self._leftover = self.learner is not None and self.learner.state.n_untrained > 0
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -375,9 +379,13 @@ class LabelStudioBackend:
 
     def _wanted(self) -> bool:
         state = self.learner.state
-        return bool(state.seed_untrained or state.n_untrained >= self.retrain_every)
+        waiting = state.n_untrained
+        return bool(
+            state.seed_untrained or waiting >= self.retrain_every or (self._leftover and waiting)
+        )
 
     def _retrain(self) -> None:
+        self._leftover = False
         self.learner.train_pending()
         self.slot.swap(*served(self.learner))
 

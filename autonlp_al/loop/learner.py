@@ -204,15 +204,16 @@ class ActiveLearner(Parts):
         return query
 
     def _answered(self, query: OpenQuery, answers: Sequence[Example]) -> None:
-        self.journal.annotated(query.round, answers)
-        self.state.answered(answers)
+        with self.state.lock:  # logged and applied in one order, as the replay will apply them
+            self.journal.annotated(query.round, answers)
+            self.state.answered(answers)
         self.picker.forget()
 
     def _train_round(self, untrained: Untrained | None, timings: dict[str, float]) -> Round:
         ids, scores = (untrained.ids, untrained.scores) if untrained else ((), ())
         picker, round_ = self.picker, self.state.next_round
         strategy = picker.strategy if self.models.model else picker.cold_start if ids else None
-        train = self.state.labeled_examples()  # answers recorded from now on wait
+        train, seen = self.state.snapshot()  # answers recorded from now on wait
         record = self.training.round(
             round_,
             train,
@@ -222,6 +223,7 @@ class ActiveLearner(Parts):
             seed=picker.seed,
             timings=timings,
         )
+        record = attrs.evolve(record, answers_seen=seen)
         self.journal.trained(record)
         self.state.trained(record)
         log.info("[%s] %s", self.journal.root.name, record.summary())

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ LOCK_FILE = ".lock"
 
 _HELD: dict[str, list[Any]] = {}  # resolved folder -> [file, number of claims]
 _GUARD = threading.Lock()
+_RELEASED: deque[str] = deque()  # claims whose owner was collected, not yet counted off
 
 
 def claim(owner: object, root: str | Path) -> None:
@@ -39,6 +41,7 @@ def claim(owner: object, root: str | Path) -> None:
         return
     key = str(Path(root).resolve())
     with _GUARD:
+        _count_off()
         held = _HELD.get(key)
         if held is None:
             Path(root).mkdir(parents=True, exist_ok=True)
@@ -64,14 +67,28 @@ def claim(owner: object, root: str | Path) -> None:
             handle.flush()
             held = _HELD[key] = [handle, 0]
         held[1] += 1
-    weakref.finalize(owner, _release, key)
+        weakref.finalize(owner, _release, key)
+        _count_off()
 
 
 def _release(key: str) -> None:
-    with _GUARD:
+    """A finalizer: it may run inside :func:`claim` (a collection there), so it never waits
+    for the guard; a claim under way counts the release off before it ends."""
+    _RELEASED.append(key)
+    if _GUARD.acquire(blocking=False):
+        try:
+            _count_off()
+        finally:
+            _GUARD.release()
+
+
+def _count_off() -> None:
+    """Count off the claims released so far (with the guard held)."""
+    while _RELEASED:
+        key = _RELEASED.popleft()
         held = _HELD.get(key)
         if held is None:
-            return
+            continue
         held[1] -= 1
         if held[1] <= 0:
             del _HELD[key]

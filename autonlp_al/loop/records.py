@@ -36,6 +36,9 @@ class Round:
     timings: Mapping[str, float]
     mean_score: float | None = None
     stability: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    #: how many answers the loop had recorded when this round's training set was taken: an
+    #: answer recorded later (an update arriving while the round trained) waits for the next
+    answers_seen: int | None = None
 
     def summary(self) -> str:
         """One log line's worth: labelled, scores, where the time went."""

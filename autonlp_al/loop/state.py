@@ -32,6 +32,8 @@ class LoopState:
     _annotated: dict[int, Example] = attrs.field(factory=dict)
     _open: OpenQuery | None = None
     _untrained: Untrained | None = None
+    _answers: int = 0  # answers recorded so far (the log's order)
+    _answer_of: dict[int, int] = attrs.field(factory=dict)  # id -> number of its latest answer
     lock: threading.RLock = attrs.field(factory=threading.RLock)
 
     # -- named facts ---------------------------------------------------------------------------
@@ -149,12 +151,22 @@ class LoopState:
         with self.lock:
             self._open = query
 
+    def snapshot(self) -> tuple[list[Example], int]:
+        """What a round trains on now, and how many answers that is (:attr:`Round.answers_seen`)."""
+        with self.lock:
+            return self.labeled_examples(), self._answers
+
+    def _keep(self, examples: Sequence[Example]) -> None:
+        for example in examples:
+            self._annotated[example.id] = example
+            self._answers += 1
+            self._answer_of[example.id] = self._answers
+
     def answered(self, examples: Sequence[Example]) -> None:
         """Answers to the open query: recorded, waiting for training; the query is closed (ids
         it asked that got no answer go back to the pool)."""
         with self.lock:
-            for example in examples:
-                self._annotated[example.id] = example
+            self._keep(examples)
             ids = tuple(e.id for e in examples)
             scores = self._open.scores_of(ids) if self._open is not None else (0.0,) * len(ids)
             self._untrained = (self._untrained or Untrained((), ())).joined(ids, scores)
@@ -164,18 +176,23 @@ class LoopState:
         """Answers nobody queried (the latest answer to an id wins); an open query that one
         of them covers closes like a partly answered one."""
         with self.lock:
-            for example in examples:
-                self._annotated[example.id] = example
+            self._keep(examples)
             ids = tuple(dict.fromkeys(e.id for e in examples))
             self._untrained = (self._untrained or Untrained((), ())).joined(ids, (0.0,) * len(ids))
             if self._open is not None and not set(self._open.ids).isdisjoint(ids):
                 self._open = None
 
     def trained(self, record: Round) -> None:
+        """A round trained: its answers no longer wait, except those replaced by a later
+        answer than the round saw (they wait for the next round)."""
         with self.lock:
             self.history.append(record)
             if self._untrained is not None:
-                self._untrained = self._untrained.without(record.selected)
+                seen = record.answers_seen
+                done = [
+                    i for i in record.selected if seen is None or self._answer_of.get(i, 0) <= seen
+                ]
+                self._untrained = self._untrained.without(done)
 
     def finalized(self, record: Final) -> None:
         with self.lock:

@@ -96,3 +96,26 @@ def test_the_lock_goes_with_the_last_learner(tmp_path) -> None:
         timeout=120,
     )
     assert other.returncode == 0, other.stderr[-500:]
+
+
+def test_a_release_never_waits_for_a_claim_under_way(tmp_path) -> None:
+    """A learner's finalizer may run inside another learner's claim (the garbage collector
+    runs when the claim allocates): waiting there for the claim's guard hung the suite."""
+    import threading
+
+    from autonlp_al.loop import lock
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    lock.claim(owner, tmp_path / "a")
+    key = str((tmp_path / "a").resolve())
+    released = threading.Event()
+    with lock._GUARD:  # a claim under way
+        thread = threading.Thread(target=lambda: (lock._release(key), released.set()))
+        thread.start()
+        assert released.wait(2), "the release waited for the claim"
+    thread.join(5)
+    lock.claim(Owner(), tmp_path / "b")  # the next claim counts the release off
+    assert key not in lock._HELD  # counted off, and the file closed
