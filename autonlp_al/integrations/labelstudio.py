@@ -22,6 +22,7 @@ the server's URL). Label Studio then calls:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -33,6 +34,7 @@ from xml.etree import ElementTree
 import attrs
 
 from ..errors import AutoNLPALError, ConfigError, StorageError
+from ..loop.journal import Annotated
 from ..loop.retrainer import Retrainer
 from ..report import Report
 from ..sources.base import OnError
@@ -152,6 +154,7 @@ class LabelStudioBackend:
     _configs: dict[str, LabelingConfig] = attrs.field(factory=dict)
     _retrainer: Retrainer = attrs.field(init=False)
     _leftover: bool = attrs.field(init=False, default=False)
+    _keys: set[tuple[str, str, str]] | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self._retrainer = Retrainer(
@@ -310,15 +313,25 @@ class LabelStudioBackend:
             on_error=OnError.SKIP,
             report=report,
         )
-        examples = list(source.read_tasks(tasks))
+        examples = []
+        for task in tasks:  # one by one, so each example keeps its annotation's delivery key
+            for example in source.read_tasks([task]):
+                key = delivery(task["annotations"][0])
+                examples.append(attrs.evolve(example, meta={**example.meta, **key}))
         if report.n_skipped:  # counted by the source; the payload is kept once, with why
             self._skip(payload, "; ".join(map(str, report.issues)), state_dir, quiet=True)
         self.report.merge(report)
         if self.learner is None:
             self._skip(payload, "no learner: serve a state folder to learn", state_dir)
             return {"recorded": 0, "skipped": len(tasks)}
-        recorded = 0
+        recorded = duplicates = 0
         for example in examples:  # one by one: one bad label must not cost the others
+            if self._delivered(example):  # a redelivery: on disk already, once
+                duplicates += 1
+                continue
+            if self.learner.training.trainer.task == "textcat" and not example.labels:
+                self._skip(payload, "an empty result (no class chosen): not recorded", state_dir)
+                continue
             try:
                 recorded += self.learner.record([example])
             except StorageError:
@@ -326,9 +339,31 @@ class LabelStudioBackend:
             except AutoNLPALError as exc:
                 self._skip(payload, str(exc), state_dir)
         self.report.count("recorded", recorded)
+        self.report.count("redelivered", duplicates)
         if recorded:
             self.start()
-        return {"recorded": recorded, "skipped": len(tasks) - recorded}
+        reply = {"recorded": recorded, "skipped": len(tasks) - recorded - duplicates}
+        return {**reply, "redelivered": duplicates} if duplicates else reply
+
+    def _delivered(self, example: Example) -> bool:
+        """Whether this very annotation (its id, ``updated_at`` and answer) was recorded
+        before: every answer in the log carries its key, so this holds across restarts, and
+        for an older version of an annotation delivered again after its update."""
+        if "annotation_id" not in example.meta:
+            return False
+        if self._keys is None:  # read once from the log; kept in step as answers are recorded
+            self._keys = {
+                _delivery_key(e)
+                for event in self.learner.journal.replay()
+                if isinstance(event, Annotated)
+                for e in event.examples
+                if "annotation_id" in e.meta
+            }
+        key = _delivery_key(example)
+        if key in self._keys:
+            return True
+        self._keys.add(key)
+        return False
 
     def _tasks(self, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Label Studio JSON tasks, one annotation each, from a webhook payload."""
@@ -416,3 +451,26 @@ def _key(value: Any) -> int | str | None:
 
 def _task_id(task: Any) -> Any:
     return task.get("id") if isinstance(task, Mapping) else None
+
+
+#: the ``meta`` keys a webhook answer keeps to know a redelivery of the same annotation
+DELIVERY = ("annotation_id", "updated_at")
+
+
+def delivery(annotation: Mapping[str, Any]) -> dict[str, str]:
+    """The delivery key of a Label Studio annotation (its id and ``updated_at``), for ``meta``."""
+    if annotation.get("id") is None:
+        return {}
+    return {
+        "annotation_id": str(annotation.get("id")),
+        "updated_at": str(annotation.get("updated_at") or ""),
+    }
+
+
+def _delivery_key(example: Example) -> tuple[str, str, str]:
+    """An annotation's id and ``updated_at``, and the answer it gave (an update sent without a
+    new ``updated_at`` is still an update)."""
+    answer = repr((sorted((s.start, s.end, s.label) for s in example.spans), example.labels))
+    digest = hashlib.blake2b(answer.encode("utf-8"), digest_size=8).hexdigest()
+    meta = example.meta
+    return str(meta.get("annotation_id")), str(meta.get("updated_at") or ""), digest

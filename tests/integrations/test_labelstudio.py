@@ -513,3 +513,51 @@ def test_a_failed_retrain_is_shown_keeps_the_answers_and_the_next_answer_retries
     status = backend.status()
     assert status["untrained"] == 0 and status["rounds"] == 1 and status["labelled"] == 2
     assert slot.get()[1]["n_labeled"] == 2
+
+
+def _created(i: int, spans: list[tuple[int, int, str]], updated: str) -> dict:
+    return {
+        "action": "ANNOTATION_CREATED",
+        "annotation": annotation(i, spans, updated_at=updated),
+        "task": {"id": 100 + i, "data": {"text": TEXTS[i]}},
+    }
+
+
+def _annotated_events(state: Path) -> int:
+    lines = (state / "events.jsonl").read_text().splitlines()
+    return sum(json.loads(line)["type"] == "annotated" for line in lines)
+
+
+def test_a_redelivered_annotation_is_recorded_once_even_after_a_restart(tmp_path) -> None:
+    """Label Studio redelivers a webhook it got no reply to: 0.2 logged and trained it again."""
+    learner = ner_learner(tmp_path)
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=99)
+    payload = _created(3, [(0, 4, "PER")], "2026-12-07T10:00:00Z")
+    assert backend.webhook(payload)["recorded"] == 1
+    assert backend.webhook(payload) == {"recorded": 0, "skipped": 0, "redelivered": 1}
+    assert _annotated_events(tmp_path / "state") == 1
+    resumed = ner_learner(tmp_path)
+    again = LabelStudioBackend(slot=ModelSlot(None), learner=resumed, retrain_every=99)
+    assert again.webhook(payload)["redelivered"] == 1
+    update = _created(3, [(0, 4, "ORG")], "2026-12-07T10:05:00Z")  # the same annotation, edited
+    assert again.webhook(update)["recorded"] == 1
+    assert _annotated_events(tmp_path / "state") == 2
+
+
+def test_an_empty_classification_result_is_counted_never_recorded(tmp_path) -> None:
+    learner = ActiveLearner.create(
+        trainer=ScriptedTrainer(task="textcat"),
+        strategy=MNLP(),
+        pool=[Example(text=t) for t in TEXTS],
+        labels=["sport", "tech"],
+        state_dir=tmp_path / "state",
+    )
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=99)
+    payload = {
+        "action": "ANNOTATION_CREATED",
+        "annotation": {"id": 9, "task": 109, "result": [], "was_cancelled": False},
+        "task": {"id": 109, "data": {"text": TEXTS[9]}},
+    }
+    assert backend.webhook(payload, state_dir=tmp_path) == {"recorded": 0, "skipped": 1}
+    assert learner.state.n_untrained == 0
+    assert "empty result" in (tmp_path / SKIPPED_FILE).read_text()
