@@ -33,6 +33,7 @@ from xml.etree import ElementTree
 
 import attrs
 
+from .._transient import transient
 from ..errors import AutoNLPALError, ConfigError, StorageError
 from ..loop.journal import Annotated
 from ..loop.retrainer import Retrainer
@@ -246,8 +247,9 @@ class LabelStudioBackend:
         if model is not None and texts:
             examples = list(texts.values())
             try:  # the reply is under way: a chunk that fails gets empty predictions, counted
-                predictions = dict(zip(texts, model.predict(examples), strict=True))
-                scores = dict(zip(texts, self._scores(examples), strict=True))
+                with transient():  # tasks' texts are read from the cache, never added to it
+                    predictions = dict(zip(texts, model.predict(examples), strict=True))
+                    scores = dict(zip(texts, self._scores(examples), strict=True))
             except Exception as exc:
                 log.exception("predicting %d Label Studio tasks failed", len(examples))
                 self.report.skip("predict: failed", None, f"{type(exc).__name__}: {exc}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .._optional import require
+from .._transient import transient
 from ..errors import AutoNLPALError, StorageError
 from ..loop.journal import Journal, is_state
 from ..trainers.base import Model
@@ -279,7 +280,9 @@ class BearerCheck:
 
 def _predictions(model: Model, texts: list[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for p in model.predict(texts):
+    with transient():  # a request's texts are not kept in any cache (it would grow unbounded)
+        predicted = list(model.predict(texts))
+    for p in predicted:
         if p.cats:
             out.append({"text": p.text, "label": p.label, "cats": dict(p.cats)})
             continue

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from ..._optional import require
+from ..._transient import is_transient
 from ...errors import ModelLoadError
 from ...registry import encoders
 from ...types import Token
@@ -237,15 +238,21 @@ class FrozenEncoder:
             threads = torch.get_num_threads()
             if self.threads:
                 torch.set_num_threads(self.threads)
+            keep = not is_transient()  # a served request's texts are encoded, not stored
+            fresh: dict[bytes, Any] = {}
             try:
                 for start in range(0, len(missing), PART):
                     chunk = missing[start : start + PART]
                     new = encode([inputs[i] for i in chunk])
-                    cache.add([keys[i] for i in chunk], new)
+                    if keep:
+                        cache.add([keys[i] for i in chunk], new)
+                    else:
+                        fresh.update(zip((keys[i] for i in chunk), new, strict=True))
             finally:
                 torch.set_num_threads(threads)
             blocks = [
-                b if b is not None else cache.get(k) for k, b in zip(keys, blocks, strict=True)
+                b if b is not None else fresh[k] if k in fresh else cache.get(k)
+                for k, b in zip(keys, blocks, strict=True)
             ]
         return blocks
 

@@ -261,3 +261,25 @@ def test_the_embedding_carries_the_first_rounds_and_tfidf_joins_as_labels_come(
     assert model.features.embedding_weight == pytest.approx(weight)
     loaded = TfidfTrainer(encoder=encoder(tiny_bert, tmp_path)).load(model.save(tmp_path / "m"))
     assert loaded.features.embedding_weight == pytest.approx(weight)
+
+
+def test_served_texts_are_encoded_but_never_stored(tiny_bert, tmp_path) -> None:
+    """A server answering /predict with a selector model stored every request's text in the
+    vector cache, which grew without bound (issue 30)."""
+    from autonlp_al._transient import transient
+    from autonlp_al.integrations.serve import _predictions
+
+    labelled = corpus(20, 1, "textcat")
+    enc = encoder(tiny_bert, tmp_path)
+    model = TfidfTrainer(encoder=enc).train(labelled, labels=TOPICS)
+    stored = len(enc.cache)
+    requests = [f"request {i} from anyone" for i in range(30)]
+    with transient():
+        fresh = enc.embed(requests)
+    assert len(enc.cache) == stored and fresh.shape == (30, 32)
+    np = pytest.importorskip("numpy")
+    assert np.allclose(fresh, encoder(tiny_bert, tmp_path / "other").embed(requests), atol=1e-5)
+    _predictions(model, [f"another request {i}" for i in range(10)])  # what POST /predict runs
+    assert len(enc.cache) == stored
+    enc.embed([f"pool text {i}" for i in range(5)])  # outside a request the cache keeps them
+    assert len(enc.cache) == stored + 5
