@@ -15,11 +15,7 @@ from autonlp_al import Example
 from autonlp_al._values import MAX_DEPTH, bounded, depth, describe
 from autonlp_al.errors import StateError
 from autonlp_al.loop.journal import EventLog
-from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.strategies import RandomSampling
-from autonlp_al.testing import ScriptedTrainer
-
-TEXTS = [f"text number {i}" for i in range(12)]
+from tests.loop.scripted import learner
 
 
 def nested(levels: int) -> list[object]:
@@ -34,17 +30,6 @@ def at_depth(frames: int, call):
     return call() if frames <= 0 else at_depth(frames - 1, call)
 
 
-def learner(state_dir) -> ActiveLearner:
-    return ActiveLearner.create(
-        trainer=ScriptedTrainer(),
-        strategy=RandomSampling(),
-        pool=[Example(text=t) for t in TEXTS],
-        labels=["a", "b"],
-        state_dir=state_dir,
-        batch_size=3,
-    )
-
-
 def test_an_answer_nested_985_deep_does_not_brick_the_folder(tmp_path, caplog) -> None:
     """0.2 logged the answer's meta as it came; resuming from a deeper stack than the one that
     wrote it died with an untyped RecursionError in the log's reader, for good."""
@@ -52,7 +37,7 @@ def test_an_answer_nested_985_deep_does_not_brick_the_folder(tmp_path, caplog) -
     query = al.query()
     deep = nested(985)
     answers = [
-        Example(text=e.text, id=e.id, labels=["a"], meta={"x": deep}) for e in query.examples
+        Example(text=e.text, id=e.id, labels=["PER"], meta={"x": deep}) for e in query.examples
     ]
     with caplog.at_level(logging.WARNING, logger="autonlp_al.loop.journal"):
         al.update(answers)

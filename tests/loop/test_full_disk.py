@@ -14,11 +14,8 @@ from autonlp_al import Example, Span
 from autonlp_al._files import atomic_write
 from autonlp_al.errors import StorageError
 from autonlp_al.loop.journal import EventLog
-from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.strategies import RandomSampling
-from autonlp_al.testing import ScriptedTrainer
+from tests.loop.scripted import TEXTS, learner
 
-TEXTS = [f"anna met omar in plant {i}" for i in range(12)]
 _open = Path.open
 
 
@@ -45,17 +42,6 @@ class Disk:
             return handle
 
         monkeypatch.setattr(Path, "open", opened)
-
-
-def learner(state_dir: Path) -> ActiveLearner:
-    return ActiveLearner.create(
-        trainer=ScriptedTrainer(),
-        strategy=RandomSampling(),
-        pool=[Example(text=t) for t in TEXTS],
-        labels=["PER"],
-        state_dir=state_dir,
-        batch_size=3,
-    )
 
 
 def test_an_event_append_on_a_full_disk_names_the_log_and_the_bytes(tmp_path, monkeypatch) -> None:

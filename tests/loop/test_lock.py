@@ -11,41 +11,19 @@ import textwrap
 
 import pytest
 
-from autonlp_al import Example
 from autonlp_al.errors import StateLockedError
-from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.strategies import RandomSampling
-from autonlp_al.testing import ScriptedTrainer
-
-TEXTS = [f"text number {i}" for i in range(12)]
+from tests.loop.scripted import learner
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
-    from autonlp_al import Example
-    from autonlp_al.loop.learner import ActiveLearner
-    from autonlp_al.strategies import RandomSampling
-    from autonlp_al.testing import ScriptedTrainer
-    learner = ActiveLearner.create(
-        trainer=ScriptedTrainer(), strategy=RandomSampling(),
-        pool=[Example(text=f"text number {i}") for i in range(12)], labels=["a", "b"],
-        state_dir=sys.argv[1], batch_size=3)
-    learner.query()
+    from tests.loop.scripted import learner
+    held = learner(sys.argv[1])  # kept: the lock lives as long as the learner
+    held.query()
     print("holding", flush=True)
     time.sleep(60)
     """
 )
-
-
-def learner(state_dir) -> ActiveLearner:
-    return ActiveLearner.create(
-        trainer=ScriptedTrainer(),
-        strategy=RandomSampling(),
-        pool=[Example(text=t) for t in TEXTS],
-        labels=["a", "b"],
-        state_dir=state_dir,
-        batch_size=3,
-    )
 
 
 @pytest.fixture

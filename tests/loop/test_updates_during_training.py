@@ -8,10 +8,13 @@ import threading
 
 from autonlp_al import Example
 from autonlp_al.loop.learner import ActiveLearner
-from autonlp_al.strategies import RandomSampling
 from autonlp_al.testing import ScriptedTrainer
+from tests.loop.scripted import TEXTS
+from tests.loop.scripted import learner as scripted
 
-TEXTS = [f"text number {i}" for i in range(12)]
+
+def learner(state_dir, trainer=None) -> ActiveLearner:
+    return scripted(state_dir, trainer or ScriptedTrainer(task="textcat"), labels=("a", "b"))
 
 
 class SlowTrainer(ScriptedTrainer):
@@ -25,17 +28,6 @@ class SlowTrainer(ScriptedTrainer):
         self.started.set()
         assert self.go.wait(10)
         return super().train(train, **kwargs)
-
-
-def learner(state_dir, trainer=None) -> ActiveLearner:
-    return ActiveLearner.create(
-        trainer=trainer or ScriptedTrainer(task="textcat"),
-        strategy=RandomSampling(),
-        pool=[Example(text=t) for t in TEXTS],
-        labels=["a", "b"],
-        state_dir=state_dir,
-        batch_size=3,
-    )
 
 
 def test_an_update_during_its_rounds_training_is_trained_next(tmp_path) -> None:
