@@ -16,7 +16,7 @@ import pytest
 
 from autonlp_al.cli import convert, init, label, parse, query, serve, simulate, train
 from autonlp_al.cli import parser as cli_parser
-from autonlp_al.errors import AutoNLPALError
+from autonlp_al.errors import AutoNLPALError, ConfigError
 from autonlp_al.loop.config import LoopConfig, Part
 
 PLANS = {
@@ -237,3 +237,14 @@ def test_help_shows_few_options_and_help_all_every_one(capsys) -> None:
         assert f"more options: autonlp-al {command} --help-all" in short
         flags = {a.option_strings[-1] for a in options(command)}
         assert all(flag in full for flag in flags), command
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "example.org", "::"])
+def test_learning_off_loopback_needs_a_token(workdir, monkeypatch, host) -> None:
+    """Anyone who could reach the port could write answers into the state folder (issue 30)."""
+    monkeypatch.delenv("AUTONLP_AL_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match=rf"--learn on --host {host} without a token"):
+        plan(["serve", "state", "--learn", "--host", host])
+    assert plan(["serve", "state", "--learn", "--host", host, "--token-file", "token.txt"])
+    for loopback in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert plan(["serve", "state", "--learn", "--host", loopback])["token"] is None

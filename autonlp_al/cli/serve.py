@@ -123,16 +123,34 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "--poll is how often a state folder is checked for a new model; with --learn the "
             "server trains the models itself, and a model folder is never polled"
         )
+    token = serve_token(args)
+    if args.learn and token is None and not _loopback(args.host):
+        raise ConfigError(
+            f"--learn on --host {args.host} without a token lets anyone who reaches the port "
+            f"write answers into {args.path}; give --token-file FILE (or AUTONLP_AL_TOKEN), "
+            f"or serve on 127.0.0.1"
+        )
     return {
         "path": args.path,
         "host": args.host,
         "port": args.port,
-        "token": serve_token(args),
+        "token": token,
         "limits": ServeLimits(**{name: getattr(args, name) for name in values}),
         "poll": args.poll,
         "learn": args.learn,
         "retrain_every": args.retrain_every,
     }
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 def serve(args: argparse.Namespace) -> int:

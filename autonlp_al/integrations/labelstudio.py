@@ -39,7 +39,7 @@ from ..loop.journal import Annotated
 from ..loop.retrainer import Retrainer
 from ..report import Report
 from ..sources.base import OnError
-from ..sources.labelstudio import LabelStudioSource, task_example_id
+from ..sources.labelstudio import LabelStudioSource, annotation_order, task_example_id
 from ..strategies.base import ScoringStrategy
 from ..strategies.diversity import Hybrid, default_uncertainty
 from ..trainers.base import Model
@@ -393,7 +393,19 @@ class LabelStudioBackend:
             out.append(
                 {"id": task.get("id"), "data": task.get("data"), "annotations": [annotation]}
             )
-        return out
+        # the latest answer to a task wins anyway: one request records one answer a task, so
+        # what it writes is bounded by its tasks (1,000 annotations of one task wrote 360x
+        # the request), and the rest are counted
+        latest: dict[Any, dict[str, Any]] = {}
+        for one in out:
+            key = _key(one["id"]) if _key(one["id"]) is not None else id(one)
+            if key not in latest or annotation_order(one["annotations"][0]) >= annotation_order(
+                latest[key]["annotations"][0]
+            ):
+                latest[key] = one
+        if len(latest) < len(out):
+            self.report.count("webhook: older annotations of a task", len(out) - len(latest))
+        return list(latest.values())
 
     def _skip(
         self, payload: Any, reason: str, state_dir: Path | None, *, quiet: bool = False

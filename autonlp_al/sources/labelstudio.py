@@ -145,12 +145,17 @@ class LabelStudioSource:
                     "cancelled annotation", origin, f"annotation {annotation.get('id')}"
                 )
                 continue
-            answers.append((_when(annotation), self._result(origin, annotation.get("result"))))
+            answers.append(
+                (annotation_order(annotation), self._result(origin, annotation.get("result")))
+            )
         if not answers and self.use_predictions:
             for prediction in task.get("predictions") or []:
                 if isinstance(prediction, Mapping):
                     answers.append(
-                        (_when(prediction), self._result(origin, prediction.get("result")))
+                        (
+                            annotation_order(prediction),
+                            self._result(origin, prediction.get("result")),
+                        )
                     )
         if not answers:
             self.report.skip("no annotation", origin, repr(text[:60]))
@@ -240,7 +245,10 @@ class LabelStudioSource:
                 elif isinstance(value, Mapping) and isinstance(value.get("choices"), list):
                     labels.extend(_strings(where, 0, value["choices"], key))
             answers.append(
-                (_when(row, "annotation_id"), (frozenset(spans), tuple(dict.fromkeys(labels))))
+                (
+                    annotation_order(row, "annotation_id"),
+                    (frozenset(spans), tuple(dict.fromkeys(labels))),
+                )
             )
         spans_kept, labels_kept = self._decide(origin, answers, text)
         if spans_kept is None:
@@ -270,7 +278,7 @@ def _strings(origin: Origin, i: int, value: Any, what: str) -> list[str]:
     return list(value)
 
 
-def _when(annotation: Mapping[str, Any], id_key: str = "id") -> tuple[str, str, int]:
+def annotation_order(annotation: Mapping[str, Any], id_key: str = "id") -> tuple[str, str, int]:
     """What orders annotations from oldest to latest: update time, creation time, id."""
     number = annotation.get(id_key)
     return (

@@ -561,3 +561,28 @@ def test_an_empty_classification_result_is_counted_never_recorded(tmp_path) -> N
     assert backend.webhook(payload, state_dir=tmp_path) == {"recorded": 0, "skipped": 1}
     assert learner.state.n_untrained == 0
     assert "empty result" in (tmp_path / SKIPPED_FILE).read_text()
+
+
+def test_many_annotations_of_one_task_write_one_answer(tmp_path) -> None:
+    """One request naming one task with 1,000 annotations wrote 360x its size (issue 30): the
+    latest answer to a task wins anyway, so one request records one answer a task."""
+    learner = ner_learner(tmp_path)
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=99)
+    spans = [(0, 4, "PER"), (9, 13, "PER"), (0, 4, "ORG")]
+    annotations = [
+        {**annotation(3, [spans[n % 3]], updated_at=f"2026-12-07T10:{n // 60:02d}:{n % 60:02d}Z"),
+         "id": 5000 + n}
+        for n in range(1000)
+    ]  # fmt: skip
+    payload = {
+        "action": "ANNOTATIONS_CREATED",
+        "annotation": annotations,
+        "task": [task(3, "text")],
+    }
+    size = len(json.dumps(payload))
+    before = (tmp_path / "state" / "events.jsonl").stat().st_size
+    assert backend.webhook(payload)["recorded"] == 1
+    written = (tmp_path / "state" / "events.jsonl").stat().st_size - before
+    assert written < size / 50
+    (latest,) = [e for e in learner.state.labeled_examples() if e.text == TEXTS[3]]
+    assert latest.spans == (Span(*spans[999 % 3]),)
