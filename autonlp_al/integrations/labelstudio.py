@@ -328,18 +328,23 @@ class LabelStudioBackend:
             return {"recorded": 0, "skipped": len(tasks)}
         recorded = duplicates = 0
         for example in examples:  # one by one: one bad label must not cost the others
-            if self._delivered(example):  # a redelivery: on disk already, once
-                duplicates += 1
-                continue
             if self.learner.training.trainer.task == "textcat" and not example.labels:
                 self._skip(payload, "an empty result (no class chosen): not recorded", state_dir)
                 continue
-            try:
-                recorded += self.learner.record([example])
-            except StorageError:
-                raise  # not on disk: the reply must not say recorded (serve answers 507)
-            except AutoNLPALError as exc:
-                self._skip(payload, str(exc), state_dir)
+            found = _delivery_key(example)
+            with self.learner.state.lock:  # two deliveries of one annotation at once: one wins
+                if found is not None and found in self._delivered():
+                    duplicates += 1  # a redelivery: on disk already, once
+                    continue
+                try:
+                    recorded += self.learner.record([example])
+                except StorageError:
+                    raise  # not on disk: the reply must not say recorded (serve answers 507)
+                except AutoNLPALError as exc:
+                    self._skip(payload, str(exc), state_dir)
+                    continue
+                if found is not None:  # known once on disk: a retry after a 507 is recorded
+                    self._delivered().add(found)
         self.report.count("recorded", recorded)
         self.report.count("redelivered", duplicates)
         if recorded:
@@ -347,25 +352,19 @@ class LabelStudioBackend:
         reply = {"recorded": recorded, "skipped": len(tasks) - recorded - duplicates}
         return {**reply, "redelivered": duplicates} if duplicates else reply
 
-    def _delivered(self, example: Example) -> bool:
-        """Whether this very annotation (its id, ``updated_at`` and answer) was recorded
-        before: every answer in the log carries its key, so this holds across restarts, and
-        for an older version of an annotation delivered again after its update."""
-        if "annotation_id" not in example.meta:
-            return False
-        if self._keys is None:  # read once from the log; kept in step as answers are recorded
+    def _delivered(self) -> set[tuple[str, str, str]]:
+        """The delivery keys of every answer in the log (read once, then kept in step), so a
+        redelivery is known across restarts, and so is an older version of an annotation
+        delivered again after its update."""
+        if self._keys is None:
             self._keys = {
-                _delivery_key(e)
+                key
                 for event in self.learner.journal.replay()
                 if isinstance(event, Annotated)
                 for e in event.examples
-                if "annotation_id" in e.meta
+                if (key := _delivery_key(e)) is not None
             }
-        key = _delivery_key(example)
-        if key in self._keys:
-            return True
-        self._keys.add(key)
-        return False
+        return self._keys
 
     def _tasks(self, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Label Studio JSON tasks, one annotation each, from a webhook payload."""
@@ -467,10 +466,6 @@ def _task_id(task: Any) -> Any:
     return task.get("id") if isinstance(task, Mapping) else None
 
 
-#: the ``meta`` keys a webhook answer keeps to know a redelivery of the same annotation
-DELIVERY = ("annotation_id", "updated_at")
-
-
 def delivery(annotation: Mapping[str, Any]) -> dict[str, str]:
     """The delivery key of a Label Studio annotation (its id and ``updated_at``), for ``meta``."""
     if annotation.get("id") is None:
@@ -481,10 +476,12 @@ def delivery(annotation: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _delivery_key(example: Example) -> tuple[str, str, str]:
-    """An annotation's id and ``updated_at``, and the answer it gave (an update sent without a
-    new ``updated_at`` is still an update)."""
+def _delivery_key(example: Example) -> tuple[str, str, str] | None:
+    """An answer's annotation id and ``updated_at``, and the answer it gave (an update sent
+    without a new ``updated_at`` is still an update); ``None`` for one not from a webhook."""
+    meta = example.meta
+    if "annotation_id" not in meta:
+        return None
     answer = repr((sorted((s.start, s.end, s.label) for s in example.spans), example.labels))
     digest = hashlib.blake2b(answer.encode("utf-8"), digest_size=8).hexdigest()
-    meta = example.meta
-    return str(meta.get("annotation_id")), str(meta.get("updated_at") or ""), digest
+    return str(meta["annotation_id"]), str(meta.get("updated_at") or ""), digest

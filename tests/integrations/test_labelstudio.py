@@ -586,3 +586,28 @@ def test_many_annotations_of_one_task_write_one_answer(tmp_path) -> None:
     assert written < size / 50
     (latest,) = [e for e in learner.state.labeled_examples() if e.text == TEXTS[3]]
     assert latest.spans == (Span(*spans[999 % 3]),)
+
+
+def test_a_delivery_refused_for_a_full_disk_is_recorded_when_retried(tmp_path, monkeypatch) -> None:
+    """A 507 tells Label Studio to retry: the retry is not a redelivery of something on disk."""
+    import errno
+
+    from autonlp_al.errors import StorageError
+    from autonlp_al.loop.journal import EventLog
+
+    learner = ner_learner(tmp_path)
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=99)
+    payload = _created(4, [(0, 4, "PER")], "2026-12-07T11:00:00Z")
+    append = EventLog.append
+
+    def full(self, event):
+        from autonlp_al._files import storage
+
+        with storage(self.path):  # the append's own translation of a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(EventLog, "append", full)
+    with pytest.raises(StorageError):
+        backend.webhook(payload)
+    monkeypatch.setattr(EventLog, "append", append)
+    assert backend.webhook(payload) == {"recorded": 1, "skipped": 0}
