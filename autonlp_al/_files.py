@@ -7,7 +7,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,9 +19,12 @@ _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 @contextlib.contextmanager
-def storage(path: str | Path, *, needs: int | None = None) -> Iterator[None]:
+def storage(
+    path: str | Path, *, needs: int | Callable[[], int | None] | None = None
+) -> Iterator[None]:
     """Turn a full disk or a read-only folder met while writing ``path`` into a
-    :class:`~autonlp_al.errors.StorageError` naming it, the space free and ``needs`` bytes."""
+    :class:`~autonlp_al.errors.StorageError` naming it, the space free and ``needs`` bytes (a
+    callable is asked only then)."""
     from .errors import StorageError
 
     try:
@@ -34,7 +37,8 @@ def storage(path: str | Path, *, needs: int | None = None) -> Iterator[None]:
         path = Path(path)
         if exc.errno in _FULL:
             free = _free(path)
-            need = f", needs about {needs:,} bytes" if needs else ""
+            size = needs() if callable(needs) else needs
+            need = f", needs about {size:,} bytes" if size else ""
             message = (
                 f"{path}: no space left on the device ({exc.strerror}; {free}{need}); free some "
                 f"space and run the command again: what was written before resumes as it was"

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from .._files import storage
-from .._values import MAX_DEPTH, bounded, describe
+from .._values import MAX_DEPTH, bounded, describe, nests_deeper
 from ..errors import PoolChangedError, StateError
 from ..types import Example, example_from_dict, example_to_dict
 from .lock import claim
@@ -142,7 +142,7 @@ class EventLog:
                 f"{self.path}:{number}: not an event (found {describe(event)}); the log was "
                 f"edited by hand or damaged: restore it, or start a new state folder"
             )
-        if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:  # too few to nest deeper
+        if not nests_deeper(line):  # a line a 0.2 log may hold deeper is cut on the way in
             return event
         bounded_event, cut = bounded(event)  # written before values were bounded (0.2)
         if cut:

@@ -85,7 +85,7 @@ class ModelStore:
         tmp = final.with_name(final.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            with storage(final, needs=self._last_size()):
+            with storage(final, needs=self._last_size):  # sized only on failure
                 write(tmp)
                 shutil.rmtree(final, ignore_errors=True)
                 tmp.rename(final)

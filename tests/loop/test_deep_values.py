@@ -101,3 +101,13 @@ def test_describe_previews_what_it_can() -> None:
     assert describe({"start": 1, "label": "PER"}) == "{'start': 1, 'label': 'PER'}"
     assert describe(10**5000) == "an int of 16610 bits"
     assert describe([10**5000]) == "[<int of 16610 bits>]"
+
+
+@given(json_values, st.integers(1, 6))
+def test_the_byte_scan_agrees_with_the_depth_of_the_decoded_value(value, limit) -> None:
+    """The log's reader skips bounding a line the scan clears: it must never clear a deep one
+    (strings holding brackets and escapes included)."""
+    from autonlp_al._values import nests_deeper
+
+    line = json.dumps({"meta": value, "note": '[[["\\\\"]]]'}).encode()
+    assert nests_deeper(line, limit) == (depth(json.loads(line)) > limit)
