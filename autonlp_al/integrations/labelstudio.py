@@ -33,7 +33,9 @@ from xml.etree import ElementTree
 
 import attrs
 
+from .._files import storage
 from .._transient import transient
+from .._values import bounded, describe
 from ..errors import AutoNLPALError, ConfigError, StorageError
 from ..loop.journal import Annotated
 from ..loop.retrainer import Retrainer
@@ -129,7 +131,8 @@ def _project(payload: Mapping[str, Any]) -> str:
     project = payload.get("project")
     if isinstance(project, Mapping):
         project = project.get("id")
-    return str(project).split(".")[0] if project is not None else ""
+    project = _key(project)
+    return _short(project).split(".")[0] if project is not None else ""
 
 
 @attrs.define(eq=False, kw_only=True)
@@ -292,13 +295,20 @@ class LabelStudioBackend:
         what is not used is counted, logged and kept in ``labelstudio-skipped.jsonl``."""
         action = payload.get("action") if isinstance(payload, Mapping) else None
         if action not in ANSWERS:
-            self.report.count(f"webhook {action}" if isinstance(action, str) else "webhook ?")
+            name = (
+                "?"
+                if not isinstance(action, str)
+                else action
+                if len(action) <= 60
+                else (describe(action, limit=60))
+            )
+            self.report.count(f"webhook {name}")
             if isinstance(action, str) and "DELETED" in action:
                 # an answer already recorded stays recorded: the learner never unlearns
                 self._skip(
                     payload, "deleted in Label Studio; answers recorded before stay", state_dir
                 )
-            return {"recorded": 0, "ignored": action if isinstance(action, str) else None}
+            return {"recorded": 0, "ignored": name if isinstance(action, str) else None}
         tasks = self._tasks(payload)
         if not tasks:
             self._skip(payload, "no annotation in the payload", state_dir)
@@ -413,10 +423,16 @@ class LabelStudioBackend:
             self.report.skip(f"webhook: {reason.split(';')[0][:60]}", None, reason)
         log.warning("Label Studio webhook: %s", reason)
         if state_dir is not None:
-            line = json.dumps(
-                {"time": time.time(), "reason": reason, "payload": payload}, default=str
-            )
-            with open(state_dir / SKIPPED_FILE, "a", encoding="utf-8") as f:
+            kept, _ = bounded(payload)  # as the event log keeps values: 48 levels at most
+            try:
+                line = json.dumps(
+                    {"time": time.time(), "reason": reason, "payload": kept}, default=str
+                )
+            except ValueError:  # an int too long to print
+                line = json.dumps({"time": time.time(), "reason": reason,
+                                   "payload": describe(payload, limit=2000)})  # fmt: skip
+            path = state_dir / SKIPPED_FILE
+            with storage(path, needs=len(line)), path.open("a", encoding="utf-8") as f:
                 f.write(line + "\n")
 
     # -- retraining -----------------------------------------------------------------------------
@@ -462,18 +478,34 @@ def _key(value: Any) -> int | str | None:
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
-def _task_id(task: Any) -> Any:
-    return task.get("id") if isinstance(task, Mapping) else None
+def _task_id(task: Any) -> str:
+    """A task's id for a message: described, so an id of any size or depth costs little."""
+    return describe(task.get("id") if isinstance(task, Mapping) else None)
+
+
+#: the longest annotation id or ``updated_at`` kept as a delivery key
+KEY_CHARS = 100
+
+
+def _short(value: int | str) -> str:
+    """``value`` as a string of at most :data:`KEY_CHARS` characters, or ``""`` (an int too
+    long to print in a few digits, or a long string: names nothing Label Studio sends)."""
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= 256 else ""
+    return value if len(value) <= KEY_CHARS else ""
 
 
 def delivery(annotation: Mapping[str, Any]) -> dict[str, str]:
-    """The delivery key of a Label Studio annotation (its id and ``updated_at``), for ``meta``."""
-    if annotation.get("id") is None:
+    """The delivery key of a Label Studio annotation (its id and ``updated_at``), for ``meta``;
+    none for an annotation whose id is not a short int or string (it is recorded, but a
+    redelivery of it cannot be told apart). An ``updated_at`` that is not a short string is
+    left out: the answer's digest still tells an update apart."""
+    key = _key(annotation.get("id"))
+    name = _short(key) if key is not None else ""
+    if not name:
         return {}
-    return {
-        "annotation_id": str(annotation.get("id")),
-        "updated_at": str(annotation.get("updated_at") or ""),
-    }
+    stamp = annotation.get("updated_at")
+    return {"annotation_id": name, "updated_at": _short(stamp) if isinstance(stamp, str) else ""}
 
 
 def _delivery_key(example: Example) -> tuple[str, str, str] | None:

@@ -295,6 +295,16 @@ def task_example_id(text: str, data: Mapping[str, Any]) -> int:
     return ours if ours is not None else text_hash(text)
 
 
+def _short_id(task_id: Any) -> Any:
+    """Label Studio's task id as it is when it is a short int or string (it always is from Label
+    Studio), else its bounded description: a 1 MB id is not kept whole in every answer."""
+    if isinstance(task_id, bool) or not isinstance(task_id, int | str):
+        return describe(task_id, limit=100) if isinstance(task_id, Mapping | list) else task_id
+    if isinstance(task_id, int):
+        return task_id if task_id.bit_length() <= 256 else describe(task_id)
+    return task_id if len(task_id) <= 200 else describe(task_id, limit=100)
+
+
 def _example(
     origin: Origin,
     text: str,
@@ -310,6 +320,6 @@ def _example(
         id=task_example_id(text, data),
         spans=list(spans),
         labels=labels,
-        meta={} if task_id is None else {"id": task_id},
+        meta={} if task_id is None else {"id": _short_id(task_id)},
         origin=origin,
     )

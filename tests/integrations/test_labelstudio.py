@@ -611,3 +611,16 @@ def test_a_delivery_refused_for_a_full_disk_is_recorded_when_retried(tmp_path, m
         backend.webhook(payload)
     monkeypatch.setattr(EventLog, "append", append)
     assert backend.webhook(payload) == {"recorded": 1, "skipped": 0}
+
+
+def test_a_skipped_payload_that_cannot_be_kept_is_a_507_not_a_500(tmp_path, monkeypatch) -> None:
+    """The skipped file keeps what the webhook could not use; on a full disk it cannot, and
+    the reply must say so (a StorageError, which serve answers with 507), not a raw OSError."""
+    from autonlp_al.errors import StorageError
+    from tests.loop.test_full_disk import Disk
+
+    learner = ner_learner(tmp_path)
+    backend = LabelStudioBackend(slot=ModelSlot(None), learner=learner, retrain_every=99)
+    Disk(monkeypatch, SKIPPED_FILE)
+    with pytest.raises(StorageError, match=f"{SKIPPED_FILE}: no space left"):
+        backend.webhook({"action": "ANNOTATION_CREATED"}, state_dir=tmp_path)
