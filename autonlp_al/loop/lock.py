@@ -49,8 +49,7 @@ def claim(owner: object, root: str | Path) -> None:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                handle.seek(0)
-                holder = handle.read(300).strip() or "another process"
+                holder = _holder(handle)
                 handle.close()
                 raise StateLockedError(
                     f"{root} is in use by {holder}; one process writes a state folder at a "
@@ -69,6 +68,18 @@ def claim(owner: object, root: str | Path) -> None:
         held[1] += 1
         weakref.finalize(owner, _release, key)
         _count_off()
+
+
+def _holder(handle: Any) -> str:
+    """The holder's note; a holder that has just taken the lock writes it a moment later, so an
+    empty note is read again for up to half a second."""
+    for _ in range(20):
+        handle.seek(0)
+        note = str(handle.read(300)).strip()
+        if note:
+            return note
+        time.sleep(0.025)
+    return "another process"
 
 
 def _release(key: str) -> None:

@@ -97,3 +97,32 @@ def test_a_release_never_waits_for_a_claim_under_way(tmp_path) -> None:
     thread.join(5)
     lock.claim(Owner(), tmp_path / "b")  # the next claim counts the release off
     assert key not in lock._HELD  # counted off, and the file closed
+
+
+def test_a_holder_that_has_not_written_its_note_yet_is_still_named(tmp_path) -> None:
+    """Two updates started together: the loser read the lock file before the winner had
+    written who it is, and was told "in use by another process" (2 of 10 trials)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    script = textwrap.dedent(
+        """
+        import fcntl, sys, time
+        f = open(sys.argv[1], "a+")
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        print("locked", flush=True)
+        time.sleep(0.2)  # the note comes a moment after the lock
+        f.write("process 4242 (autonlp-al update, since now)\\n")
+        f.flush()
+        time.sleep(60)
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(state / ".lock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+        with pytest.raises(StateLockedError, match=r"in use by process 4242 \(autonlp-al update"):
+            learner(state)
+    finally:
+        process.kill()
+        process.wait()
