@@ -109,7 +109,18 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def tracebacks(self) -> int:
-        return self.log.read_text(errors="replace").count("Traceback (most recent call last)")
+        """Tracebacks in its log that end in an exception other than the project's own (a
+        typed error, such as a retrain refused for a full disk, is logged with its trace)."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        untyped = 0
+        for n, line in enumerate(lines):
+            if not line.startswith("Traceback (most recent call last)"):
+                continue
+            rest = [x for x in lines[n + 1 :] if x and not x[0].isspace()]
+            if len(rest) > 1 and rest[1].startswith(("The above exception", "During handling")):
+                continue  # a cause: the chain's last traceback names what was raised
+            untyped += not (rest and rest[0].startswith("autonlp_al.errors."))
+        return untyped
 
 
 def request(
