@@ -72,7 +72,7 @@ _BUILTIN_MODULES = {
     "schemes": ("iob", "bilou"),
     "writers": ("conll", "doccano", "hf", "jsonl", "labelstudio", "spacy"),
     "trainers": ("transformers.trainer", "autotrain.trainer", "frozen.embedding", "frozen.tfidf"),
-    "strategies": ("random", "uncertainty", "diversity"),
+    "strategies": ("random", "uncertainty", "diversity", "batches"),
     "stopping": ("stopping",),
     "encoders": ("frozen.encoder",),
     "pools": ("jsonl", "arrow"),

@@ -1,8 +1,9 @@
 """Stopping criteria: when another round is not worth its labels.
 
 Each criterion looks at the learner's history and returns a reason to stop, or ``None``. Pass them
-to :meth:`ActiveLearner.run(stop=[...]) <autonlp_al.loop.learner.ActiveLearner.run>`; ``budget=`` and
-``rounds=`` are the plain limits.
+to :meth:`ActiveLearner.run(stop=[...]) <autonlp_al.loop.learner.ActiveLearner.run>`, or name them in
+a config's ``[stopping]`` (``simulate`` and ``query`` use them); ``budget=`` and ``rounds=`` are the
+plain limits. A :class:`Budget` counts what labelling costs in one of :data:`UNITS`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,70 @@ from typing import Any, Protocol
 
 import attrs
 
+from .errors import ConfigError
 from .registry import stopping
+from .types import cost
 
-__all__ = ["LowUncertainty", "StablePredictions", "StoppingCriterion", "TargetMetric"]
+__all__ = [
+    "UNITS",
+    "Budget",
+    "LowUncertainty",
+    "StablePredictions",
+    "StoppingCriterion",
+    "TargetMetric",
+    "cost",
+]
+
+#: what a budget counts: labelled examples (a sentence each, for CoNLL-style NER), their tokens
+#: (whitespace words for a text without tokens), or their entity mentions (NER only); each
+#: round's record carries all three (``n_labeled``, ``n_tokens``, ``n_mentions``)
+UNITS = {"examples": "n_labeled", "tokens": "n_tokens", "mentions": "n_mentions"}
+
+
+def check_unit(unit: str, task: str | None = None) -> str:
+    """``unit`` if a budget can count it for ``task``; else :class:`ConfigError` naming the units."""
+    if unit not in UNITS:
+        raise ConfigError(
+            f"budget unit {unit!r:.40} is not one of {', '.join(UNITS)}; examples counts "
+            f"sentences for NER"
+        )
+    if unit == "mentions" and task not in (None, "ner"):
+        raise ConfigError(
+            f"a budget in mentions counts entity spans, and a {task} loop labels none; count "
+            f"examples or tokens"
+        )
+    return unit
 
 
 class StoppingCriterion(Protocol):
     def should_stop(self, history: Sequence[Any]) -> str | None: ...
+
+
+@stopping.register("budget.v1")
+@attrs.frozen
+class Budget:
+    """Stop once ``value`` labelled ``unit`` (examples, tokens or mentions: :data:`UNITS`) are
+    reached. Checked before each round, so the last round may pass it by up to one batch."""
+
+    value: int
+    unit: str = "examples"
+    task: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_unit(self.unit, self.task)
+        if isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 1:
+            raise ConfigError(
+                f"a budget of {self.value!r:.40} {self.unit}: give a positive whole number"
+            )
+
+    def reached(self, spent: int) -> str | None:
+        """Why labelling stops at ``spent`` labelled units, or ``None``."""
+        if spent >= self.value:
+            return f"budget of {self.value:,} labelled {self.unit} reached ({spent:,})"
+        return None
+
+    def should_stop(self, history: Sequence[Any]) -> str | None:
+        return self.reached(getattr(history[-1], UNITS[self.unit], 0)) if history else None
 
 
 @stopping.register("target_metric.v1")

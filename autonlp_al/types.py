@@ -24,6 +24,7 @@ __all__ = [
     "TaggedSentence",
     "Token",
     "check_labels",
+    "cost",
     "example_from_dict",
     "example_to_dict",
     "id_value",
@@ -267,6 +268,16 @@ class Example:
     def has_annotation(self) -> bool:
         """Whether the example carries any label, span or rejection."""
         return bool(self.labels or self.rejected_labels or self.spans or self.rejected_spans)
+
+
+def cost(example: Example, unit: str) -> int:
+    """What labelling ``example`` counts in ``unit``: ``"tokens"`` (its tokens, else its
+    whitespace words), ``"mentions"`` (its entity spans), else 1 (an example)."""
+    if unit == "tokens":
+        return len(example.tokens) if example.tokens is not None else len(example.text.split())
+    if unit == "mentions":
+        return len(example.spans)
+    return 1
 
 
 @attrs.frozen(kw_only=True)

@@ -72,8 +72,8 @@ def values(action: argparse.Action) -> list[list[str]]:
         return [[flag]]
     if action.choices:
         return [[flag, str(c)] for c in action.choices if c != action.default]
-    if action.type is int:
-        return [[flag, str((action.default or 0) + 3)]]
+    if action.type is int:  # (no default: 7, as 3 is what some commands do without one)
+        return [[flag, str((action.default or 4) + 3)]]
     if action.type is float:
         return [[flag, str((action.default or 0.25) * 2)]]
     return [[flag, STRINGS.get(action.dest, "x")]]

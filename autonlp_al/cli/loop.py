@@ -13,6 +13,7 @@ from .. import registry
 from ..errors import ConfigError
 from ..loop.choice import SHIP
 from ..loop.config import LoopConfig, Part, parameters
+from ..stopping import UNITS
 from .common import given, label_list, more
 from .trainer import (
     TRAINER_OPTIONS,
@@ -35,8 +36,8 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
     named = [
         ("--strategy", "strategies", "query strategy (default: total_token_entropy for ner, "
          "hybrid for textcat), one of: %(choices)s"),
-        ("--uncertainty", "strategies", "hybrid only: the uncertainty strategy that shortlists "
-         "(default: mnlp for ner, margin for textcat)"),
+        ("--uncertainty", "strategies", "hybrid, stochastic and length_bins: the uncertainty "
+         "strategy that scores (default: mnlp for ner, margin for textcat)"),
         ("--cold-start", "strategies", "picks the first batch, before any model (default random;"
          " kmeans and coreset use --encoder's embeddings), one of: %(choices)s"),
         ("--selector", "trainers", "a cheap trainer for the rounds (embedding: a linear head on "
@@ -73,6 +74,18 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
         "model, by held-out folds of the labels), final, or selector",
     )
     loop.add_argument("--batch-size", type=int, default=10, metavar="N", help="examples per round")
+    loop.add_argument(
+        "--budget",
+        type=int,
+        metavar="N",
+        help="stop once N --budget-unit are labelled (saved as a budget.v1 stopping part)",
+    )
+    loop.add_argument(
+        "--budget-unit",
+        choices=tuple(UNITS),
+        default="examples",
+        help="what --budget counts: examples (sentences, for NER), tokens, or entity mentions",
+    )
     loop.add_argument("--seed", type=int, default=0, help="random seed")
     loop.add_argument(
         "--pool-sample", type=int, metavar="N", help="score at most N pool examples a round"
@@ -93,11 +106,13 @@ def strategy_part(args: argparse.Namespace) -> Part:
     name = args.strategy or ("total_token_entropy" if args.task == "ner" else "hybrid")
     part = Part(kind="strategies", name=name)
     if args.uncertainty:
-        if "uncertainty" not in (parameters(part.factory()) or ()):
-            raise ConfigError(f"--uncertainty applies to --strategy hybrid, not {name}")
-        part = attrs.evolve(
-            part, args={"uncertainty": Part(kind="strategies", name=args.uncertainty)}
-        )
+        takes = parameters(part.factory()) or ()
+        key = next((k for k in ("uncertainty", "base") if k in takes), None)
+        if key is None:
+            raise ConfigError(
+                f"--uncertainty applies to --strategy hybrid, stochastic or length_bins, not {name}"
+            )
+        part = attrs.evolve(part, args={key: Part(kind="strategies", name=args.uncertainty)})
     return part
 
 
@@ -105,7 +120,7 @@ def strategy_part(args: argparse.Namespace) -> Part:
 LOOP_OPTIONS = (
     "task", "labels", "strategy", "uncertainty", "cold_start", "selector", "encoder",
     "encoder_max_length", "final_every", "ship", "batch_size", "seed", "pool_sample", "scorer",
-    "lang",
+    "lang", "budget", "budget_unit",
     "dedupe", "trainer", *TRAINER_OPTIONS,
 )  # fmt: skip
 _SETTINGS = {"batch_size", "seed", "pool_sample", "final_every", "lang", "ship"}
@@ -134,7 +149,9 @@ def _flags_config(args: argparse.Namespace) -> LoopConfig:
         and saved.is_file()
         and not (args.task or args.labels or args.model)
     ):
-        changed = [_flag(d) for d in flags] + [f"--{k}" for k in getattr(args, "overrides", {})]
+        budget = flags.keys() & {"budget", "budget_unit"}  # how long to go on may change
+        changed = [_flag(d) for d in flags if d not in budget]
+        changed += [f"--{k}" for k in getattr(args, "overrides", {})]
         if changed:
             raise ConfigError(
                 f"{', '.join(changed)}: the loop of {args.state_dir} is saved in "
@@ -142,7 +159,11 @@ def _flags_config(args: argparse.Namespace) -> LoopConfig:
                 f"new state folder (edit a copy of {saved} and pass it as --config)"
             )
         print(f"the loop saved in {saved}")
-        return LoopConfig.from_file(saved)
+        config = LoopConfig.from_file(saved)
+        if budget:
+            config = config.evolve(stopping=budget_parts(args, config.stopping, config.task))
+            print(f"budget: {config.stopping[-1].args['value']} {args.budget_unit}")
+        return config
     required = ("task", "labels", "model") if takes_model(args) else ("task", "labels")
     for option in required:
         if not getattr(args, option):
@@ -167,6 +188,7 @@ def _flags_config(args: argparse.Namespace) -> LoopConfig:
         pool_sample=args.pool_sample,
         final_every=args.final_every,
         ship=args.ship,
+        stopping=budget_parts(args, (), args.task),
     )
     encoder = sorted(flags.keys() & {"encoder", "encoder_max_length"})
     if encoder and "encoders" not in str(config.to_dict()):
@@ -196,6 +218,8 @@ def overridden(config: LoopConfig, args: argparse.Namespace, flags: dict[str, An
         changes["strategy"] = strategy_part(
             argparse.Namespace(**{**vars(args), "task": task, "strategy": name})
         )
+    if flags.keys() & {"budget", "budget_unit"}:
+        changes["stopping"] = budget_parts(args, config.stopping, task)
     if "cold_start" in flags:
         changes["cold_start"] = cold_start_part(args)
     if "selector" in flags or ("final_every" in flags and config.selector is None):
@@ -215,6 +239,31 @@ def overridden(config: LoopConfig, args: argparse.Namespace, flags: dict[str, An
     elif trainer_flags:
         changes["trainer"] = trainer_overrides(config.trainer, args, trainer_flags)
     return config.evolve(**changes)
+
+
+def budget_parts(
+    args: argparse.Namespace, stopping: tuple[Part, ...], task: str
+) -> tuple[Part, ...]:
+    """``stopping`` with the budget the flags give (in place of a budget it held): ``--budget``
+    makes one; ``--budget-unit`` alone changes the unit of the budget there, else is refused."""
+    budgets = [p for p in stopping if p.name.startswith("budget.")]
+    others = tuple(p for p in stopping if p not in budgets)
+    if args.budget is None:
+        if args.budget_unit == "examples" or not budgets:
+            if args.budget_unit != "examples":
+                raise ConfigError(
+                    f"--budget-unit {args.budget_unit} says what --budget counts, and no "
+                    f"--budget is given; add --budget N"
+                )
+            return stopping
+        value = budgets[0].args["value"]
+    else:
+        value = args.budget
+    budget = Part(
+        kind="stopping", name="budget.v1", args={"value": value, "unit": args.budget_unit}
+    )
+    budget.build({"task": task})  # a bad unit or value fails now
+    return (*others, budget)
 
 
 def _flag(dest: str) -> str:

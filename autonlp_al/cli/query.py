@@ -118,6 +118,15 @@ def query(args: argparse.Namespace) -> int:
     config = what["config"]
     learner = config.build(what["state_dir"])
     learner.train_pending()
+    reason = None if learner.state.open else learner.state.stopped(config.build_stopping())
+    if reason:
+        print(
+            f"stop: {reason}, so no new batch. Train the final model (autonlp-al "
+            f"train-final --state-dir {args.state_dir}), or go on: a larger budget with "
+            f"autonlp-al query --state-dir {args.state_dir} --budget N, other criteria in "
+            f"[stopping] of {learner.journal.config_path}"
+        )
+        return 0
     query = learner.query()
     path = Path(what["output"] or learner.journal.query_path(query.round))
     options = config.labels if config.task == "textcat" else ()

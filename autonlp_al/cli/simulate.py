@@ -29,7 +29,11 @@ def add(commands: Any) -> None:
         "--state-dir", required=True, metavar="DIR", help="folder for logs, models, report"
     )
     run = simulate.add_argument_group("the simulation")
-    run.add_argument("--rounds", type=int, default=3, help="rounds after the seed round")
+    run.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds after the seed round (default 3; with --budget, until it is reached)",
+    )
     run.add_argument("--seed-size", type=int, default=10, help="random examples labelled first")
     run.add_argument("--no-control", action="store_true", help="skip the random control")
     run.add_argument("--reference", type=float, help="reference score for the report")
@@ -40,13 +44,14 @@ def add(commands: Any) -> None:
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     """What ``simulate`` will run: the loop config (every run is built from it), the gold and
     test sources (read as the config says: each text once with ``dedupe``), the simulation."""
+    config = loop_config(args)
     return {
-        "config": loop_config(args),
+        "config": config,
         "gold": source_part(args),
         "test": source_part(args, args.test),
         "state_dir": args.state_dir,
         "seed_size": args.seed_size,
-        "rounds": args.rounds,
+        "rounds": args.rounds if args.rounds is not None or config.stopping else 3,
         "control": not args.no_control,
         "reference": args.reference,
     }

@@ -233,11 +233,12 @@ def _kind(*kinds: str) -> Any:
 
 
 def strategy_tasks(part: Part) -> tuple[str, ...]:
-    """The tasks a strategy part can score (a hybrid: those of its uncertainty stage too)."""
+    """The tasks a strategy part can score (one that wraps others, like a hybrid's uncertainty
+    stage or a stochastic draw's base: only those its inner strategies score too)."""
     tasks: tuple[str, ...] = getattr(part.factory(), "tasks", ("ner", "textcat"))
-    inner = part.args.get("uncertainty")
-    if isinstance(inner, Part):
-        tasks = tuple(t for t in tasks if t in strategy_tasks(inner))
+    for inner in part.args.values():
+        if isinstance(inner, Part) and inner.kind == "strategies":
+            tasks = tuple(t for t in tasks if t in strategy_tasks(inner))
     return tasks
 
 
@@ -370,6 +371,7 @@ class LoopConfig:
         from ..converters.tokenize import SpacyTokenizer
         from .learner import ActiveLearner
 
+        self.build_stopping()  # a stopping part that cannot be built fails before any round
         if pool is None:
             if self.pool is None:
                 raise ConfigError(

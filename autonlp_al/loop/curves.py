@@ -1,5 +1,7 @@
 """Reports on a state folder: the learning curve per run, the difference to the random control,
-and how many labels each run needed to reach a fraction of a reference score."""
+how many labels each run needed to reach a fraction of a reference score, and what the labels
+cost (examples, tokens, entity mentions: a strategy that picks short sentences is cheaper per
+sentence than it looks, so the report and the plot show both axes)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateError
+from ..stopping import UNITS, check_unit
 from .journal import Journal, is_state
 
-__all__ = ["curve", "labels_to_reach", "load_runs", "markdown", "plot"]
+__all__ = ["cost_table", "curve", "labels_to_reach", "load_runs", "markdown", "plot"]
 
 
 def load_runs(state_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
@@ -102,13 +105,50 @@ def main_metric(rounds: Sequence[Mapping[str, Any]]) -> str:
     return next(iter(rounds[-1]["metrics"]), "") if rounds else ""
 
 
-def curve(rounds: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int, float]]:
-    return [(r["n_labeled"], r["metrics"][metric]) for r in rounds if metric in r["metrics"]]
+def curve(
+    rounds: Sequence[Mapping[str, Any]], metric: str, unit: str = "examples"
+) -> list[tuple[int, float]]:
+    """``(labelled, score)`` per scored round, labelled counted in ``unit`` (one of
+    :data:`~autonlp_al.stopping.UNITS`; records from before 0.3 count 0 mentions)."""
+    field = UNITS[check_unit(unit)]
+    return [(r.get(field, 0), r["metrics"][metric]) for r in rounds if metric in r["metrics"]]
 
 
 def labels_to_reach(points: Sequence[tuple[int, float]], target: float) -> int | None:
-    """The fewest labelled examples at which the curve reached ``target``, or ``None``."""
+    """The fewest labelled examples (or tokens: the points' unit) at which the curve reached
+    ``target``, or ``None``."""
     return next((n for n, value in points if value >= target), None)
+
+
+def _reached(rounds: Sequence[Mapping[str, Any]], metric: str, target: float) -> str:
+    """The first round at ``target``: its examples and tokens, e.g. ``"120 (1,043 tokens)"``."""
+    first = next((r for r in rounds if r["metrics"].get(metric, float("-inf")) >= target), None)
+    if first is None:
+        return "not reached"
+    return f"{first['n_labeled']} ({first.get('n_tokens', 0):,} tokens)"
+
+
+def cost_table(runs: Mapping[str, Sequence[Mapping[str, Any]]], metric: str) -> str:
+    """One row per scored round: the labelled examples, their tokens and entity mentions, and
+    the score, so curves can be read per token as well as per example."""
+    mentions = any(r.get("n_mentions") for rounds in runs.values() for r in rounds)
+    head = "| run | labelled | tokens | tokens per example |" + (" mentions |" if mentions else "")
+    lines = [
+        "What the labels cost (the curve above per token):",
+        "",
+        f"{head} {metric} |",
+        "|---" * (5 + mentions) + "|",
+    ]
+    for name, rounds in runs.items():
+        for r in rounds:
+            if metric not in r["metrics"]:
+                continue
+            tokens, n = r.get("n_tokens", 0), r["n_labeled"]
+            cells = [name, str(n), f"{tokens:,}", f"{tokens / n:.1f}" if n else "-"]
+            if mentions:
+                cells.append(f"{r.get('n_mentions', 0):,}")
+            lines.append("| " + " | ".join([*cells, f"{r['metrics'][metric]:.4f}"]) + " |")
+    return "\n".join(lines)
 
 
 def markdown(
@@ -148,18 +188,16 @@ def markdown(
     if reference is not None:
         lines += [
             "",
-            f"Labels needed to reach a fraction of the reference {metric} {reference:.4f}:",
+            f"Labels needed to reach a fraction of the reference {metric} {reference:.4f} "
+            f"(examples, and their tokens):",
             "",
             "| run | " + " | ".join(f"{f:.0%}" for f in fractions) + " |",
             "|---" * (1 + len(fractions)) + "|",
         ]
         for name in names:
-            points = curve(runs[name], metric)
-            cells = [
-                str(labels_to_reach(points, f * reference) or "not reached") for f in fractions
-            ]
+            cells = [_reached(runs[name], metric, f * reference) for f in fractions]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", cost_table(runs, metric)])
 
 
 def rounds_table(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
@@ -192,8 +230,9 @@ def plot(
     reference: float | None = None,
     finals: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> Path:
-    """A learning-curve PNG: the main metric against labelled examples, one line per run, and
-    with ``finals`` a star per final checkpoint at the test score of the model it shipped."""
+    """A learning-curve PNG in two panels, the main metric against labelled examples and
+    against labelled tokens, one line per run, and with ``finals`` a star per final checkpoint
+    at the test score of the model it shipped."""
     from .._optional import require
 
     require("matplotlib", "plot")
@@ -205,9 +244,35 @@ def plot(
     metric = main_metric(next(iter(runs.values())))
     if not metric:
         raise StateError("no round was scored (no evaluation set), so there is no curve to draw")
-    figure, axes = plt.subplots(figsize=(6, 4))
+    figure, panels = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for axes, unit in zip(panels, ("examples", "tokens"), strict=True):
+        _draw(axes, runs, metric, unit, finals or {})
+        if reference is not None:
+            axes.axhline(reference, color="grey", linewidth=0.8, label="reference")
+        axes.set_xlabel(f"labelled {unit}")
+        axes.grid(alpha=0.3)
+    panels[0].set_ylabel(metric)
+    panels[0].legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _draw(
+    axes: Any,
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: str,
+    unit: str,
+    finals: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> None:
+    """One panel: each run's curve in ``unit``, and the stars of what its checkpoints shipped."""
+    field = UNITS[unit]
     for name, rounds in runs.items():
-        points = curve(rounds, metric)
+        points = curve(rounds, metric, unit)
         line = axes.plot(
             [n for n, _ in points],
             [v for _, v in points],
@@ -215,10 +280,11 @@ def plot(
             label=name,
             linestyle="--" if name == "random" else "-",
         )
+        by_round = {r["round"]: r for r in rounds}
         shipped = [
-            (f["n_labeled"], scores[metric])
-            for f in (finals or {}).get(name, ())
-            if metric in (scores := shipped_metrics(f, rounds))
+            (by_round[f["rounds"] - 1].get(field, 0), scores[metric])
+            for f in finals.get(name, ())
+            if metric in (scores := shipped_metrics(f, rounds)) and f["rounds"] - 1 in by_round
         ]
         if shipped:
             axes.plot(
@@ -230,16 +296,3 @@ def plot(
                 color=line[0].get_color(),
                 label=f"{name}: shipped",
             )
-    if reference is not None:
-        axes.axhline(reference, color="grey", linewidth=0.8, label="reference")
-    axes.set_xlabel("labelled examples")
-    axes.set_ylabel(metric)
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path

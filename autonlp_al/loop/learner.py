@@ -20,6 +20,7 @@ import attrs
 
 from ..errors import AutoNLPALError, PoolExhaustedError, StateError
 from ..sources.base import Source
+from ..stopping import Budget, check_unit
 from ..types import Example
 from .answers import checked, for_query
 from .journal import is_state
@@ -156,19 +157,22 @@ class ActiveLearner(Parts):
         *,
         rounds: int | None = None,
         budget: int | None = None,
-        token_budget: int | None = None,
+        budget_unit: str = "examples",
         stop: Sequence[Any] = (),
         finalize: bool | None = None,
     ) -> list[Round]:
-        """Rounds until ``rounds`` more are done, ``budget`` examples (or ``token_budget``
-        tokens) are labelled, a stopping criterion fires, or the pool is exhausted. Then, with a
-        selector (or ``finalize=True``), the final model is trained on everything labelled
-        unless the last one saw all of it (``finalize=False``: never). Returns the rounds done."""
+        """Rounds until ``rounds`` more are done, ``budget`` labelled ``budget_unit`` are
+        reached (``"examples"``, ``"tokens"`` or ``"mentions"``: a :class:`~autonlp_al.stopping.
+        Budget`), a stopping criterion fires, or the pool is exhausted. Then, with a selector
+        (or ``finalize=True``), the final model is trained on everything labelled unless the
+        last one saw all of it (``finalize=False``: never). Returns the rounds done."""
+        task = self.training.trainer.task
+        limit = None if budget is None else Budget(budget, budget_unit, task=task)
+        if limit is None:
+            check_unit(budget_unit, task)  # a unit without a budget is still checked
         done: list[Round] = []
         while rounds is None or len(done) < rounds:
-            reason = self.state.over_budget(budget, token_budget) or next(
-                (r for c in stop if (r := c.should_stop(self.history))), None
-            )
+            reason = self.state.stopped(stop, limit)
             if not reason and not self.state.waiting and self.state.open is None:
                 reason = "pool exhausted" if self.picker.exhausted(self.state.done()) else None
             if reason:

@@ -9,15 +9,20 @@ from typing import Any
 
 import attrs
 
-from ..types import Example, Prediction, _tuple
+from ..types import Example, Prediction, _tuple, cost
 from .choice import Choice
 
-__all__ = ["Final", "OpenQuery", "Query", "Round", "Untrained", "n_tokens"]
+__all__ = ["Final", "OpenQuery", "Query", "Round", "Untrained", "n_mentions", "n_tokens"]
 
 
 def n_tokens(example: Example) -> int:
     """An example's annotation cost in tokens (its tokens, else its whitespace words)."""
-    return len(example.tokens) if example.tokens is not None else len(example.text.split())
+    return cost(example, "tokens")
+
+
+def n_mentions(example: Example) -> int:
+    """An example's entity mentions (its spans; 0 for classification)."""
+    return cost(example, "mentions")
 
 
 @attrs.frozen(kw_only=True)
@@ -39,11 +44,18 @@ class Round:
     #: how many answers the loop had recorded when this round's training set was taken: an
     #: answer recorded later (an update arriving while the round trained) waits for the next
     answers_seen: int | None = None
+    #: entity mentions in the labelled set (NER; 0 for classification and in records from
+    #: before version 0.3)
+    n_mentions: int = 0
 
     def summary(self) -> str:
-        """One log line's worth: labelled, scores, where the time went."""
+        """One log line's worth: labelled (and what that cost), scores, where the time went."""
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items())
-        return f"round {self.round}: {self.n_labeled} labelled, {_scores(self.metrics)} ({timings})"
+        mentions = f", {self.n_mentions:,} mentions" if self.n_mentions else ""
+        return (
+            f"round {self.round}: {self.n_labeled} labelled ({self.n_tokens:,} tokens{mentions}), "
+            f"{_scores(self.metrics)} ({timings})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the event log stores it."""

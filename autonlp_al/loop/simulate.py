@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import StateError
+from ..errors import ConfigError, StateError
 from ..types import Example, check_labels
 from .config import LoopConfig, Part
 from .journal import CONFIG_FILE
@@ -81,18 +81,24 @@ def simulate(
     test: Sequence[Example],
     state_dir: str | Path,
     seed_size: int = 10,
-    rounds: int = 5,
+    rounds: int | None = 5,
     control: bool = True,
     trainer: Any = None,
 ) -> dict[str, list[Round]]:
     """Run the loop ``config`` describes (and, with ``control``, the same loop picking at
-    random) for ``rounds`` rounds after the seed round, each in ``state_dir/<strategy>/``, with
+    random) for ``rounds`` rounds after the seed round (``None``: until the config's stopping
+    criteria, e.g. a ``budget.v1`` in tokens, end it), each in ``state_dir/<strategy>/``, with
     ``gold`` as the oracle and ``test`` scored each round; resumes runs already there. Every
     run is built by :meth:`LoopConfig.build`, as ``query`` builds a loop; ``trainer`` replaces
     the built trainer (a test's fake). With a selector each run ends with a final model (so
     the strategy's set and random's are compared through the final model too). Returns the
     histories, and saves ``config`` as ``state_dir/config.cfg``."""
     state_dir = Path(state_dir)
+    if rounds is None and not config.stopping:
+        raise ConfigError(
+            "rounds=None runs until a stopping criterion fires, and the config has none: give "
+            "rounds, or a [stopping] part such as budget.v1"
+        )
     config.to_str()  # a config that cannot be saved fails now, not after the run
     for example in gold:  # the oracle's answers: a wrong label set fails before any training
         check_labels(example, config.labels)
@@ -123,8 +129,8 @@ def simulate(
         )
         if not learner.history and seeds and seed_round is not None:
             adopt_seed_round(learner, *seed_round)
-        missing = rounds + 1 - len(learner.history)
-        if missing > 0:
+        missing = None if rounds is None else rounds + 1 - len(learner.history)
+        if missing is None or missing > 0:
             learner.run(rounds=missing, stop=stop)
         if seed_round is None and seeds and learner.history:
             first = learner.history[0]

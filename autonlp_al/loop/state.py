@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
 from ..errors import AnswerError, StateError
+from ..stopping import Budget, cost
 from ..types import Example, _tuple
 from .journal import Annotated, Event, Finalized, Selected, Trained
-from .records import Final, OpenQuery, Round, Untrained, n_tokens
+from .records import Final, OpenQuery, Round, Untrained
 
 __all__ = ["LoopState"]
 
@@ -108,15 +110,15 @@ class LoopState:
                 ids.update(record.selected)
         return ids
 
-    def over_budget(self, budget: int | None, token_budget: int | None) -> str | None:
-        """Why labelling stops, when ``budget`` examples or ``token_budget`` tokens are
-        labelled; else ``None``."""
-        labeled = self.labeled_examples()
-        if budget is not None and len(labeled) >= budget:
-            return f"budget of {budget} labelled reached"
-        if token_budget is not None and sum(map(n_tokens, labeled)) >= token_budget:
-            return f"budget of {token_budget} labelled tokens reached"
-        return None
+    def stopped(self, stop: Sequence[Any] = (), budget: Budget | None = None) -> str | None:
+        """Why labelling ends now: everything labelled (trained on or not) has reached
+        ``budget``, or one of the criteria ``stop`` fires on the history (e.g. a config's
+        ``[stopping]``: :meth:`LoopConfig.build_stopping`); else ``None``."""
+        if budget is not None:
+            spent = sum(cost(e, budget.unit) for e in self.labeled_examples())
+            if reason := budget.reached(spent):
+                return reason
+        return next((r for c in stop if (r := c.should_stop(self.history))), None)
 
     def n_answered(self) -> int:
         with self.lock:

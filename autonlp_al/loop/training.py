@@ -19,7 +19,7 @@ from ..trainers.base import Model, PoolAwareTrainer, Trainer
 from ..types import Example
 from .choice import Choice, choose
 from .models import ModelStore
-from .records import Final, Round, n_tokens
+from .records import Final, Round, n_mentions, n_tokens
 
 __all__ = ["POOL_FIT_ROWS", "Training"]
 
@@ -72,6 +72,7 @@ class Training:
             round=round_,
             n_labeled=len(train),
             n_tokens=sum(map(n_tokens, train)),
+            n_mentions=sum(map(n_mentions, train)),
             selected=selected,
             strategy=strategy,
             seed=seed,

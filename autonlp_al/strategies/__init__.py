@@ -1,4 +1,5 @@
-"""Query strategies: random, uncertainty (textcat and NER), diversity and hybrid.
+"""Query strategies: random, uncertainty (textcat and NER), diversity and hybrid, and how a batch
+is drawn from scores (stochastic draws, length bins).
 
 ``base`` holds the interface and the templates; each family is one module, imported on first use.
 """
@@ -9,6 +10,7 @@ from .._lazy import attach
 from .base import BatchStrategy, PoolExhaustedError, ScoringStrategy, Selection, Strategy
 
 if TYPE_CHECKING:
+    from .batches import LengthBins, Stochastic
     from .diversity import CoreSet, Hybrid, KMeans
     from .random import RandomSampling
     from .uncertainty import (
@@ -31,11 +33,13 @@ __all__ = [
     "KMeans",
     "LeastConfidence",
     "LeastConfidentSequence",
+    "LengthBins",
     "Margin",
     "PoolExhaustedError",
     "RandomSampling",
     "ScoringStrategy",
     "Selection",
+    "Stochastic",
     "Strategy",
     "TokenEntropy",
 ]
@@ -51,8 +55,10 @@ __getattr__, __dir__ = attach(
         "KMeans": ".diversity",
         "LeastConfidence": ".uncertainty",
         "LeastConfidentSequence": ".uncertainty",
+        "LengthBins": ".batches",
         "Margin": ".uncertainty",
         "RandomSampling": ".random",
+        "Stochastic": ".batches",
         "TokenEntropy": ".uncertainty",
     },
 )

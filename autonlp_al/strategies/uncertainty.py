@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import attrs
 
 from .._optional import require
+from ..errors import StrategyError
 from ..registry import strategies
 from ..trainers.base import MarginalsModel, MCDropoutModel, ProbabilityModel
 from ..types import Example
@@ -150,6 +151,7 @@ _REDUCTIONS = {
     "mean": "mean_token_entropy",
     "sum": "total_token_entropy",
     "max": "max_token_entropy",
+    "tempered": "tempered_token_entropy",
 }
 
 
@@ -161,17 +163,39 @@ class TokenEntropy(_SequenceUncertainty):
     ``reduction="mean"`` scores how unsure the model is on average; ``"sum"`` (total token
     entropy) lets a long sentence full of uncertain words beat a short one: when the budget is
     counted in sentences (as annotators see it), it picks the sentences that teach the most per
-    click, while per labelled token MNLP is the better buy; ``"max"`` looks at the worst word.
-    The name (``mean_token_entropy``, ``total_token_entropy``, ``max_token_entropy``) follows.
+    click, while per labelled token MNLP is the better buy; ``"max"`` looks at the worst word;
+    ``"tempered"`` is between total and mean: the sum over ``n_words ** alpha`` (``alpha`` 0 is
+    the total, 1 the mean; 0.5 by default), for picks neither as long as total's nor as short as
+    the mean's. The name (``mean_token_entropy``, ``total_token_entropy``, ``max_token_entropy``,
+    ``tempered_token_entropy``) follows.
     """
 
     reduction: str = attrs.field(default="mean", validator=attrs.validators.in_(_REDUCTIONS))
+    alpha: float | None = None
     name: str = attrs.field(
         default=attrs.Factory(lambda self: _REDUCTIONS[self.reduction], takes_self=True)
     )
 
+    def __attrs_post_init__(self) -> None:
+        if self.reduction != "tempered":
+            if self.alpha is not None:
+                raise StrategyError(
+                    f"alpha tempers the length normaliser of tempered_token_entropy; "
+                    f"{self.name} takes none (use tempered_token_entropy with alpha)"
+                )
+            return
+        if self.alpha is None:
+            self.alpha = 0.5
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | float):
+            raise StrategyError(f"alpha must be a number from 0 to 1, got {self.alpha!r:.40}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise StrategyError(f"alpha must be a number from 0 to 1, got {self.alpha!r:.40}")
+
     def sentence(self, marginals: Any) -> float:
-        return float(getattr(_entropy(marginals, axis=1), self.reduction)())
+        entropies = _entropy(marginals, axis=1)
+        if self.reduction == "tempered":
+            return float(entropies.sum() / len(entropies) ** float(self.alpha or 0.0))
+        return float(getattr(entropies, self.reduction)())
 
 
 def _token_entropy(reduction: str) -> Any:

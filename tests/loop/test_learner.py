@@ -136,7 +136,7 @@ def test_stopping_criteria(tmp_path) -> None:
     rounds = al.run(rounds=10, stop=[TargetMetric("precision", 0.99)])
     assert len(rounds) == 1  # the seed round's fake model already has precision 1.0
     assert learner(tmp_path / "b").run(budget=14)[-1].n_labeled == 14
-    by_tokens = learner(tmp_path / "e").run(token_budget=60)
+    by_tokens = learner(tmp_path / "e").run(budget=60, budget_unit="tokens")
     assert by_tokens[-1].n_tokens >= 60 > by_tokens[-2].n_tokens  # 5 words a sentence
     al = learner(tmp_path / "c")
     assert len(al.run(rounds=10, stop=[LowUncertainty(threshold=10.0)])) == 2

@@ -60,6 +60,9 @@ CASES = {
     "kmeans_cold_start": (KMeans(embedder=NER), None),
     "coreset_textcat": (CoreSet(), TEXTCAT),
     "hybrid_textcat": (registry.get("strategies", "hybrid")(), TEXTCAT),
+    "stochastic_textcat": (registry.get("strategies", "stochastic")(mode="softmax"), TEXTCAT),
+    "length_bins_textcat": (registry.get("strategies", "length_bins")(base=Margin()), TEXTCAT),
+    "tempered_alpha_0": (registry.get("strategies", "tempered_token_entropy")(alpha=0.0), NER),
 }
 cases = pytest.mark.parametrize(("strategy", "model"), CASES.values(), ids=CASES.keys())
 

@@ -1,0 +1,182 @@
+"""How a batch is drawn, on CoNLL-2003 NER (issue 31, items 1 to 3): per sentence and per token.
+
+The whole deduplicated train split is the pool, the test split scores each round. The selector is
+the cheap one of the two-model loop (a linear head on frozen all-MiniLM-L6-v2 word vectors,
+refitted each round in about a second); it picks in batches of ``--batch`` from the same 100
+random seed sentences per selection seed, up to ``--budget`` labelled sentences. For each way of
+drawing the batch it reports the *selector's* test F1 (a proxy: the final model's F1 on the same
+picks is what people get, and is not measured here), the tokens the labels hold, and the paired
+difference to random per seed, at the sizes the issue names.
+
+    python benchmarks/batch_shapes.py [--seeds 3] [--batch 100] [--budget 1903]
+        [--strategies random,mnlp,total_token_entropy,...]
+
+Vectors are cached (~/.cache/autonlp_al/embeddings, or $AUTONLP_AL_CACHE). Results go to
+out/batch_shapes.json; the table is printed with the machine line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from _corpora import machine, minilm  # noqa: E402
+from label_efficiency import conll_data  # noqa: E402
+from proxy_selection import run_curve  # noqa: E402
+
+from autonlp_al.loop.simulate import seed_set  # noqa: E402
+from autonlp_al.strategies import (  # noqa: E402
+    MNLP,
+    LengthBins,
+    RandomSampling,
+    Stochastic,
+    TokenEntropy,
+)
+from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
+from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
+
+OUT = HERE.parent / "out" / "batch_shapes.json"
+LABELS = ["PER", "ORG", "LOC", "MISC"]
+SIZES = (700, 1300, 1900)  # the rounds nearest 5, 10, 15% of the pool (634, 1,269, 1,903)
+
+
+def strategies() -> dict[str, Any]:
+    total = TokenEntropy(reduction="sum")
+    return {
+        "random": RandomSampling(),
+        "mnlp": MNLP(),
+        "total_token_entropy": total,
+        "tempered_token_entropy": TokenEntropy(reduction="tempered", alpha=0.5),
+        "length_bins_total": LengthBins(base=total),
+        "stochastic_total": Stochastic(base=total),
+        "stochastic_mnlp": Stochastic(base=MNLP()),
+    }
+
+
+def at(rounds: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
+    """The first round with at least ``n`` labelled (batches of 100 from 100: n rounded up)."""
+    return next((r for r in rounds if r["n"] >= n), None)
+
+
+def tokens_for(rounds: list[dict[str, Any]], target: float) -> float | None:
+    """Labelled tokens at which the selector's F1 first reaches ``target``, interpolated."""
+    before = None
+    for r in rounds:
+        f1 = r["metrics"].get("f1", 0.0)
+        if f1 >= target:
+            if before is None:
+                return float(r["tokens"])
+            (t0, f0), t1 = before, r["tokens"]
+            return t0 + (t1 - t0) * (target - f0) / (f1 - f0)
+        before = (r["tokens"], f1)
+    return None
+
+
+def spread(values: list[float], digits: int = 3) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return (
+        f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f} "
+        f"[{min(values):.{digits}f}, {max(values):.{digits}f}]"
+    )
+
+
+def table(results: dict[str, Any]) -> str:
+    runs = results["runs"]
+    names = list(runs)
+    seeds = sorted({int(s) for r in runs.values() for s in r})
+    lines = [f"machine: {results['machine']}", f"pool {results['pool']:,} sentences, "
+             f"test {results['test']:,}; selection seeds {seeds}; batches of {results['batch']}",
+             ""]  # fmt: skip
+    head = "| strategy | " + " | ".join(f"F1 at {n:,} | tokens at {n:,}" for n in SIZES)
+    lines += [head + " | tokens / sentence | F1 - random at " + " / ".join(map(str, SIZES)) + " |"]
+    lines.append("|---" * (2 + 2 * len(SIZES) + 1) + "|")
+    for name in names:
+        cells = []
+        for n in SIZES:
+            f1 = [r["metrics"]["f1"] for s in runs[name].values() if (r := at(s, n))]
+            tokens = [float(r["tokens"]) for s in runs[name].values() if (r := at(s, n))]
+            cells += [spread(f1), spread(tokens, 0)]
+        last = [at(s, SIZES[-1]) for s in runs[name].values()]
+        per = [r["tokens"] / r["n"] for r in last if r]
+        diffs = []
+        for n in SIZES:
+            paired = [
+                a["metrics"]["f1"] - b["metrics"]["f1"]
+                for seed, rounds in runs[name].items()
+                if seed in runs.get("random", {})
+                and (a := at(rounds, n))
+                and (b := at(runs["random"][seed], n))
+            ]
+            diffs.append(f"{statistics.mean(paired):+.3f}" if paired and name != "random" else "-")
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {spread(per, 1)} | {' / '.join(diffs)} |"
+        )
+    target = results.get("target")
+    if target:
+        lines += ["", f"Labelled tokens for selector F1 {target} (interpolated, per seed):", ""]
+        for name in names:
+            got = [tokens_for(s, target) for s in runs[name].values()]
+            shown = ", ".join("not reached" if t is None else f"{t:,.0f}" for t in got)
+            lines.append(f"- {name}: {shown}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--budget", type=int, default=SIZES[-1])
+    parser.add_argument("--strategies", type=lambda s: s.split(","), default=list(strategies()))
+    parser.add_argument("--target", type=float, default=0.5, help="selector F1 for tokens_for")
+    args = parser.parse_args()
+    pool, test = conll_data({"pool": None, "test": None})
+    encoder = FrozenEncoder(model=minilm(), max_length=128)
+    start = time.perf_counter()
+    encoder.token_vectors(pool)
+    encoder.token_vectors(test)
+    print(f"MiniLM word vectors of {len(pool) + len(test):,} sentences: "
+          f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
+    results: dict[str, Any] = {
+        "machine": machine(), "pool": len(pool), "test": len(test), "batch": args.batch,
+        "target": args.target, "runs": {},
+    }  # fmt: skip
+    if OUT.is_file():  # resume: runs already measured are kept
+        results["runs"] = json.loads(OUT.read_text()).get("runs", {})
+    built = strategies()
+    for seed in range(args.seeds):
+        seeds = seed_set(pool, 100, random.Random(f"{seed}-seed-set"))
+        for name in args.strategies:
+            if str(seed) in results["runs"].get(name, {}):
+                continue
+            start = time.perf_counter()
+            rounds, _ = run_curve(
+                gold=pool, test=test, labels=LABELS,
+                selector=EmbeddingTrainer(encoder=encoder, task="ner", c=1.0),
+                strategy=built[name], seeds=seeds, batch=args.batch, budget=args.budget,
+                seed=seed,
+            )  # fmt: skip
+            results["runs"].setdefault(name, {})[str(seed)] = rounds
+            last = rounds[-1]
+            print(f"seed {seed} {name}: {last['n']} labelled, {last['tokens']:,} tokens, "
+                  f"selector f1 {last['metrics'].get('f1', 0):.3f} "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(json.dumps(results, indent=1))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
