@@ -8,8 +8,12 @@ drawing the batch it reports the *selector's* test F1 (a proxy: the final model'
 picks is what people get, and is not measured here), the tokens the labels hold, and the paired
 difference to random per seed, at the sizes the issue names.
 
-    python benchmarks/batch_shapes.py [--seeds 3] [--batch 100] [--budget 1903]
-        [--strategies random,mnlp,total_token_entropy,...]
+    python benchmarks/batch_shapes.py [--seeds 3] [--batch 100] [--budget 1900]
+        [--strategies random,mnlp,total_token_entropy,...] [--features plain|shape|window|window+shape]
+
+``--features`` gives the selector's head word-shape features and/or the vectors of the words
+either side (``EmbeddingTrainer(shape=True, window=1)``); its runs are recorded as
+``strategy [features]`` beside the plain ones.
 
 Vectors are cached (~/.cache/autonlp_al/embeddings, or $AUTONLP_AL_CACHE). Results go to
 out/batch_shapes.json; the table is printed with the machine line.
@@ -46,6 +50,12 @@ from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
 
 OUT = HERE.parent / "out" / "batch_shapes.json"
+FEATURES = {
+    "plain": {},
+    "shape": {"shape": True},
+    "window": {"window": 1},
+    "window+shape": {"window": 1, "shape": True},
+}
 LABELS = ["PER", "ORG", "LOC", "MISC"]
 SIZES = (700, 1300, 1900)  # the rounds nearest 5, 10, 15% of the pool (634, 1,269, 1,903)
 
@@ -93,6 +103,11 @@ def spread(values: list[float], digits: int = 3) -> str:
     )
 
 
+def baseline(name: str) -> str:
+    """The random run a run is paired with: random with the same selector features."""
+    return "random" + name[name.index(" [") :] if " [" in name else "random"
+
+
 def table(results: dict[str, Any]) -> str:
     runs = results["runs"]
     names = list(runs)
@@ -116,11 +131,13 @@ def table(results: dict[str, Any]) -> str:
             paired = [
                 a["metrics"]["f1"] - b["metrics"]["f1"]
                 for seed, rounds in runs[name].items()
-                if seed in runs.get("random", {})
+                if seed in runs.get(baseline(name), {})
                 and (a := at(rounds, n))
-                and (b := at(runs["random"][seed], n))
+                and (b := at(runs[baseline(name)][seed], n))
             ]
-            diffs.append(f"{statistics.mean(paired):+.3f}" if paired and name != "random" else "-")
+            diffs.append(
+                f"{statistics.mean(paired):+.3f}" if paired and name != baseline(name) else "-"
+            )
         lines.append(
             f"| {name} | " + " | ".join(cells) + f" | {spread(per, 1)} | {' / '.join(diffs)} |"
         )
@@ -141,6 +158,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=SIZES[-1])
     parser.add_argument("--strategies", type=lambda s: s.split(","), default=list(strategies()))
     parser.add_argument("--target", type=float, default=0.5, help="selector F1 for tokens_for")
+    parser.add_argument("--features", choices=FEATURES, default="plain")
     args = parser.parse_args()
     pool, test = conll_data({"pool": None, "test": None})
     encoder = FrozenEncoder(model=minilm(), max_length=128)
@@ -158,14 +176,17 @@ def main() -> None:
     built = strategies()
     for seed in range(args.seeds):
         seeds = seed_set(pool, 100, random.Random(f"{seed}-seed-set"))
-        for name in args.strategies:
+        for strategy in args.strategies:
+            name = strategy if args.features == "plain" else f"{strategy} [{args.features}]"
             if str(seed) in results["runs"].get(name, {}):
                 continue
             start = time.perf_counter()
             rounds, _ = run_curve(
                 gold=pool, test=test, labels=LABELS,
-                selector=EmbeddingTrainer(encoder=encoder, task="ner", c=1.0),
-                strategy=built[name], seeds=seeds, batch=args.batch, budget=args.budget,
+                selector=EmbeddingTrainer(
+                    encoder=encoder, task="ner", c=1.0, **FEATURES[args.features]
+                ),
+                strategy=built[strategy], seeds=seeds, batch=args.batch, budget=args.budget,
                 seed=seed,
             )  # fmt: skip
             results["runs"].setdefault(name, {})[str(seed)] = rounds

@@ -43,6 +43,9 @@ class EmbeddingTrainer:
             count)``); default: for textcat, not for NER (where "O" is most words and should
             stay so).
         alignment: NER: the policy for spans off token boundaries (see ``Converter``).
+        window: NER: also read the vectors of this many words either side of each word.
+        shape: NER: add word-shape features (capitalised, all caps, digits, punctuation, first
+            in the sentence, inner capital): an uncased encoder cannot tell "Apple" from "apple".
     """
 
     encoder: FrozenEncoder = attrs.field(converter=_encoder)
@@ -50,7 +53,16 @@ class EmbeddingTrainer:
     c: float = 10.0
     balanced: bool | None = None
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
+    window: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    shape: bool = False
     report: Report = attrs.field(factory=Report)
+
+    def __attrs_post_init__(self) -> None:
+        if self.task != "ner" and (self.window or self.shape):
+            raise TrainingError(
+                "window and shape are features of a NER selector's words; a textcat head reads "
+                "one vector per text: leave them out"
+            )
 
     def train(
         self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None
@@ -82,7 +94,8 @@ class EmbeddingTrainer:
             )
             tags = supervision.tags
             words, word_targets = supervision.tag_ids(train, tags=tags, unknown=-1)  # "-": -1
-            vectors = self.encoder.word_vectors(words)
+            features = TextFeatures(encoder=self.encoder, window=self.window, shape=self.shape)
+            vectors = features.words(self.encoder.word_vectors(words), words)
             flat = np.asarray([t for sentence in word_targets for t in sentence], dtype=np.int64)
             known = flat >= 0
             _need(list(flat[known]), len(train), self.report)
@@ -95,7 +108,6 @@ class EmbeddingTrainer:
                 init=self._start(init),
                 balanced=bool(self.balanced),
             )
-            features = TextFeatures(encoder=self.encoder)
         model = LinearModel(task=self.task, labels=labels, head=head, features=features)
         if eval:
             model.metrics = evaluate(model, eval).as_dict()
@@ -110,6 +122,7 @@ class EmbeddingTrainer:
             and init.features.tfidf is None
             and init.features.encoder is not None
             and init.features.encoder.fingerprint == self.encoder.fingerprint
+            and (init.features.window, init.features.shape) == (self.window, self.shape)
         ):
             return init.head
         return None

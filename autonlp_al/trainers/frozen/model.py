@@ -27,7 +27,7 @@ from ..base import Item
 from ..predictions import class_predictions, item_text, span_predictions
 from .encoder import FrozenEncoder
 
-__all__ = ["LinearHead", "LinearModel", "TextFeatures"]
+__all__ = ["SHAPES", "LinearHead", "LinearModel", "TextFeatures", "word_shapes"]
 
 METADATA = "autonlp_al.json"
 KIND = "linear.v1"
@@ -140,14 +140,61 @@ class LinearHead:
         return {"coef": self.coef, "intercept": self.intercept, "seen": np.asarray(self.seen)}
 
 
+#: word-shape features of a NER selector's words (all-MiniLM-L6-v2 is uncased: "apple" and
+#: "Apple" get one vector, so casing is added back as features)
+SHAPES = ("title", "upper", "digit", "punct", "first", "inner_cap")
+
+
+def word_shapes(words: Sequence[str]) -> Any:
+    """``(n_words, len(SHAPES))`` 0/1 features of each word's form and place."""
+    np = require("numpy", "local")
+    rows = [
+        (
+            w[:1].isupper(),
+            len(w) > 1 and w.isupper(),
+            any(ch.isdigit() for ch in w),
+            not any(ch.isalnum() for ch in w),
+            i == 0,
+            not w.isupper() and any(ch.isupper() for ch in w[1:]),
+        )
+        for i, w in enumerate(words)
+    ]
+    return np.asarray(rows, dtype=np.float32).reshape(len(words), len(SHAPES))
+
+
 @attrs.define(kw_only=True, eq=False)
 class TextFeatures:
     """One row per text: TF-IDF (a fitted sklearn ``TfidfVectorizer``), the encoder's vectors,
-    or both, each block L2-normalised, the embedding block times ``embedding_weight``."""
+    or both, each block L2-normalised, the embedding block times ``embedding_weight``.
+
+    For NER, one row per word (:meth:`words`): the word's vector, with ``window`` the vectors of
+    the ``window`` words either side (zeros past the sentence's ends), with ``shape`` the
+    word-shape features (:data:`SHAPES`) of the word and of those neighbours."""
 
     encoder: FrozenEncoder | None = None
     tfidf: Any = None
     embedding_weight: float = 1.0
+    window: int = 0
+    shape: bool = False
+
+    def words(self, vectors: Sequence[Any], words: Sequence[Sequence[str]]) -> list[Any]:
+        """Per sentence, its words' feature rows, from the encoder's ``(n_words, dim)``
+        ``vectors`` and the ``words`` themselves."""
+        if not self.window and not self.shape:
+            return list(vectors)
+        np = require("numpy", "local")
+        out = []
+        for block, sentence in zip(vectors, words, strict=True):
+            block = np.asarray(block, dtype=np.float32)
+            if self.shape:
+                block = np.concatenate([block, word_shapes(list(sentence))], axis=1)
+            parts = [block]
+            for offset in range(1, self.window + 1):
+                pad = np.zeros((min(offset, len(block)), block.shape[1]), dtype=np.float32)
+                parts.append(np.concatenate([pad, block[:-offset]])[: len(block)])  # before
+                parts.append(np.concatenate([block[offset:], pad])[: len(block)])  # after
+            out.append(np.concatenate(parts, axis=1))
+        return out
 
     def __call__(self, texts: Sequence[str]) -> Any:
         np = require("numpy", "local")
@@ -162,11 +209,16 @@ class TextFeatures:
         return sparse.hstack([blocks[0], sparse.csr_matrix(np.asarray(blocks[1]))], format="csr")
 
     def describe(self) -> dict[str, Any]:
-        return {
+        out = {
             "encoder": self.encoder.settings() if self.encoder is not None else None,
             "tfidf": self.tfidf is not None,
             "embedding_weight": self.embedding_weight,
         }
+        if self.window:  # only when set, so the heads saved before keep their fingerprints
+            out["window"] = self.window
+        if self.shape:
+            out["shape"] = True
+        return out
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -226,7 +278,8 @@ class LinearModel:
                 f"strategy for {self.task} (margin, entropy, ...)"
             )
         words = [encoder.words(item) for item in items]
-        vectors = encoder.word_vectors([[t.text for t in w] for w in words])
+        texts = [[t.text for t in w] for w in words]
+        vectors = self.features.words(encoder.word_vectors(texts), texts)
         rows = [len(v) for v in vectors]
         if not sum(rows):
             return words, [np.zeros((0, len(self.tags)), dtype=np.float32) for _ in items]
@@ -341,6 +394,8 @@ class LinearModel:
                 encoder=encoder if saved is not None else None,
                 tfidf=tfidf,
                 embedding_weight=metadata.get("embedding_weight", 1.0),
+                window=int(metadata.get("window", 0)),
+                shape=bool(metadata.get("shape", False)),
             ),
             version=metadata.get("version", ""),
             metrics=metadata.get("metrics", {}),

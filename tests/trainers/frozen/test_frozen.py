@@ -283,3 +283,51 @@ def test_served_texts_are_encoded_but_never_stored(tiny_bert, tmp_path) -> None:
     assert len(enc.cache) == stored
     enc.embed([f"pool text {i}" for i in range(5)])  # outside a request the cache keeps them
     assert len(enc.cache) == stored + 5
+
+
+def test_word_features_add_neighbours_and_shapes_and_survive_a_save(tiny_bert, tmp_path) -> None:
+    from autonlp_al.trainers.frozen.model import SHAPES, TextFeatures, word_shapes
+
+    shapes = word_shapes(["Tim", "Cook", "visited", "NASA", "in", "2024", ".", "McDonald"])
+    assert shapes.shape == (8, len(SHAPES))
+    on = {i: [SHAPES[k] for k in np.flatnonzero(row)] for i, row in enumerate(shapes)}
+    assert on == {0: ["title", "first"], 1: ["title"], 2: [], 3: ["title", "upper"], 4: [],
+                  5: ["digit"], 6: ["punct"], 7: ["title", "inner_cap"]}  # fmt: skip
+    vectors = [np.arange(6, dtype=np.float32).reshape(3, 2)]
+    rows = TextFeatures(window=1).words(vectors, [["a", "b", "c"]])[0]
+    assert rows.tolist() == [[0, 1, 0, 0, 2, 3], [2, 3, 0, 1, 4, 5], [4, 5, 2, 3, 0, 0]]
+    assert TextFeatures().words(vectors, [["a", "b", "c"]])[0] is vectors[0]
+    train, test = corpus(120, 7, "ner"), corpus(40, 8, "ner")
+    trainer = EmbeddingTrainer(
+        encoder=encoder(tiny_bert, tmp_path), task="ner", window=1, shape=True
+    )
+    model = trainer.train(train, labels=["PER", "ORG", "LOC"], eval=test)
+    assert model.head.coef.shape[1] == 3 * (32 + len(SHAPES))
+    assert model.metrics["f1"] > 0.5, model.metrics
+    loaded = trainer.load(model.save(tmp_path / "model"))
+    assert (loaded.features.window, loaded.features.shape) == (1, True)
+    assert loaded.predict(test) == model.predict(test)
+    plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner")
+    assert plain._start(model) is None  # a head on other features is not a warm start
+    with pytest.raises(TrainingError, match="features of a NER selector's words"):
+        EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="textcat", shape=True)
+
+
+def test_shape_features_tell_apart_what_an_uncased_encoder_cannot(tiny_bert, tmp_path) -> None:
+    """The tiny BERT lowercases, as all-MiniLM-L6-v2 does: "Apple" the company and "apple" the
+    fruit get one vector, and only the shape features separate them."""
+    from autonlp_al import Span
+
+    def example(i: int, company: bool) -> Example:
+        word = "Apple" if company else "apple"
+        text = f"we saw {word} today {i}"
+        spans = [Span(7, 12, "ORG")] if company else []
+        return Example(text=text, spans=spans)
+
+    train = [example(i, i % 2 == 0) for i in range(40)]
+    test = [example(100 + i, i % 2 == 0) for i in range(20)]
+    scores = {}
+    for shape in (False, True):
+        trainer = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner", shape=shape)
+        scores[shape] = trainer.train(train, labels=["ORG"], eval=test).metrics["f1"]
+    assert scores[True] == 1.0 and scores[False] < 0.8, scores
