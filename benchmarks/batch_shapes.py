@@ -9,10 +9,11 @@ picks is what people get, and is not measured here), the tokens the labels hold,
 difference to random per seed, at the sizes the issue names.
 
     python benchmarks/batch_shapes.py [--seeds 3] [--batch 100] [--budget 1900]
-        [--strategies random,mnlp,total_token_entropy,...] [--features plain|shape|window|window+shape]
+        [--strategies random,mnlp,total_token_entropy,...] [--features plain|shape|...]
 
-``--features`` gives the selector's head word-shape features and/or the vectors of the words
-either side (``EmbeddingTrainer(shape=True, window=1)``); its runs are recorded as
+``--features`` gives the selector's head word-shape features, the vectors of the words either
+side, IOB-consistent marginals (``EmbeddingTrainer(shape=True, window=1, sequence=True)``), or
+some of them; its runs are recorded as
 ``strategy [features]`` beside the plain ones.
 
 Vectors are cached (~/.cache/autonlp_al/embeddings, or $AUTONLP_AL_CACHE). Results go to
@@ -55,6 +56,8 @@ FEATURES = {
     "shape": {"shape": True},
     "window": {"window": 1},
     "window+shape": {"window": 1, "shape": True},
+    "sequence": {"sequence": True},
+    "window+shape+sequence": {"window": 1, "shape": True, "sequence": True},
 }
 LABELS = ["PER", "ORG", "LOC", "MISC"]
 SIZES = (700, 1300, 1900)  # the rounds nearest 5, 10, 15% of the pool (634, 1,269, 1,903)

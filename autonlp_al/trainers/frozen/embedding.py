@@ -46,6 +46,8 @@ class EmbeddingTrainer:
         window: NER: also read the vectors of this many words either side of each word.
         shape: NER: add word-shape features (capitalised, all caps, digits, punctuation, first
             in the sentence, inner capital): an uncased encoder cannot tell "Apple" from "apple".
+        sequence: NER: make the token marginals IOB2-consistent by forward-backward over the
+            head's per-word probabilities (what the strategies score and the spans decode).
     """
 
     encoder: FrozenEncoder = attrs.field(converter=_encoder)
@@ -55,13 +57,14 @@ class EmbeddingTrainer:
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
     window: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     shape: bool = False
+    sequence: bool = False
     report: Report = attrs.field(factory=Report)
 
     def __attrs_post_init__(self) -> None:
-        if self.task != "ner" and (self.window or self.shape):
+        if self.task != "ner" and (self.window or self.shape or self.sequence):
             raise TrainingError(
-                "window and shape are features of a NER selector's words; a textcat head reads "
-                "one vector per text: leave them out"
+                "window, shape and sequence are about a NER selector's words; a textcat head "
+                "reads one vector per text: leave them out"
             )
 
     def train(
@@ -108,7 +111,9 @@ class EmbeddingTrainer:
                 init=self._start(init),
                 balanced=bool(self.balanced),
             )
-        model = LinearModel(task=self.task, labels=labels, head=head, features=features)
+        model = LinearModel(
+            task=self.task, labels=labels, head=head, features=features, sequence=self.sequence
+        )
         if eval:
             model.metrics = evaluate(model, eval).as_dict()
         return model

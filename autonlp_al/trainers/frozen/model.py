@@ -27,7 +27,14 @@ from ..base import Item
 from ..predictions import class_predictions, item_text, span_predictions
 from .encoder import FrozenEncoder
 
-__all__ = ["SHAPES", "LinearHead", "LinearModel", "TextFeatures", "word_shapes"]
+__all__ = [
+    "SHAPES",
+    "LinearHead",
+    "LinearModel",
+    "TextFeatures",
+    "iob_marginals",
+    "word_shapes",
+]
 
 METADATA = "autonlp_al.json"
 KIND = "linear.v1"
@@ -162,6 +169,38 @@ def word_shapes(words: Sequence[str]) -> Any:
     return np.asarray(rows, dtype=np.float32).reshape(len(words), len(SHAPES))
 
 
+def iob_marginals(probs: Any, tags: Sequence[str]) -> Any:
+    """``probs`` (one sentence's ``(n_words, n_tags)`` per-word tag probabilities) made
+    sequence-consistent: forward-backward over them with the IOB2 transitions (``I-X`` only
+    after ``B-X`` or ``I-X``, never first), so a word's marginal counts only the tag sequences
+    that decode to spans. Rows sum to 1; a row of all-forbidden tags keeps the input row."""
+    np = require("numpy", "local")
+    n, k = probs.shape
+    if not n:
+        return probs
+    allowed = np.ones((k, k), dtype=np.float64)  # allowed[previous, next]
+    start = np.ones(k, dtype=np.float64)
+    for j, tag in enumerate(tags):
+        if tag.startswith("I-"):
+            start[j] = 0.0
+            allowed[:, j] = [float(t in (f"B-{tag[2:]}", tag)) for t in tags]
+    p = np.asarray(probs, dtype=np.float64) + 1e-12
+    forward = np.empty((n, k))
+    forward[0] = p[0] * start
+    forward[0] /= forward[0].sum()
+    for t in range(1, n):
+        forward[t] = p[t] * (forward[t - 1] @ allowed)
+        forward[t] /= forward[t].sum()
+    backward = np.empty((n, k))
+    backward[-1] = 1.0
+    for t in range(n - 2, -1, -1):
+        backward[t] = allowed @ (p[t + 1] * backward[t + 1])
+        backward[t] /= backward[t].sum()
+    out = forward * backward
+    out /= out.sum(axis=1, keepdims=True)
+    return out.astype(np.float32)
+
+
 @attrs.define(kw_only=True, eq=False)
 class TextFeatures:
     """One row per text: TF-IDF (a fitted sklearn ``TfidfVectorizer``), the encoder's vectors,
@@ -233,6 +272,8 @@ class LinearModel:
     features: TextFeatures
     version: str = ""
     metrics: dict[str, float] = attrs.field(factory=dict)
+    #: NER: token marginals made IOB2-consistent by forward-backward (:func:`iob_marginals`)
+    sequence: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not self.version:
@@ -244,7 +285,10 @@ class LinearModel:
 
     def _fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=8)
-        digest.update(json.dumps([self.task, list(self.labels), self.features.describe()]).encode())
+        described = [self.task, list(self.labels), self.features.describe()]
+        if self.sequence:
+            described.append("sequence")
+        digest.update(json.dumps(described).encode())
         for array in self.head.arrays().values():
             digest.update(require("numpy", "local").ascontiguousarray(array).tobytes())
         if self.features.tfidf is not None:
@@ -285,7 +329,10 @@ class LinearModel:
             return words, [np.zeros((0, len(self.tags)), dtype=np.float32) for _ in items]
         probs = self.head.probabilities(np.concatenate(vectors))
         bounds = np.cumsum([0, *rows])
-        return words, [probs[bounds[i] : bounds[i + 1]] for i in range(len(items))]
+        out = [probs[bounds[i] : bounds[i + 1]] for i in range(len(items))]
+        if self.sequence:
+            out = [iob_marginals(m, self.tags) for m in out]
+        return words, out
 
     def embed(self, items: Iterable[Item]) -> Any:
         """The encoder's ``(n_items, dim)`` L2-normalised text vectors (cached)."""
@@ -339,6 +386,7 @@ class LinearModel:
             "version": self.version,
             "metrics": self.metrics,
             **self.features.describe(),
+            **({"sequence": True} if self.sequence else {}),
         }
         (path / METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
         return path
@@ -399,6 +447,7 @@ class LinearModel:
             ),
             version=metadata.get("version", ""),
             metrics=metadata.get("metrics", {}),
+            sequence=bool(metadata.get("sequence", False)),
         )
 
 

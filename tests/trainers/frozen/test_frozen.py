@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autonlp_al import Example
 from autonlp_al.errors import CacheError, ModelLoadError, StrategyError, TrainingError
@@ -309,7 +311,7 @@ def test_word_features_add_neighbours_and_shapes_and_survive_a_save(tiny_bert, t
     assert loaded.predict(test) == model.predict(test)
     plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner")
     assert plain._start(model) is None  # a head on other features is not a warm start
-    with pytest.raises(TrainingError, match="features of a NER selector's words"):
+    with pytest.raises(TrainingError, match="about a NER selector's words"):
         EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="textcat", shape=True)
 
 
@@ -331,3 +333,62 @@ def test_shape_features_tell_apart_what_an_uncased_encoder_cannot(tiny_bert, tmp
         trainer = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner", shape=shape)
         scores[shape] = trainer.train(train, labels=["ORG"], eval=test).metrics["f1"]
     assert scores[True] == 1.0 and scores[False] < 0.8, scores
+
+
+TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG")
+
+
+def _allowed(path: tuple[int, ...]) -> bool:
+    for t, j in enumerate(path):
+        tag = TAGS[j]
+        if tag.startswith("I-") and (t == 0 or TAGS[path[t - 1]] not in (f"B-{tag[2:]}", tag)):
+            return False
+    return True
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.lists(
+            st.lists(st.floats(0.01, 1.0), min_size=len(TAGS), max_size=len(TAGS)),
+            min_size=n,
+            max_size=n,
+        )
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_iob_marginals_are_the_marginals_over_valid_tag_sequences(rows) -> None:
+    """Forward-backward equals summing every valid IOB2 path's probability, by brute force."""
+    import itertools
+
+    from autonlp_al.trainers.frozen.model import iob_marginals
+
+    probs = np.asarray(rows) / np.asarray(rows).sum(axis=1, keepdims=True)
+    n = len(probs)
+    expected = np.zeros_like(probs)
+    for path in itertools.product(range(len(TAGS)), repeat=n):
+        if _allowed(path):
+            weight = np.prod([probs[t, j] for t, j in enumerate(path)])
+            for t, j in enumerate(path):
+                expected[t, j] += weight
+    expected /= expected.sum(axis=1, keepdims=True)
+    got = iob_marginals(probs.astype(np.float32), TAGS)
+    assert np.allclose(got, expected, atol=1e-4)
+    assert got[0, TAGS.index("I-PER")] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_sequence_head_scores_consistent_marginals_and_saves_the_choice(
+    tiny_bert, tmp_path
+) -> None:
+    train, test = corpus(120, 7, "ner"), corpus(40, 8, "ner")
+    trainer = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner", sequence=True)
+    model = trainer.train(train, labels=["PER", "ORG", "LOC"], eval=test)
+    assert model.metrics["f1"] > 0.5, model.metrics
+    first = [m[0, [model.tags.index(t) for t in model.tags if t.startswith("I-")]] for m in
+             model.token_marginals(test)]  # fmt: skip
+    assert max(float(v.max()) for v in first) < 1e-5  # no sentence starts inside an entity
+    loaded = trainer.load(model.save(tmp_path / "model"))
+    assert loaded.sequence and loaded.version == model.version
+    plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner").train(
+        train, labels=["PER", "ORG", "LOC"]
+    )
+    assert plain.version != model.version
