@@ -218,22 +218,30 @@ class TextFeatures:
 
     def words(self, vectors: Sequence[Any], words: Sequence[Sequence[str]]) -> list[Any]:
         """Per sentence, its words' feature rows, from the encoder's ``(n_words, dim)``
-        ``vectors`` and the ``words`` themselves."""
-        if not self.window and not self.shape:
+        ``vectors`` and the ``words`` themselves (built for all sentences at once)."""
+        if (not self.window and not self.shape) or not vectors:
             return list(vectors)
         np = require("numpy", "local")
-        out = []
-        for block, sentence in zip(vectors, words, strict=True):
-            block = np.asarray(block, dtype=np.float32)
-            if self.shape:
-                block = np.concatenate([block, word_shapes(list(sentence))], axis=1)
-            parts = [block]
+        lengths = [len(v) for v in vectors]
+        block = np.concatenate([np.asarray(v, dtype=np.float32) for v in vectors])
+        if self.shape:
+            shapes = np.concatenate([word_shapes(list(w)) for w in words], dtype=np.float32)
+            block = np.concatenate([block, shapes], axis=1)
+        parts = [block]
+        if self.window:
+            position = np.concatenate([np.arange(n) for n in lengths])
+            remaining = np.concatenate([np.arange(n)[::-1] for n in lengths])  # words after
             for offset in range(1, self.window + 1):
-                pad = np.zeros((min(offset, len(block)), block.shape[1]), dtype=np.float32)
-                parts.append(np.concatenate([pad, block[:-offset]])[: len(block)])  # before
-                parts.append(np.concatenate([block[offset:], pad])[: len(block)])  # after
-            out.append(np.concatenate(parts, axis=1))
-        return out
+                before = np.zeros_like(block)
+                before[offset:] = block[:-offset]
+                before[position < offset] = 0.0  # past the sentence's start
+                after = np.zeros_like(block)
+                after[:-offset] = block[offset:]
+                after[remaining < offset] = 0.0  # past its end
+                parts += [before, after]
+        rows = np.concatenate(parts, axis=1) if len(parts) > 1 else block
+        bounds = np.cumsum([0, *lengths])
+        return [rows[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
 
     def __call__(self, texts: Sequence[str]) -> Any:
         np = require("numpy", "local")

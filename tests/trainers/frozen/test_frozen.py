@@ -392,3 +392,32 @@ def test_a_sequence_head_scores_consistent_marginals_and_saves_the_choice(
         train, labels=["PER", "ORG", "LOC"]
     )
     assert plain.version != model.version
+
+
+@given(
+    lengths=st.lists(st.integers(0, 6), min_size=1, max_size=6),
+    window=st.integers(0, 3),
+    shape=st.booleans(),
+)
+@settings(max_examples=80, deadline=None)
+def test_word_features_of_many_sentences_are_each_sentences_own(lengths, window, shape) -> None:
+    """Built for all sentences at once, a word's neighbours never come from another sentence."""
+    from autonlp_al.trainers.frozen.model import TextFeatures, word_shapes
+
+    rng = np.random.default_rng(sum(lengths))
+    vectors = [rng.normal(size=(n, 3)).astype(np.float32) for n in lengths]
+    words = [[["Tim", "cook", "NASA", "2024", ".", "x"][i % 6] for i in range(n)] for n in lengths]
+    got = TextFeatures(window=window, shape=shape).words(vectors, words)
+    for v, w, rows in zip(vectors, words, got, strict=True):
+        base = np.concatenate([v, word_shapes(w)], axis=1) if shape else v
+        want = [base]
+        for offset in range(1, window + 1):
+            before = np.zeros_like(base)
+            after = np.zeros_like(base)
+            for i in range(len(base)):
+                if i - offset >= 0:
+                    before[i] = base[i - offset]
+                if i + offset < len(base):
+                    after[i] = base[i + offset]
+            want += [before, after]
+        assert np.array_equal(rows, np.concatenate(want, axis=1))
