@@ -43,9 +43,12 @@ class EmbeddingTrainer:
             count)``); default: for textcat, not for NER (where "O" is most words and should
             stay so).
         alignment: NER: the policy for spans off token boundaries (see ``Converter``).
-        window: NER: also read the vectors of this many words either side of each word.
+        window: NER: also read the vectors of this many words either side of each word
+            (default 1 for NER).
         shape: NER: add word-shape features (capitalised, all caps, digits, punctuation, first
-            in the sentence, inner capital): an uncased encoder cannot tell "Apple" from "apple".
+            in the sentence, inner capital): an uncased encoder cannot tell "Apple" from "apple"
+            (default on for NER). With both, the CoNLL-2003 selector's F1 went from 0.55 to
+            0.65-0.69 at 1,900 labelled sentences (docs/benchmarks.md).
         sequence: NER: make the token marginals IOB2-consistent by forward-backward over the
             head's per-word probabilities (what the strategies score and the spans decode).
     """
@@ -55,17 +58,24 @@ class EmbeddingTrainer:
     c: float = 10.0
     balanced: bool | None = None
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
-    window: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    shape: bool = False
+    window: int = attrs.field(default=None, converter=attrs.converters.optional(int))
+    shape: bool = attrs.field(default=None, converter=attrs.converters.optional(bool))
     sequence: bool = False
     report: Report = attrs.field(factory=Report)
 
     def __attrs_post_init__(self) -> None:
-        if self.task != "ner" and (self.window or self.shape or self.sequence):
-            raise TrainingError(
-                "window, shape and sequence are about a NER selector's words; a textcat head "
-                "reads one vector per text: leave them out"
-            )
+        if self.task != "ner":
+            if self.window or self.shape or self.sequence:
+                raise TrainingError(
+                    "window, shape and sequence are about a NER selector's words; a textcat "
+                    "head reads one vector per text: leave them out"
+                )
+            self.window, self.shape = 0, False
+            return
+        self.window = 1 if self.window is None else self.window
+        self.shape = True if self.shape is None else self.shape
+        if self.window < 0:
+            raise TrainingError(f"window must be 0 or more words, got {self.window}")
 
     def train(
         self, train: Examples, *, eval: Examples = (), labels: Labels, init: Model | None = None

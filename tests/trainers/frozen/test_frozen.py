@@ -309,8 +309,14 @@ def test_word_features_add_neighbours_and_shapes_and_survive_a_save(tiny_bert, t
     loaded = trainer.load(model.save(tmp_path / "model"))
     assert (loaded.features.window, loaded.features.shape) == (1, True)
     assert loaded.predict(test) == model.predict(test)
-    plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner")
+    plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner", window=0, shape=0)
+    assert (plain.window, plain.shape) == (0, False)
     assert plain._start(model) is None  # a head on other features is not a warm start
+    default = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner")
+    assert (default.window, default.shape) == (1, True)  # the NER defaults
+    assert default._start(model) is model.head
+    textcat = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="textcat")
+    assert (textcat.window, textcat.shape) == (0, False)
     with pytest.raises(TrainingError, match="about a NER selector's words"):
         EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="textcat", shape=True)
 
@@ -330,7 +336,9 @@ def test_shape_features_tell_apart_what_an_uncased_encoder_cannot(tiny_bert, tmp
     test = [example(100 + i, i % 2 == 0) for i in range(20)]
     scores = {}
     for shape in (False, True):
-        trainer = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner", shape=shape)
+        trainer = EmbeddingTrainer(
+            encoder=encoder(tiny_bert, tmp_path), task="ner", shape=shape, window=0
+        )
         scores[shape] = trainer.train(train, labels=["ORG"], eval=test).metrics["f1"]
     assert scores[True] == 1.0 and scores[False] < 0.8, scores
 
