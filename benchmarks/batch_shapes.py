@@ -51,12 +51,12 @@ from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
 
 OUT = HERE.parent / "out" / "batch_shapes.json"
-FEATURES = {
-    "plain": {},
-    "shape": {"shape": True},
-    "window": {"window": 1},
+FEATURES = {  # the selector head's word features (window=1, shape=True is its default)
+    "plain": {"window": 0, "shape": False},
+    "shape": {"window": 0, "shape": True},
+    "window": {"window": 1, "shape": False},
     "window+shape": {"window": 1, "shape": True},
-    "sequence": {"sequence": True},
+    "sequence": {"window": 0, "shape": False, "sequence": True},
     "window+shape+sequence": {"window": 1, "shape": True, "sequence": True},
 }
 LABELS = ["PER", "ORG", "LOC", "MISC"]
