@@ -33,6 +33,7 @@ __all__ = [
     "LinearModel",
     "TextFeatures",
     "iob_marginals",
+    "iob_marginals_many",
     "word_shapes",
 ]
 
@@ -201,6 +202,41 @@ def iob_marginals(probs: Any, tags: Sequence[str]) -> Any:
     return out.astype(np.float32)
 
 
+def iob_marginals_many(blocks: Sequence[Any], tags: Sequence[str]) -> list[Any]:
+    """:func:`iob_marginals` of many sentences at once: padded to the longest, one array
+    operation per word position instead of one per word (padding is read through an
+    unconstrained transition, so it changes no real word's marginal)."""
+    np = require("numpy", "local")
+    lengths = np.asarray([len(b) for b in blocks])
+    if not len(blocks) or not lengths.max(initial=0):
+        return [np.asarray(b, dtype=np.float32) for b in blocks]
+    k = len(tags)
+    allowed = np.ones((k, k), dtype=np.float64)
+    start = np.ones(k, dtype=np.float64)
+    for j, tag in enumerate(tags):
+        if tag.startswith("I-"):
+            start[j] = 0.0
+            allowed[:, j] = [float(t in (f"B-{tag[2:]}", tag)) for t in tags]
+    n, width = len(blocks), int(lengths.max())
+    p = np.ones((width, n, k), dtype=np.float64)
+    for i, block in enumerate(blocks):
+        p[: len(block), i] = np.asarray(block, dtype=np.float64) + 1e-12
+    forward = np.empty_like(p)
+    forward[0] = p[0] * start
+    forward[0] /= forward[0].sum(axis=1, keepdims=True)
+    for t in range(1, width):
+        forward[t] = p[t] * (forward[t - 1] @ allowed)
+        forward[t] /= forward[t].sum(axis=1, keepdims=True)
+    backward = np.ones_like(p)
+    for t in range(width - 2, -1, -1):
+        inside = (t + 1 < lengths)[:, None]  # the next word is a real one
+        step = (p[t + 1] * backward[t + 1]) @ allowed.T
+        backward[t] = np.where(inside, step / step.sum(axis=1, keepdims=True), 1.0)
+    both = forward * backward
+    both /= both.sum(axis=2, keepdims=True)
+    return [both[: len(block), i].astype(np.float32) for i, block in enumerate(blocks)]
+
+
 @attrs.define(kw_only=True, eq=False)
 class TextFeatures:
     """One row per text: TF-IDF (a fitted sklearn ``TfidfVectorizer``), the encoder's vectors,
@@ -339,7 +375,7 @@ class LinearModel:
         bounds = np.cumsum([0, *rows])
         out = [probs[bounds[i] : bounds[i + 1]] for i in range(len(items))]
         if self.sequence:
-            out = [iob_marginals(m, self.tags) for m in out]
+            out = iob_marginals_many(out, self.tags)
         return words, out
 
     def embed(self, items: Iterable[Item]) -> Any:

@@ -429,3 +429,16 @@ def test_word_features_of_many_sentences_are_each_sentences_own(lengths, window,
                     after[i] = base[i + offset]
             want += [before, after]
         assert np.array_equal(rows, np.concatenate(want, axis=1))
+
+
+@given(st.lists(st.integers(0, 7), min_size=1, max_size=8), st.integers(0, 100))
+@settings(max_examples=60, deadline=None)
+def test_iob_marginals_of_many_sentences_equal_each_sentences_own(lengths, seed) -> None:
+    from autonlp_al.trainers.frozen.model import iob_marginals, iob_marginals_many
+
+    rng = np.random.default_rng(seed)
+    blocks = [rng.dirichlet(np.ones(len(TAGS)), size=n).astype(np.float32) for n in lengths]
+    many = iob_marginals_many(blocks, TAGS)
+    for block, got in zip(blocks, many, strict=True):
+        assert got.shape == block.shape
+        assert np.allclose(got, iob_marginals(block, TAGS), atol=1e-5)
