@@ -51,11 +51,11 @@ from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
 
 OUT = HERE.parent / "out" / "batch_shapes.json"
-FEATURES = {  # the selector head's word features (window=1, shape=True is its default)
-    "plain": {"window": 0, "shape": False},
-    "shape": {"window": 0, "shape": True},
-    "window": {"window": 1, "shape": False},
-    "window+shape": {"window": 1, "shape": True},
+FEATURES = {  # the selector head's word features (all three on is its NER default)
+    "plain": {"window": 0, "shape": False, "sequence": False},
+    "shape": {"window": 0, "shape": True, "sequence": False},
+    "window": {"window": 1, "shape": False, "sequence": False},
+    "window+shape": {"window": 1, "shape": True, "sequence": False},
     "sequence": {"window": 0, "shape": False, "sequence": True},
     "window+shape+sequence": {"window": 1, "shape": True, "sequence": True},
 }

@@ -40,10 +40,10 @@ from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
 OUT = HERE.parent / "out" / "selector_agreement.json"
 LABELS = ["PER", "ORG", "LOC", "MISC"]
 VARIANTS = {
-    "plain": {"window": 0, "shape": False},
-    "shape": {"window": 0, "shape": True},
-    "window+shape (default)": {},
-    "window+shape+sequence": {"sequence": True},
+    "plain (0.2)": {"window": 0, "shape": False, "sequence": False},
+    "shape": {"window": 0, "shape": True, "sequence": False},
+    "window+shape": {"window": 1, "shape": True, "sequence": False},
+    "window+shape+sequence (default)": {},
 }
 STRATEGIES = {"mnlp": MNLP(), "total_token_entropy": TokenEntropy(reduction="sum")}
 

@@ -50,7 +50,8 @@ class EmbeddingTrainer:
             (default on for NER). With both, the CoNLL-2003 selector's F1 went from 0.55 to
             0.65-0.69 at 1,900 labelled sentences (docs/benchmarks.md).
         sequence: NER: make the token marginals IOB2-consistent by forward-backward over the
-            head's per-word probabilities (what the strategies score and the spans decode).
+            head's per-word probabilities (what the strategies score and the spans decode;
+            default on for NER: with it the CoNLL selector's F1 rose by 4 to 6 more points).
     """
 
     encoder: FrozenEncoder = attrs.field(converter=_encoder)
@@ -60,7 +61,7 @@ class EmbeddingTrainer:
     alignment: Alignment = attrs.field(default=Alignment.STRICT, converter=Alignment)
     window: int = attrs.field(default=None, converter=attrs.converters.optional(int))
     shape: bool = attrs.field(default=None, converter=attrs.converters.optional(bool))
-    sequence: bool = False
+    sequence: bool = attrs.field(default=None, converter=attrs.converters.optional(bool))
     report: Report = attrs.field(factory=Report)
 
     def __attrs_post_init__(self) -> None:
@@ -70,10 +71,11 @@ class EmbeddingTrainer:
                     "window, shape and sequence are about a NER selector's words; a textcat "
                     "head reads one vector per text: leave them out"
                 )
-            self.window, self.shape = 0, False
+            self.window, self.shape, self.sequence = 0, False, False
             return
         self.window = 1 if self.window is None else self.window
         self.shape = True if self.shape is None else self.shape
+        self.sequence = True if self.sequence is None else self.sequence
         if self.window < 0:
             raise TrainingError(f"window must be 0 or more words, got {self.window}")
 

@@ -313,10 +313,10 @@ def test_word_features_add_neighbours_and_shapes_and_survive_a_save(tiny_bert, t
     assert (plain.window, plain.shape) == (0, False)
     assert plain._start(model) is None  # a head on other features is not a warm start
     default = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner")
-    assert (default.window, default.shape) == (1, True)  # the NER defaults
+    assert (default.window, default.shape, default.sequence) == (1, True, True)  # NER defaults
     assert default._start(model) is model.head
     textcat = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="textcat")
-    assert (textcat.window, textcat.shape) == (0, False)
+    assert (textcat.window, textcat.shape, textcat.sequence) == (0, False, False)
     with pytest.raises(TrainingError, match="about a NER selector's words"):
         EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="textcat", shape=True)
 
@@ -396,10 +396,8 @@ def test_a_sequence_head_scores_consistent_marginals_and_saves_the_choice(
     assert max(float(v.max()) for v in first) < 1e-5  # no sentence starts inside an entity
     loaded = trainer.load(model.save(tmp_path / "model"))
     assert loaded.sequence and loaded.version == model.version
-    plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner").train(
-        train, labels=["PER", "ORG", "LOC"]
-    )
-    assert plain.version != model.version
+    plain = EmbeddingTrainer(encoder=encoder(tiny_bert, tmp_path), task="ner", sequence=False)
+    assert plain.train(train, labels=["PER", "ORG", "LOC"]).version != model.version
 
 
 @given(
