@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument("--strategies", type=lambda s: s.split(","), default=list(strategies()))
     parser.add_argument("--target", type=float, default=0.5, help="selector F1 for tokens_for")
     parser.add_argument("--features", choices=FEATURES, default="plain")
+    parser.add_argument("--out", type=Path, default=OUT, help="results file (runs there are kept)")
     args = parser.parse_args()
     pool, test = conll_data({"pool": None, "test": None})
     encoder = FrozenEncoder(model=minilm(), max_length=128)
@@ -174,8 +175,8 @@ def main() -> None:
         "machine": machine(), "pool": len(pool), "test": len(test), "batch": args.batch,
         "target": args.target, "runs": {},
     }  # fmt: skip
-    if OUT.is_file():  # resume: runs already measured are kept
-        results["runs"] = json.loads(OUT.read_text()).get("runs", {})
+    if args.out.is_file():  # resume: runs already measured are kept
+        results["runs"] = json.loads(args.out.read_text()).get("runs", {})
     built = strategies()
     for seed in range(args.seeds):
         seeds = seed_set(pool, 100, random.Random(f"{seed}-seed-set"))
@@ -197,8 +198,8 @@ def main() -> None:
             print(f"seed {seed} {name}: {last['n']} labelled, {last['tokens']:,} tokens, "
                   f"selector f1 {last['metrics'].get('f1', 0):.3f} "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
-            OUT.parent.mkdir(parents=True, exist_ok=True)
-            OUT.write_text(json.dumps(results, indent=1))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=1))
     print(table(results))
 
 
