@@ -35,9 +35,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _corpora import machine, minilm  # noqa: E402
-from label_efficiency import conll_data  # noqa: E402
-from proxy_selection import run_curve  # noqa: E402
+from _corpora import machine  # noqa: E402
+from proxy_selection import conll_vectors, run_curve  # noqa: E402
 
 from autonlp_al.loop.simulate import seed_set  # noqa: E402
 from autonlp_al.strategies import (  # noqa: E402
@@ -48,7 +47,6 @@ from autonlp_al.strategies import (  # noqa: E402
     TokenEntropy,
 )
 from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
-from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
 
 OUT = HERE.parent / "out" / "batch_shapes.json"
 FEATURES = {  # the selector head's word features (all three on is its NER default)
@@ -164,13 +162,7 @@ def main() -> None:
     parser.add_argument("--features", choices=FEATURES, default="plain")
     parser.add_argument("--out", type=Path, default=OUT, help="results file (runs there are kept)")
     args = parser.parse_args()
-    pool, test = conll_data({"pool": None, "test": None})
-    encoder = FrozenEncoder(model=minilm(), max_length=128)
-    start = time.perf_counter()
-    encoder.token_vectors(pool)
-    encoder.token_vectors(test)
-    print(f"MiniLM word vectors of {len(pool) + len(test):,} sentences: "
-          f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
+    pool, test, encoder = conll_vectors()
     results: dict[str, Any] = {
         "machine": machine(), "pool": len(pool), "test": len(test), "batch": args.batch,
         "target": args.target, "runs": {},

@@ -4,6 +4,7 @@ The ``tiny_bert`` fixture is registered for the whole suite by tests/conftest.py
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter
@@ -79,6 +80,19 @@ def corpus(n: int, seed: int, kind: str) -> list[Example]:
     rng = random.Random(seed)
     make = ner_example if kind == "ner" else textcat_example
     return [make(rng) for _ in range(n)]
+
+
+def answer_textcat(query: Path, gold: dict[str, Example], answers: Path) -> list[dict]:
+    """Answer a query file's textcat tasks with their gold class, as Prodigy's db-out writes
+    them, into ``answers``; returns the tasks."""
+    tasks = [json.loads(line) for line in query.read_text().splitlines() if line]
+    answers.write_text(
+        "".join(
+            json.dumps({**t, "answer": "accept", "accept": list(gold[t["text"]].labels)}) + "\n"
+            for t in tasks
+        )
+    )
+    return tasks
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from autonlp_al.loop.simulate import simulate
 from autonlp_al.stopping import UNITS, Budget
 from autonlp_al.strategies import MNLP
 from autonlp_al.testing import ScriptedTrainer
-from tests.models import corpus
+from tests.models import answer_textcat, corpus
 
 NAMES = ["anna", "omar", "lena", "raj"]
 
@@ -170,16 +170,8 @@ def test_the_cli_saves_a_budget_query_stops_at_it_and_a_larger_one_goes_on(
     assert "no --budget is given" in capsys.readouterr().err
     assert main([*first, "--budget", "10"]) == 0
     assert '@stopping = "budget.v1"' in (state / "config.cfg").read_text()
-    tasks = [json.loads(x) for x in (state / "queries" / "round-000.jsonl").read_text().split("\n")
-             if x]  # fmt: skip
-    by_text = {e.text: e for e in texts}
     answers = tmp_path / "answers.jsonl"
-    answers.write_text(
-        "".join(
-            json.dumps({**t, "answer": "accept", "accept": list(by_text[t["text"]].labels)}) + "\n"
-            for t in tasks
-        )
-    )
+    answer_textcat(state / "queries" / "round-000.jsonl", {e.text: e for e in texts}, answers)
     assert main(["update", str(answers), "--from", "prodigy", "--state-dir", str(state)]) == 0
     capsys.readouterr()
     again = ["query", "--state-dir", str(state)]

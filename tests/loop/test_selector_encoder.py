@@ -17,7 +17,7 @@ from autonlp_al.strategies import KMeans
 from autonlp_al.trainers.frozen.encoder import FrozenEncoder
 from autonlp_al.trainers.frozen.tfidf import TfidfTrainer
 from tests.loop.test_selector import TOPICS, learner
-from tests.models import corpus
+from tests.models import answer_textcat, corpus
 
 
 def test_a_kmeans_cold_start_on_the_encoder_picks_the_first_batch(tiny_bert, tmp_path) -> None:
@@ -52,16 +52,8 @@ def test_the_two_model_loop_from_the_command_line(tiny_bert, tmp_path, capsys) -
     saved = LoopConfig.from_state(state)
     assert saved.selector is not None and saved.selector.name == "embedding.v1"
     assert saved.cold_start.args["embedder"].kind == "encoders"
-    tasks = [
-        json.loads(x) for x in (state / "queries" / "round-000.jsonl").read_text().splitlines()
-    ]
     answers = tmp_path / "answers.jsonl"
-    answers.write_text(
-        "".join(
-            json.dumps({**t, "answer": "accept", "accept": list(gold[t["text"]].labels)}) + "\n"
-            for t in tasks
-        )
-    )
+    answer_textcat(state / "queries" / "round-000.jsonl", gold, answers)
     assert main(["update", str(answers), "--from", "prodigy", "--state-dir", str(state)]) == 0
     assert main(["train-final", "--state-dir", str(state)]) == 0
     assert "final model 0: 6 labelled" in capsys.readouterr().out
