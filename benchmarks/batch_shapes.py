@@ -14,7 +14,8 @@ difference to random per seed, at the sizes the issue names.
 ``--features`` gives the selector's head word-shape features, the vectors of the words either
 side, IOB-consistent marginals (``EmbeddingTrainer(shape=True, window=1, sequence=True)``), or
 some of them; its runs are recorded as
-``strategy [features]`` beside the plain ones.
+``strategy [features]`` beside the plain ones; ``--encoder-layers N`` reads the mean of MiniLM's
+last N layers instead of the last one.
 
 Vectors are cached (~/.cache/autonlp_al/embeddings, or $AUTONLP_AL_CACHE). Results go to
 out/batch_shapes.json; the table is printed with the machine line.
@@ -161,8 +162,9 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.5, help="selector F1 for tokens_for")
     parser.add_argument("--features", choices=FEATURES, default="plain")
     parser.add_argument("--out", type=Path, default=OUT, help="results file (runs there are kept)")
+    parser.add_argument("--encoder-layers", type=int, default=1, help="mean of the last N layers")
     args = parser.parse_args()
-    pool, test, encoder = conll_vectors()
+    pool, test, encoder = conll_vectors(args.encoder_layers)
     results: dict[str, Any] = {
         "machine": machine(), "pool": len(pool), "test": len(test), "batch": args.batch,
         "target": args.target, "runs": {},
@@ -174,6 +176,8 @@ def main() -> None:
         seeds = seed_set(pool, 100, random.Random(f"{seed}-seed-set"))
         for strategy in args.strategies:
             name = strategy if args.features == "plain" else f"{strategy} [{args.features}]"
+            if args.encoder_layers != 1:
+                name = f"{name} [last {args.encoder_layers} layers]"
             if str(seed) in results["runs"].get(name, {}):
                 continue
             start = time.perf_counter()

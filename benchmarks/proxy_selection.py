@@ -232,11 +232,12 @@ def bbc_table(results: dict[str, Any], checkpoints: Sequence[int], best: str) ->
 # -- CoNLL --------------------------------------------------------------------------------------
 
 
-def conll_vectors() -> tuple[list[Example], list[Example], FrozenEncoder]:
-    """The deduplicated CoNLL-2003 pool, its test split, and a MiniLM encoder whose word vectors
-    of both are computed (or read from the cache) now, not inside a timed round."""
+def conll_vectors(layers: int = 1) -> tuple[list[Example], list[Example], FrozenEncoder]:
+    """The deduplicated CoNLL-2003 pool, its test split, and a MiniLM encoder (the mean of its
+    last ``layers`` layers) whose word vectors of both are computed (or read from the cache) now,
+    not inside a timed round."""
     pool, test = conll_data({"pool": None, "test": None})
-    encoder = FrozenEncoder(model=minilm(), max_length=128)
+    encoder = FrozenEncoder(model=minilm(), max_length=128, layers=layers)
     start = time.perf_counter()
     encoder.token_vectors(pool)
     encoder.token_vectors(test)

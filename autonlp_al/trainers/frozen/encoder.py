@@ -61,6 +61,9 @@ class FrozenEncoder:
         lang: the spaCy language raw texts are split into words in (token vectors).
         device: ``"cpu"``, ``"cuda"``...; default CUDA when available.
         threads: torch CPU threads while encoding (``None``: torch's default).
+        layers: the vectors are the mean of the last ``layers`` hidden layers (1: the last
+            layer alone); more than the last layer keeps more of what lower layers know of a
+            word's form and neighbours.
     """
 
     model: str | Path = attrs.field(converter=str)
@@ -72,6 +75,7 @@ class FrozenEncoder:
     lang: str = "en"
     device: str | None = None
     threads: int | None = None
+    layers: int = 1
     _loaded: tuple[Any, Any] | None = attrs.field(init=False, default=None, repr=False)
     _fingerprint: str | None = attrs.field(init=False, default=None, repr=False)
     _dim: int | None = attrs.field(init=False, default=None, repr=False)
@@ -100,6 +104,8 @@ class FrozenEncoder:
                 f"{folder}: {architectures or data.get('model_type')!r} is a decoder, not an "
                 f"encoder; pass an encoder folder (BERT, MPNet, RoBERTa, sentence-transformers)"
             )
+        if isinstance(self.layers, bool) or not isinstance(self.layers, int) or self.layers < 1:
+            raise ValueError(f"layers={self.layers!r}: need a whole number >= 1")
         if self.max_length < 8 or self.windows < 1:
             raise ValueError(
                 f"max_length={self.max_length!r}, windows={self.windows!r}: need max_length "
@@ -124,6 +130,8 @@ class FrozenEncoder:
                         for block in iter(lambda: f.read(1 << 22), b""):
                             digest.update(block)
             digest.update(f"{self.max_length}/{self.windows}/{self.stride}".encode())
+            if self.layers != 1:  # only then, so the caches made before keep their names
+                digest.update(f"/layers {self.layers}".encode())
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
 
@@ -162,6 +170,7 @@ class FrozenEncoder:
             "stride": self.stride,
             "fingerprint": self.fingerprint,
             "lang": self.lang,
+            **({"layers": self.layers} if self.layers != 1 else {}),
         }
 
     # -- loading ------------------------------------------------------------------------------
@@ -314,7 +323,8 @@ class FrozenEncoder:
         return out
 
     def _forward(self, sequences: Sequence[list[int]]) -> Iterable[tuple[list[int], Any, Any]]:
-        """Length-sorted batches: (indices, last hidden states, attention mask) as numpy."""
+        """Length-sorted batches: (indices, hidden states (the last ``layers`` averaged),
+        attention mask) as numpy."""
         torch = require("torch", "local")
         model, tokenizer = self._model()
         device = next(model.parameters()).device
@@ -323,6 +333,14 @@ class FrozenEncoder:
             for start in range(0, len(order), self.batch_size):
                 index = order[start : start + self.batch_size]
                 ids, mask = pad_batch([sequences[i] for i in index], tokenizer.pad_token_id)
-                out = model(input_ids=ids.to(device), attention_mask=mask.to(device))
-                hidden = out.last_hidden_state.float().cpu().numpy()
+                out = model(
+                    input_ids=ids.to(device),
+                    attention_mask=mask.to(device),
+                    output_hidden_states=self.layers > 1,
+                )
+                if self.layers > 1:
+                    hidden = torch.stack(out.hidden_states[-self.layers :]).float().mean(0)
+                    hidden = hidden.cpu().numpy()
+                else:
+                    hidden = out.last_hidden_state.float().cpu().numpy()
                 yield index, hidden, mask.float().numpy()

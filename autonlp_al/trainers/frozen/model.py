@@ -468,6 +468,7 @@ class LinearModel:
                     windows=saved["windows"],
                     stride=saved["stride"],
                     lang=saved.get("lang", "en"),
+                    layers=saved.get("layers", 1),
                 )
             if encoder.fingerprint != saved["fingerprint"]:
                 raise ModelLoadError(

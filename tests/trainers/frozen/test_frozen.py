@@ -440,3 +440,34 @@ def test_iob_marginals_of_many_sentences_equal_each_sentences_own(lengths, seed)
     for block, got in zip(blocks, many, strict=True):
         assert got.shape == block.shape
         assert np.allclose(got, iob_marginals(block, TAGS), atol=1e-5)
+
+
+def test_vectors_from_more_than_the_last_layer_are_cached_apart(tiny_bert, tmp_path) -> None:
+    import torch
+    import transformers
+
+    texts = corpus(6, 3, "ner")
+    last = FrozenEncoder(model=tiny_bert, max_length=64, cache_dir=tmp_path / "a")
+    mean = FrozenEncoder(model=tiny_bert, max_length=64, cache_dir=tmp_path / "b", layers=2)
+    assert last.fingerprint == FrozenEncoder(model=tiny_bert, max_length=64).fingerprint
+    assert mean.fingerprint != last.fingerprint and mean.settings()["layers"] == 2
+    rows = mean.token_vectors(texts)
+    assert not np.allclose(rows[0], last.token_vectors(texts)[0])
+    # the mean of the last two hidden layers, at each word's first word piece
+    model = transformers.AutoModel.from_pretrained(tiny_bert)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    words = texts[0].text.split()
+    batch = tokenizer(words, is_split_into_words=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch, output_hidden_states=True).hidden_states
+    firsts = [batch.word_ids().index(w) for w in range(len(words))]
+    want = torch.stack(hidden[-2:]).mean(0)[0, firsts].numpy()
+    assert np.allclose(rows[0], want, atol=1e-4)
+    model_dir = (
+        EmbeddingTrainer(encoder=mean, task="ner")
+        .train(corpus(30, 4, "ner"), labels=["PER", "ORG", "LOC"])
+        .save(tmp_path / "head")
+    )
+    assert LinearModel.load(model_dir).features.encoder.layers == 2
+    with pytest.raises(ValueError, match="layers=0"):
+        FrozenEncoder(model=tiny_bert, layers=0)
