@@ -200,11 +200,11 @@ def trainer_flag(dest: str, loop: bool) -> str:
 def encoder_part(args: argparse.Namespace, wanted_by: str) -> Part:
     if not getattr(args, "encoder", None):
         raise ConfigError(f"{wanted_by} needs --encoder PATH: a local encoder folder")
-    return Part(
-        kind="encoders",
-        name="transformers",
-        args={"model": str(Path(args.encoder).absolute()), "max_length": args.encoder_max_length},
-    )
+    settings = {"model": str(Path(args.encoder).absolute()), "max_length": args.encoder_max_length}
+    layers = getattr(args, "encoder_layers", 1)
+    if layers != 1:  # only then, so configs saved before read the same
+        settings["layers"] = layers
+    return Part(kind="encoders", name="transformers", args=settings)
 
 
 def with_encoder(part: Part, args: argparse.Namespace, flag: str) -> Part:

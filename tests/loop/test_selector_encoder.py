@@ -7,7 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from autonlp_al import Example
+import pytest
+
+from autonlp_al import Example, errors
 from autonlp_al.cli import main
 from autonlp_al.integrations.serve import load_for_serving
 from autonlp_al.loop.config import LoopConfig
@@ -102,3 +104,18 @@ def test_simulate_with_a_selector_ends_each_run_with_a_final_model(tiny_bert, tm
         held = {c["name"]: c for c in final["choice"]["candidates"]}
         assert set(held) == {"selector", "final"} and held["final"]["n_heldout"] == 16
         assert f"| {final['choice']['winner']} |" in report
+
+
+def test_encoder_layers_reach_the_saved_encoder_part() -> None:
+    """``--encoder-layers`` (issue 31, item 4) is saved with the encoder it applies to."""
+    from autonlp_al.cli import parse
+    from autonlp_al.cli.loop import loop_config
+
+    base = ["query", "pool.jsonl", "--from", "jsonl", "--state-dir", "d", "--task", "ner",
+            "--labels", "PER", "--model", "m", "--selector", "embedding", "--encoder", "enc"]  # fmt: skip
+    default = loop_config(parse(base)).selector.args["encoder"]
+    assert "layers" not in default.args  # a config saved before reads the same
+    four = loop_config(parse([*base, "--encoder-layers", "4"])).selector.args["encoder"]
+    assert four.args["layers"] == 4
+    with pytest.raises(errors.ConfigError, match="no part of this loop takes an encoder"):
+        loop_config(parse([*base[:-4], "--encoder-layers", "4"]))
