@@ -15,7 +15,8 @@ difference to random per seed, at the sizes the issue names.
 side, IOB-consistent marginals (``EmbeddingTrainer(shape=True, window=1, sequence=True)``), or
 some of them; its runs are recorded as
 ``strategy [features]`` beside the plain ones; ``--encoder-layers N`` reads the mean of MiniLM's
-last N layers instead of the last one.
+last N layers instead of the last one. ``--final-at N`` also fine-tunes MiniLM with the loop's
+final-training defaults on each run's first N labelled sentences (what people would get).
 
 Vectors are cached (~/.cache/autonlp_al/embeddings, or $AUTONLP_AL_CACHE). Results go to
 out/batch_shapes.json; the table is printed with the machine line.
@@ -36,10 +37,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _corpora import machine  # noqa: E402
+from _corpora import machine, minilm  # noqa: E402
 from proxy_selection import conll_vectors, run_curve  # noqa: E402
 
 from autonlp_al.loop.simulate import seed_set  # noqa: E402
+from autonlp_al.metrics import evaluate  # noqa: E402
 from autonlp_al.strategies import (  # noqa: E402
     MNLP,
     LengthBins,
@@ -47,6 +49,7 @@ from autonlp_al.strategies import (  # noqa: E402
     Stochastic,
     TokenEntropy,
 )
+from autonlp_al.trainers import TransformersTrainer  # noqa: E402
 from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
 
 OUT = HERE.parent / "out" / "batch_shapes.json"
@@ -163,14 +166,22 @@ def main() -> None:
     parser.add_argument("--features", choices=FEATURES, default="plain")
     parser.add_argument("--out", type=Path, default=OUT, help="results file (runs there are kept)")
     parser.add_argument("--encoder-layers", type=int, default=1, help="mean of the last N layers")
+    parser.add_argument(
+        "--final-at",
+        type=lambda v: [int(x) for x in v.split(",") if x],
+        default=[],
+        help="also fine-tune MiniLM (the loop's final-training defaults) on the first N picks",
+    )
     args = parser.parse_args()
     pool, test, encoder = conll_vectors(args.encoder_layers)
     results: dict[str, Any] = {
         "machine": machine(), "pool": len(pool), "test": len(test), "batch": args.batch,
         "target": args.target, "runs": {},
     }  # fmt: skip
-    if args.out.is_file():  # resume: runs already measured are kept
-        results["runs"] = json.loads(args.out.read_text()).get("runs", {})
+    if args.out.is_file():  # resume: runs (and final models) already measured are kept
+        saved = json.loads(args.out.read_text())
+        results["runs"] = saved.get("runs", {})
+        results["finals"] = saved.get("finals", {})
     built = strategies()
     for seed in range(args.seeds):
         seeds = seed_set(pool, 100, random.Random(f"{seed}-seed-set"))
@@ -181,7 +192,7 @@ def main() -> None:
             if str(seed) in results["runs"].get(name, {}):
                 continue
             start = time.perf_counter()
-            rounds, _ = run_curve(
+            rounds, labelled = run_curve(
                 gold=pool, test=test, labels=LABELS,
                 selector=EmbeddingTrainer(
                     encoder=encoder, task="ner", c=1.0, **FEATURES[args.features]
@@ -190,6 +201,18 @@ def main() -> None:
                 seed=seed,
             )  # fmt: skip
             results["runs"].setdefault(name, {})[str(seed)] = rounds
+            for n in args.final_at:  # what people get from these picks
+                begun = time.perf_counter()
+                final = TransformersTrainer(
+                    model=minilm(), task="ner", max_length=128, threads=2, progress=False
+                ).train(labelled[:n], labels=LABELS)
+                f1 = evaluate(final, test).as_dict()["f1"]
+                results.setdefault("finals", {}).setdefault(name, {}).setdefault(str(seed), {})[
+                    str(n)
+                ] = {"f1": f1, "tokens": sum(len(e.tokens or ()) for e in labelled[:n]),
+                     "seconds": time.perf_counter() - begun}  # fmt: skip
+                print(f"seed {seed} {name}: final MiniLM on the first {n} picks: f1 {f1:.3f} "
+                      f"({time.perf_counter() - begun:.0f} s)", flush=True)  # fmt: skip
             last = rounds[-1]
             print(f"seed {seed} {name}: {last['n']} labelled, {last['tokens']:,} tokens, "
                   f"selector f1 {last['metrics'].get('f1', 0):.3f} "
