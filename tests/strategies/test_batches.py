@@ -19,8 +19,6 @@ from autonlp_al.errors import ConfigError, StrategyError
 from autonlp_al.loop.config import LoopConfig, Part
 from autonlp_al.strategies import (
     LengthBins,
-    Margin,
-    RandomSampling,
     ScoringStrategy,
     Stochastic,
     TokenEntropy,
@@ -204,7 +202,3 @@ def test_the_cli_gives_a_wrapper_its_base_with_uncertainty() -> None:
     assert strategy.args["base"].name == "total_token_entropy"
     built = strategy.build({"task": "ner"})
     assert isinstance(built, LengthBins) and built.name == "length_bins_total_token_entropy"
-
-
-def test_random_and_margin_still_take_no_wrapper_args() -> None:
-    assert RandomSampling().name == "random" and Margin().name == "margin"

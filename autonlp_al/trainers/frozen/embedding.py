@@ -48,7 +48,7 @@ class EmbeddingTrainer:
         shape: NER: add word-shape features (capitalised, all caps, digits, punctuation, first
             in the sentence, inner capital): an uncased encoder cannot tell "Apple" from "apple"
             (default on for NER). With both, the CoNLL-2003 selector's F1 went from 0.55 to
-            0.65-0.69 at 1,900 labelled sentences (docs/benchmarks.md).
+            0.67-0.68 at 1,900 labelled sentences (docs/benchmarks.md).
         sequence: NER: make the token marginals IOB2-consistent by forward-backward over the
             head's per-word probabilities (what the strategies score and the spans decode;
             default on for NER: with it the CoNLL selector's F1 rose by 4 to 6 more points).

@@ -170,6 +170,20 @@ def word_shapes(words: Sequence[str]) -> Any:
     return np.asarray(rows, dtype=np.float32).reshape(len(words), len(SHAPES))
 
 
+def iob_transitions(tags: Sequence[str]) -> tuple[Any, Any]:
+    """IOB2's constraints as 0/1 arrays: which tags may start a sentence, and
+    ``allowed[previous, next]`` (``I-X`` only after ``B-X`` or ``I-X``)."""
+    np = require("numpy", "local")
+    k = len(tags)
+    allowed = np.ones((k, k), dtype=np.float64)
+    start = np.ones(k, dtype=np.float64)
+    for j, tag in enumerate(tags):
+        if tag.startswith("I-"):
+            start[j] = 0.0
+            allowed[:, j] = [float(t in (f"B-{tag[2:]}", tag)) for t in tags]
+    return start, allowed
+
+
 def iob_marginals(probs: Any, tags: Sequence[str]) -> Any:
     """``probs`` (one sentence's ``(n_words, n_tags)`` per-word tag probabilities) made
     sequence-consistent: forward-backward over them with the IOB2 transitions (``I-X`` only
@@ -179,12 +193,7 @@ def iob_marginals(probs: Any, tags: Sequence[str]) -> Any:
     n, k = probs.shape
     if not n:
         return probs
-    allowed = np.ones((k, k), dtype=np.float64)  # allowed[previous, next]
-    start = np.ones(k, dtype=np.float64)
-    for j, tag in enumerate(tags):
-        if tag.startswith("I-"):
-            start[j] = 0.0
-            allowed[:, j] = [float(t in (f"B-{tag[2:]}", tag)) for t in tags]
+    start, allowed = iob_transitions(tags)
     p = np.asarray(probs, dtype=np.float64) + 1e-12
     forward = np.empty((n, k))
     forward[0] = p[0] * start
@@ -211,12 +220,7 @@ def iob_marginals_many(blocks: Sequence[Any], tags: Sequence[str]) -> list[Any]:
     if not len(blocks) or not lengths.max(initial=0):
         return [np.asarray(b, dtype=np.float32) for b in blocks]
     k = len(tags)
-    allowed = np.ones((k, k), dtype=np.float64)
-    start = np.ones(k, dtype=np.float64)
-    for j, tag in enumerate(tags):
-        if tag.startswith("I-"):
-            start[j] = 0.0
-            allowed[:, j] = [float(t in (f"B-{tag[2:]}", tag)) for t in tags]
+    start, allowed = iob_transitions(tags)
     n, width = len(blocks), int(lengths.max())
     p = np.ones((width, n, k), dtype=np.float64)
     for i, block in enumerate(blocks):
